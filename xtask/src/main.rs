@@ -1,1 +1,126 @@
-fn main() {}
+//! Automation for the underhood workspace, run as `cargo xtask <command>`.
+//! It replaces shell scripts: building the WASM bundle, serving `web/`, and running everything CI runs.
+//!
+//! It uses only `std` and `anyhow` so that it compiles in seconds, and it never edits source files.
+
+mod cmd;
+mod determinism;
+mod json;
+mod serve;
+mod test;
+mod wasm;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+const HELP: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  web [--port N]  build the WASM bundle and serve web/ on http://127.0.0.1:8080 (or port N)
+  test            everything CI runs: fmt, clippy, tests, WASM build, determinism, browser test
+  wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
+  bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`
+  help            print this message
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Dispatches one command line (without the program name).
+fn run(args: &[String]) -> Result<()> {
+    let Some((command, rest)) = args.split_first() else {
+        print!("{HELP}");
+        return Ok(());
+    };
+    match command.as_str() {
+        "help" | "--help" | "-h" => {
+            no_more_args(command, rest)?;
+            print!("{HELP}");
+            Ok(())
+        }
+        "wasm" => {
+            no_more_args(command, rest)?;
+            wasm::build()
+        }
+        "web" => {
+            let port = parse_port(rest)?;
+            wasm::build()?;
+            serve::serve_forever(&cmd::root().join("web"), port)
+        }
+        "test" => {
+            no_more_args(command, rest)?;
+            test::run_all()
+        }
+        "bench-wasm" => {
+            no_more_args(command, rest)?;
+            bench_wasm()
+        }
+        other => bail!("unknown command `{other}`\n\n{HELP}"),
+    }
+}
+
+/// Builds the WASM bundle and runs `xtask/bench-wasm.mjs` on the Node.js build.
+fn bench_wasm() -> Result<()> {
+    wasm::build()?;
+    let root = cmd::root();
+    cmd::run(
+        std::process::Command::new("node")
+            .current_dir(&root)
+            .arg(root.join("xtask/bench-wasm.mjs"))
+            .arg(wasm::node_module()),
+    )
+}
+
+fn no_more_args(command: &str, rest: &[String]) -> Result<()> {
+    match rest.first() {
+        None => Ok(()),
+        Some(extra) => bail!("`{command}` takes no arguments, got `{extra}`\n\n{HELP}"),
+    }
+}
+
+/// Parses the arguments of `web`: nothing, or `--port N`.
+fn parse_port(args: &[String]) -> Result<u16> {
+    match args {
+        [] => Ok(serve::DEFAULT_PORT),
+        [flag, value] if flag == "--port" => value
+            .parse()
+            .with_context(|| format!("`--port` wants a number from 0 to 65535, got `{value}`")),
+        _ => bail!(
+            "`web` takes only `--port N`, got `{}`\n\n{HELP}",
+            args.join(" ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(args: &[&str], expected: Option<u16>) {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        assert_eq!(parse_port(&args).ok(), expected);
+    }
+
+    #[test]
+    fn port_arguments() {
+        check(&[], Some(8080));
+        check(&["--port", "9000"], Some(9000));
+        check(&["--port", "0"], Some(0));
+        check(&["--port"], None);
+        check(&["--port", "70000"], None);
+        check(&["--port", "x"], None);
+        check(&["--prot", "9000"], None);
+        check(&["--port", "1", "extra"], None);
+    }
+}
