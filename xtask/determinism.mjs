@@ -21,7 +21,7 @@ for (const name of names) {
       sim.runToEnd();
       console.log(`${name}\t${seed}\t${sim.traceHash()}`);
     } catch (err) {
-      console.error(`${name} seed ${seed}: ${err?.stack ?? err}`);
+      console.error(`${name} seed ${seed}: ${err?.message ?? err}`);
       process.exit(1);
     } finally {
       sim?.free();

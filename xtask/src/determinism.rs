@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{cmd, json};
+use crate::{cmd, json, wasm};
 
 /// The seeds every scenario runs with.
 const SEEDS: [u64; 3] = [1, 2, 3];
@@ -19,13 +19,18 @@ struct Run {
     seed: u64,
 }
 
-/// Compares native and WASM trace hashes; `node_module` is the `wasm-bindgen --target nodejs` output.
-pub(crate) fn check(node_module: &Path) -> Result<()> {
+/// Builds the `underhood` binary, then compares native and WASM trace hashes.
+pub(crate) fn check() -> Result<()> {
     cmd::run(cmd::cargo().args(["build", "--package", "underhood-cli"]))?;
     let cli = cmd::target_dir()
         .join("debug")
         .join(format!("underhood{}", std::env::consts::EXE_SUFFIX));
-    let list = cmd::stdout(Command::new(&cli).args(["sim", "list", "--json"]))?;
+    compare(&cli, &wasm::node_module())
+}
+
+/// Compares the hashes of the `underhood` binary `cli` with those of the `wasm-bindgen --target nodejs` module.
+fn compare(cli: &Path, node_module: &Path) -> Result<()> {
+    let list = cmd::stdout(Command::new(cli).args(["sim", "list", "--json"]))?;
     let names = json::names(&list).context("reading `underhood sim list --json`")?;
     if names.is_empty() {
         bail!("`underhood sim list --json` lists no scenarios");
@@ -40,7 +45,7 @@ pub(crate) fn check(node_module: &Path) -> Result<()> {
         })
         .collect();
 
-    let native = run_native(&cli, &runs);
+    let native = run_native(cli, &runs);
     let wasm = run_wasm(node_module, &names)?;
 
     let width = names.iter().map(String::len).max().unwrap_or(0).max(8);
@@ -58,15 +63,17 @@ pub(crate) fn check(node_module: &Path) -> Result<()> {
             native.as_ref().map_or("error", String::as_str),
             wasm.unwrap_or("missing"),
         );
-        let same = matches!((native, wasm), (Ok(a), Some(b)) if a == b);
-        if !same {
+        let result = match (native, wasm) {
+            (Ok(native), Some(wasm)) if native == wasm => "ok",
+            (Ok(_), Some(_)) => "MISMATCH",
+            _ => "ERROR",
+        };
+        if result != "ok" {
             failed += 1;
         }
         println!(
-            "{:width$}  {:4}  {native_shown:18}  {wasm_shown:18}  {}",
-            run.name,
-            run.seed,
-            if same { "ok" } else { "MISMATCH" }
+            "{:width$}  {:<4}  {native_shown:18}  {wasm_shown:18}  {result}",
+            run.name, run.seed,
         );
     }
     for (run, native) in runs.iter().zip(&native) {
@@ -80,7 +87,7 @@ pub(crate) fn check(node_module: &Path) -> Result<()> {
     );
     if failed > 0 {
         bail!(
-            "{failed} of {} runs differ between native and WASM",
+            "{failed} of {} runs differ between native and WASM or did not run",
             runs.len()
         );
     }

@@ -47,7 +47,7 @@ const STEPS: [Step; 6] = [
     },
     Step {
         name: "determinism",
-        run: || determinism::check(&wasm::node_module()),
+        run: determinism::check,
     },
     Step {
         name: "browser",
