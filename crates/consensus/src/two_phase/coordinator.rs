@@ -231,22 +231,25 @@ impl Coordinator {
                 },
             )
         });
+        let decided = output(Output::Decided {
+            tx,
+            outcome: Outcome::Commit,
+        });
         match self.config.variant {
             // Bug on purpose: a crash after the first announcement and before the record is
             // durable leaves some participants committed and this node presuming abort.
             Variant::AnnounceBeforeLog => {
                 out.extend(announce);
                 out.push(persist(record, Durability::Forced));
+                out.push(decided);
             }
+            // The decision is taken once it is logged, before anyone hears of it.
             Variant::Correct | Variant::VoteBeforeLog | Variant::AbortOnTimeout => {
                 out.push(persist(record, Durability::Forced));
+                out.push(decided);
                 out.extend(announce);
             }
         }
-        out.push(output(Output::Decided {
-            tx,
-            outcome: Outcome::Commit,
-        }));
         out.push(output(Output::Replied {
             tx,
             outcome: Outcome::Commit,

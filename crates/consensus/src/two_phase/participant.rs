@@ -158,6 +158,10 @@ impl Participant {
             Work::Conflict => {
                 self.txs.insert(tx, Tx::Done(Outcome::Abort));
                 out.push(persist(Record::Aborted { tx }, Durability::Lazy));
+                out.push(output(Output::Voted {
+                    tx,
+                    vote: Vote::Abort,
+                }));
                 out.push(send(
                     self.coordinator,
                     Msg::Vote {
@@ -165,10 +169,6 @@ impl Participant {
                         vote: Vote::Abort,
                     },
                 ));
-                out.push(output(Output::Voted {
-                    tx,
-                    vote: Vote::Abort,
-                }));
                 out.push(output(Output::Decided {
                     tx,
                     outcome: Outcome::Abort,
@@ -186,21 +186,23 @@ impl Participant {
                         vote: Vote::Commit,
                     },
                 );
+                // The vote is reported as cast before it leaves, so a crash right after the send
+                // cannot hide it from checkers.
+                let voted = output(Output::Voted {
+                    tx,
+                    vote: Vote::Commit,
+                });
                 match self.config.variant {
                     // Bug on purpose: the vote leaves before the PREPARED record is durable.
                     Variant::VoteBeforeLog => {
-                        out.push(vote);
+                        out.extend([voted, vote]);
                         out.push(persist(record, Durability::Lazy));
                     }
                     Variant::Correct | Variant::AnnounceBeforeLog | Variant::AbortOnTimeout => {
                         out.push(persist(record, Durability::Forced));
-                        out.push(vote);
+                        out.extend([voted, vote]);
                     }
                 }
-                out.push(output(Output::Voted {
-                    tx,
-                    vote: Vote::Commit,
-                }));
                 out.push(set_timer(
                     Timer::DecisionTimeout(tx),
                     self.config.decision_timeout_ms,
@@ -237,6 +239,7 @@ impl Participant {
             None => {}
         }
         self.txs.insert(tx, Tx::Done(outcome));
+        // The decision is taken once it is logged, before the acknowledgement leaves.
         match outcome {
             Outcome::Commit => {
                 let record = Record::Committed {
@@ -244,11 +247,14 @@ impl Participant {
                     participants: Vec::new(),
                 };
                 out.push(persist(record, Durability::Forced));
+                out.push(output(Output::Decided { tx, outcome }));
                 out.push(send(self.coordinator, Msg::Ack { tx }));
             }
-            Outcome::Abort => out.push(persist(Record::Aborted { tx }, Durability::Lazy)),
+            Outcome::Abort => {
+                out.push(persist(Record::Aborted { tx }, Durability::Lazy));
+                out.push(output(Output::Decided { tx, outcome }));
+            }
         }
-        out.push(output(Output::Decided { tx, outcome }));
     }
 
     fn on_timer(&mut self, timer: Timer, out: &mut Vec<Effect>) {

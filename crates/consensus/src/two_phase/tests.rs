@@ -109,14 +109,14 @@ fn participant_forces_prepared_before_voting_commit() {
                 },
                 durability: Durability::Forced,
             },
-            E::Send {
-                to: C,
-                msg: vote(1, Vote::Commit),
-            },
             E::Output(Output::Voted {
                 tx: TxId(1),
                 vote: Vote::Commit,
             }),
+            E::Send {
+                to: C,
+                msg: vote(1, Vote::Commit),
+            },
             E::SetTimer {
                 timer: Timer::DecisionTimeout(TxId(1)),
                 after_ms: 60,
@@ -131,9 +131,9 @@ fn vote_before_log_variant_sends_the_vote_first_and_logs_lazily() {
     let mut p = Node::participant(P1, C, config(Variant::VoteBeforeLog));
     let mut out = Vec::new();
     p.step(Time(0), msg(C, prepare(1, Work::Ready)), &mut out);
-    assert!(matches!(out[0], E::Send { .. }));
+    assert!(matches!(out[1], E::Send { .. }));
     assert!(matches!(
-        out[1],
+        out[2],
         E::Persist {
             durability: Durability::Lazy,
             ..
@@ -160,7 +160,7 @@ fn coordinator_forces_commit_before_announcing_it() {
     let mut out = Vec::new();
     c.step(Time(0), msg(P2, vote(1, Vote::Commit)), &mut out);
     assert_eq!(
-        out[..3],
+        out[..4],
         [
             E::Persist {
                 record: Record::Committed {
@@ -169,6 +169,10 @@ fn coordinator_forces_commit_before_announcing_it() {
                 },
                 durability: Durability::Forced,
             },
+            E::Output(Output::Decided {
+                tx: TxId(1),
+                outcome: Outcome::Commit
+            }),
             E::Send {
                 to: P1,
                 msg: decision(1, Outcome::Commit)

@@ -1,0 +1,894 @@
+//! The event loop: one queue ordered by (virtual time, sequence number), a seeded network,
+//! nodes that crash and recover from their durable logs, scripted rules, and the trace.
+//!
+//! **Invariant:** nothing here reads a clock, iterates a hash map or looks at threads; a run is a
+//! function of (scenario, seed, injected faults).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use serde_json::{Value, json};
+use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
+
+use crate::error::{InjectRefusal, ScenarioError};
+use crate::hash::TraceHasher;
+use crate::process::{Effects, Process, Protocol, Violation};
+use crate::rng::{SimRng, Stream};
+use crate::scenario::{Fault, Ordering, Pattern, Scenario, When, fault_type};
+use crate::trace::{DropReason, Event, EventKind};
+
+/// Whether a run keeps every event or only folds them into the trace hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recording {
+    /// Keep every event (for display, `--json` and replay).
+    Full,
+    /// Keep only the hash and the violations (for exploration and benchmarks).
+    HashOnly,
+}
+
+/// What to do when an invariant breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnViolation {
+    /// Keep running, to show what happens next.
+    Continue,
+    /// Stop at once (exploration).
+    Stop,
+}
+
+/// A broken invariant and where in the trace it broke.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ViolationAt {
+    /// The invariant's name.
+    pub invariant: &'static str,
+    /// What happened.
+    pub detail: String,
+    /// The index of the `violation` event in the trace.
+    pub event: u64,
+    /// When.
+    pub time: Time,
+}
+
+/// A running simulation of protocol `P`.
+pub struct Sim<P: Protocol> {
+    protocol: P,
+    scenario: Scenario,
+    seed: u64,
+    duration: Time,
+    now: Time,
+    steps: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<Entry<P::Node>>>,
+    nodes: Vec<Slot<P::Node>>,
+    in_flight: BTreeMap<u64, Flight<P::Node>>,
+    next_msg: u64,
+    net_rng: SimRng,
+    workload_rng: SimRng,
+    /// Partition group of each node; all zero when healed.
+    group: Vec<u32>,
+    /// Latest delivery time per (from, to) link, for FIFO ordering.
+    link_last: Vec<Time>,
+    rules: Vec<Rule>,
+    replays: Vec<(u64, Time, Fault)>,
+    injected: Vec<Fault>,
+    recording: Recording,
+    on_violation: OnViolation,
+    trace: Vec<Event<P::Node>>,
+    n_events: u64,
+    hasher: TraceHasher,
+    violations: Vec<ViolationAt>,
+    stopped: bool,
+    out: Vec<Effects<P::Node>>,
+    found: Vec<Violation>,
+}
+
+struct Slot<N: Process> {
+    node: Option<N>,
+    log: Vec<N::Record>,
+    synced: usize,
+    incarnation: u32,
+}
+
+struct Flight<N: Process> {
+    from: NodeId,
+    to: NodeId,
+    msg: N::Msg,
+    sent_at: Time,
+    deliver_at: Time,
+}
+
+struct Entry<N: Process> {
+    time: Time,
+    seq: u64,
+    item: Item<N>,
+}
+
+enum Item<N: Process> {
+    Deliver(u64),
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: N::Timer,
+    },
+    Request {
+        node: NodeId,
+        request: N::Request,
+    },
+    Fault(Fault),
+}
+
+impl<N: Process> PartialEq for Entry<N> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl<N: Process> Eq for Entry<N> {}
+impl<N: Process> PartialOrd for Entry<N> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<N: Process> Ord for Entry<N> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.seq).cmp(&(other.time, other.seq))
+    }
+}
+
+struct Rule {
+    action: RuleAction,
+    pattern: Pattern,
+    matched: u64,
+}
+
+enum RuleAction {
+    Drop,
+    Delay(u64),
+    CrashAfterSend { node: u32, lose_unsynced: bool },
+}
+
+impl<P: Protocol> Sim<P> {
+    /// Sets up a run of `scenario` with `seed`; `injected` are earlier injections to replay.
+    pub fn new(
+        protocol: P,
+        scenario: &Scenario,
+        seed: u64,
+        injected: &[Fault],
+        recording: Recording,
+        on_violation: OnViolation,
+    ) -> Result<Sim<P>, ScenarioError> {
+        scenario.check()?;
+        let n = protocol.n_nodes();
+        let nodes = (0..n)
+            .map(|i| Slot {
+                node: Some(protocol.boot(NodeId(i))),
+                log: Vec::new(),
+                synced: 0,
+                incarnation: 0,
+            })
+            .collect();
+        let mut sim = Sim {
+            protocol,
+            scenario: scenario.clone(),
+            seed,
+            duration: Time(scenario.duration_ms),
+            now: Time(0),
+            steps: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            nodes,
+            in_flight: BTreeMap::new(),
+            next_msg: 0,
+            net_rng: SimRng::new(seed, Stream::Network),
+            workload_rng: SimRng::new(seed, Stream::Workload),
+            group: vec![0; n as usize],
+            link_last: vec![Time(0); (n * n) as usize],
+            rules: Vec::new(),
+            replays: Vec::new(),
+            injected: Vec::new(),
+            recording,
+            on_violation,
+            trace: Vec::new(),
+            n_events: 0,
+            hasher: TraceHasher::default(),
+            violations: Vec::new(),
+            stopped: false,
+            out: Vec::new(),
+            found: Vec::new(),
+        };
+        for fault in &scenario.faults {
+            sim.schedule_fault(fault.clone());
+        }
+        for fault in injected {
+            scenario.check_fault(fault)?;
+            if fault.when().is_none() {
+                return Err(ScenarioError::Inject {
+                    fault: fault_type(fault),
+                    reason: InjectRefusal::RuleNotTimed,
+                });
+            }
+            sim.injected.push(fault.clone());
+            sim.schedule_fault(fault.clone());
+        }
+        // Replays run in the order they were injected at equal step counts.
+        sim.replays.sort_by_key(|(after, _, _)| *after);
+        sim.schedule_next_request();
+        Ok(sim)
+    }
+
+    fn schedule_fault(&mut self, fault: Fault) {
+        match &fault {
+            Fault::Drop { pattern } => self.rules.push(Rule {
+                action: RuleAction::Drop,
+                pattern: pattern.clone(),
+                matched: 0,
+            }),
+            Fault::Delay { pattern, extra_ms } => self.rules.push(Rule {
+                action: RuleAction::Delay(*extra_ms),
+                pattern: pattern.clone(),
+                matched: 0,
+            }),
+            Fault::CrashAfterSend {
+                node,
+                pattern,
+                lose_unsynced,
+            } => self.rules.push(Rule {
+                action: RuleAction::CrashAfterSend {
+                    node: *node,
+                    lose_unsynced: *lose_unsynced,
+                },
+                pattern: pattern.clone(),
+                matched: 0,
+            }),
+            Fault::Crash { when, .. }
+            | Fault::Restart { when, .. }
+            | Fault::Partition { when, .. }
+            | Fault::Heal { when }
+            | Fault::DropMessage { when, .. } => match (when.after_event, when.at_ms) {
+                (Some(after), at) => {
+                    self.replays
+                        .push((after, Time(at.unwrap_or(0)), fault.clone()));
+                }
+                (None, Some(at)) => self.push(Time(at), Item::Fault(fault.clone())),
+                // `Scenario::check` refuses timed faults without a time.
+                (None, None) => {}
+            },
+        }
+    }
+
+    fn push(&mut self, time: Time, item: Item<P::Node>) {
+        self.seq += 1;
+        self.queue.push(Reverse(Entry {
+            time,
+            seq: self.seq,
+            item,
+        }));
+    }
+
+    fn schedule_next_request(&mut self) {
+        if let Some((time, node, request)) = self.protocol.next_request(&mut self.workload_rng) {
+            self.push(time, Item::Request { node, request });
+        }
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The protocol, with its checker state.
+    pub fn protocol(&self) -> &P {
+        &self.protocol
+    }
+
+    /// The seed in use.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Virtual time now.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Queue events processed so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Trace events so far (kept or only hashed).
+    pub fn n_events(&self) -> u64 {
+        self.n_events
+    }
+
+    /// The kept trace (empty with [`Recording::HashOnly`]).
+    pub fn trace(&self) -> &[Event<P::Node>] {
+        &self.trace
+    }
+
+    /// Every broken invariant so far.
+    pub fn violations(&self) -> &[ViolationAt] {
+        &self.violations
+    }
+
+    /// Faults injected into this run, each with the moment it applied, for exact replay.
+    pub fn injected(&self) -> &[Fault] {
+        &self.injected
+    }
+
+    /// The trace hash: equal for equal runs on every platform.
+    pub fn trace_hash(&self) -> u64 {
+        std::hash::Hasher::finish(&self.hasher)
+    }
+
+    /// Whether the run is over: nothing left before the end of its duration, or stopped at a
+    /// violation.
+    pub fn finished(&self) -> bool {
+        self.stopped
+            || (self.replays.is_empty()
+                && self
+                    .queue
+                    .peek()
+                    .is_none_or(|Reverse(e)| e.time > self.duration))
+    }
+
+    /// Processes one queue event; returns false when the run is over.
+    pub fn step(&mut self) -> bool {
+        self.apply_due_replays(Time(u64::MAX));
+        if self.finished() {
+            return false;
+        }
+        let Some(Reverse(entry)) = self.queue.pop() else {
+            return false;
+        };
+        self.now = self.now.max(entry.time);
+        self.steps += 1;
+        match entry.item {
+            Item::Deliver(id) => self.deliver(id),
+            Item::Timer {
+                node,
+                incarnation,
+                timer,
+            } => {
+                let slot = &self.nodes[node.0 as usize];
+                if slot.incarnation == incarnation && slot.node.is_some() {
+                    self.emit(EventKind::Timer {
+                        node,
+                        timer: timer.clone(),
+                    });
+                    self.step_node(node, Input::Timer(timer));
+                }
+            }
+            Item::Request { node, request } => {
+                self.emit(EventKind::Request {
+                    node,
+                    request: request.clone(),
+                });
+                self.schedule_next_request();
+                if self.nodes[node.0 as usize].node.is_some() {
+                    self.step_node(node, Input::Request(request));
+                }
+            }
+            Item::Fault(fault) => self.apply_fault(fault),
+        }
+        true
+    }
+
+    /// Processes every event up to and including time `t` (capped at the duration), then sets
+    /// the clock to `t`. Returns how many events ran.
+    pub fn run_until(&mut self, t: Time) -> u64 {
+        let t = t.min(self.duration);
+        let start = self.steps;
+        loop {
+            self.apply_due_replays(t);
+            if self.stopped {
+                break;
+            }
+            match self.queue.peek() {
+                Some(Reverse(e)) if e.time <= t => {}
+                _ if self.replays.iter().any(|(after, at, _)| {
+                    *after <= self.steps && *at <= t
+                }) => {}
+                _ => break,
+            }
+            self.step();
+        }
+        if !self.stopped {
+            self.now = self.now.max(t);
+        }
+        self.steps - start
+    }
+
+    /// Runs to the end; returns how many events ran.
+    pub fn run_to_end(&mut self) -> u64 {
+        let start = self.steps;
+        while self.step() {}
+        self.steps - start
+    }
+
+    /// Applies `fault` now and records it for replay.
+    pub fn inject(&mut self, fault: Fault) -> Result<Fault, ScenarioError> {
+        let when = When {
+            at_ms: Some(self.now.0),
+            after_event: Some(self.steps),
+        };
+        let Some(fault) = with_time(&fault, when) else {
+            return Err(ScenarioError::Inject {
+                fault: fault_type(&fault),
+                reason: InjectRefusal::RuleNotTimed,
+            });
+        };
+        self.scenario.check_fault(&fault)?;
+        if let Fault::DropMessage { id, .. } = fault
+            && !self.in_flight.contains_key(&id)
+        {
+            return Err(ScenarioError::Inject {
+                fault: "drop_message",
+                reason: InjectRefusal::NotInFlight(id),
+            });
+        }
+        self.injected.push(fault.clone());
+        self.apply_fault(fault.clone());
+        Ok(fault)
+    }
+
+    fn apply_due_replays(&mut self, until: Time) {
+        while let Some((after, at, _)) = self.replays.first() {
+            if *after > self.steps || *at > until {
+                break;
+            }
+            let (_, at, fault) = self.replays.remove(0);
+            self.now = self.now.max(at);
+            self.apply_fault(fault);
+        }
+    }
+
+    fn apply_fault(&mut self, fault: Fault) {
+        match fault {
+            Fault::Crash {
+                node,
+                lose_unsynced,
+                ..
+            } => self.crash(NodeId(node), lose_unsynced),
+            Fault::Restart { node, .. } => self.restart(NodeId(node)),
+            Fault::Partition { groups, .. } => {
+                let mut all: Vec<Vec<u32>> = groups
+                    .into_iter()
+                    .filter(|g| !g.is_empty())
+                    .map(|mut g| {
+                        g.sort_unstable();
+                        g
+                    })
+                    .collect();
+                let rest: Vec<u32> = (0..self.protocol.n_nodes())
+                    .filter(|n| !all.iter().flatten().any(|m| m == n))
+                    .collect();
+                if !rest.is_empty() {
+                    all.push(rest);
+                }
+                for (i, g) in all.iter().enumerate() {
+                    for n in g {
+                        self.group[*n as usize] = i as u32;
+                    }
+                }
+                self.emit(EventKind::Partition { groups: all });
+            }
+            Fault::Heal { .. } => {
+                self.group.fill(0);
+                self.emit(EventKind::Heal);
+            }
+            Fault::DropMessage { id, .. } => {
+                if let Some(f) = self.in_flight.remove(&id) {
+                    self.emit(EventKind::Drop {
+                        id,
+                        from: f.from,
+                        to: f.to,
+                        msg: f.msg,
+                        reason: DropReason::Injected,
+                    });
+                }
+            }
+            // Rules are installed at the start, never applied as events.
+            Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => {}
+        }
+    }
+
+    fn crash(&mut self, node: NodeId, lose_unsynced: bool) {
+        let slot = &mut self.nodes[node.0 as usize];
+        if slot.node.is_none() {
+            return;
+        }
+        slot.node = None;
+        slot.incarnation += 1;
+        let lost = if lose_unsynced {
+            let lost = slot.log.len() - slot.synced;
+            slot.log.truncate(slot.synced);
+            lost as u32
+        } else {
+            0
+        };
+        self.emit(EventKind::Crash { node, lost });
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        let idx = node.0 as usize;
+        if self.nodes[idx].node.is_some() {
+            return;
+        }
+        self.emit(EventKind::Restart { node });
+        let mut out = std::mem::take(&mut self.out);
+        let recovered = self
+            .protocol
+            .recover(node, &self.nodes[idx].log, self.now, &mut out);
+        let slot = &mut self.nodes[idx];
+        slot.node = Some(recovered);
+        slot.incarnation += 1;
+        slot.synced = slot.log.len();
+        self.execute(node, &mut out);
+        self.out = out;
+    }
+
+    fn deliver(&mut self, id: u64) {
+        // Gone already: dropped by an injected fault.
+        let Some(f) = self.in_flight.remove(&id) else {
+            return;
+        };
+        let reason = if self.nodes[f.to.0 as usize].node.is_none() {
+            Some(DropReason::ReceiverDown)
+        } else if self.group[f.from.0 as usize] != self.group[f.to.0 as usize] {
+            Some(DropReason::Partition)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.emit(EventKind::Drop {
+                id,
+                from: f.from,
+                to: f.to,
+                msg: f.msg,
+                reason,
+            });
+            return;
+        }
+        self.emit(EventKind::Deliver {
+            id,
+            from: f.from,
+            to: f.to,
+            msg: f.msg.clone(),
+        });
+        self.step_node(
+            f.to,
+            Input::Msg {
+                from: f.from,
+                msg: f.msg,
+            },
+        );
+    }
+
+    fn step_node(&mut self, id: NodeId, input: Input<MsgOf<P>, TimerOf<P>, RequestOf<P>>) {
+        let mut out = std::mem::take(&mut self.out);
+        if let Some(node) = self.nodes[id.0 as usize].node.as_mut() {
+            node.step(self.now, input, &mut out);
+        }
+        self.execute(id, &mut out);
+        self.out = out;
+    }
+
+    /// Carries out a node's effects in order; a crash-after-send rule cuts the list short.
+    fn execute(&mut self, id: NodeId, out: &mut Vec<Effects<P::Node>>) {
+        let mut effects = out.drain(..);
+        for effect in effects.by_ref() {
+            match effect {
+                Effect::Send { to, msg } => {
+                    if let Some(lose_unsynced) = self.send(id, to, msg) {
+                        self.crash(id, lose_unsynced);
+                        break;
+                    }
+                }
+                Effect::SetTimer { timer, after_ms } => {
+                    let incarnation = self.nodes[id.0 as usize].incarnation;
+                    self.push(
+                        self.now.after(after_ms),
+                        Item::Timer {
+                            node: id,
+                            incarnation,
+                            timer,
+                        },
+                    );
+                }
+                Effect::Persist { record, durability } => {
+                    let slot = &mut self.nodes[id.0 as usize];
+                    slot.log.push(record.clone());
+                    if durability == Durability::Forced {
+                        slot.synced = slot.log.len();
+                    }
+                    self.emit(EventKind::Persist {
+                        node: id,
+                        record,
+                        durability,
+                    });
+                }
+                Effect::Output(output) => {
+                    let mut found = std::mem::take(&mut self.found);
+                    self.protocol.observe(self.now, id, &output, &mut found);
+                    self.emit(EventKind::Output { node: id, output });
+                    for v in found.drain(..) {
+                        self.violations.push(ViolationAt {
+                            invariant: v.invariant,
+                            detail: v.detail.clone(),
+                            event: self.n_events,
+                            time: self.now,
+                        });
+                        self.emit(EventKind::Violation {
+                            invariant: v.invariant,
+                            detail: v.detail,
+                        });
+                        if self.on_violation == OnViolation::Stop {
+                            self.stopped = true;
+                        }
+                    }
+                    self.found = found;
+                }
+            }
+        }
+        // Effects after a crash never happen.
+        effects.for_each(drop);
+    }
+
+    /// Puts a message on the network. Returns `Some(lose_unsynced)` when a crash-after-send rule
+    /// says the sender dies right after this send.
+    fn send(&mut self, from: NodeId, to: NodeId, msg: MsgOf<P>) -> Option<bool> {
+        let id = self.next_msg;
+        self.next_msg += 1;
+        self.emit(EventKind::Send {
+            id,
+            from,
+            to,
+            msg: msg.clone(),
+            duplicate: false,
+        });
+        let kind = <P::Node as Process>::msg_kind(&msg);
+        let mut dropped = None;
+        let mut extra = 0;
+        let mut crash = None;
+        for rule in &mut self.rules {
+            let p = &rule.pattern;
+            let sender_matches = match rule.action {
+                RuleAction::CrashAfterSend { node, .. } => node == from.0,
+                RuleAction::Drop | RuleAction::Delay(_) => true,
+            };
+            if !sender_matches
+                || p.kind.as_deref().is_some_and(|k| k != kind)
+                || p.from.is_some_and(|f| f != from.0)
+                || p.to.is_some_and(|t| t != to.0)
+            {
+                continue;
+            }
+            rule.matched += 1;
+            if rule.matched < p.nth || rule.matched - p.nth >= p.count {
+                continue;
+            }
+            match rule.action {
+                RuleAction::Drop => dropped = Some(DropReason::Rule),
+                RuleAction::Delay(ms) => extra += ms,
+                RuleAction::CrashAfterSend { lose_unsynced, .. } => crash = Some(lose_unsynced),
+            }
+        }
+        // Every send draws the same numbers in the same order, whatever happens to it, so one
+        // fault more or less does not reshuffle the rest of the run.
+        let (latency, loss) = self.link(from, to);
+        let lost = self.net_rng.chance(loss);
+        let delay = self.net_rng.range(latency.min, latency.max);
+        let duplicate = self.net_rng.chance(self.scenario.network.duplicate_per_mille);
+        let dup_delay = if duplicate {
+            self.net_rng.range(latency.min, latency.max)
+        } else {
+            0
+        };
+        if self.group[from.0 as usize] != self.group[to.0 as usize] {
+            dropped = dropped.or(Some(DropReason::Partition));
+        }
+        if lost {
+            dropped = dropped.or(Some(DropReason::Loss));
+        }
+        if let Some(reason) = dropped {
+            self.emit(EventKind::Drop {
+                id,
+                from,
+                to,
+                msg,
+                reason,
+            });
+            return crash;
+        }
+        if duplicate {
+            let dup_id = self.next_msg;
+            self.next_msg += 1;
+            self.emit(EventKind::Send {
+                id: dup_id,
+                from,
+                to,
+                msg: msg.clone(),
+                duplicate: true,
+            });
+            self.put_in_flight(dup_id, from, to, msg.clone(), dup_delay + extra);
+        }
+        self.put_in_flight(id, from, to, msg, delay + extra);
+        crash
+    }
+
+    fn put_in_flight(&mut self, id: u64, from: NodeId, to: NodeId, msg: MsgOf<P>, delay: u64) {
+        let mut at = self.now.after(delay);
+        if self.scenario.network.ordering == Ordering::Fifo {
+            let link = (from.0 * self.protocol.n_nodes() + to.0) as usize;
+            at = at.max(self.link_last[link]);
+            self.link_last[link] = at;
+        }
+        self.in_flight.insert(
+            id,
+            Flight {
+                from,
+                to,
+                msg,
+                sent_at: self.now,
+                deliver_at: at,
+            },
+        );
+        self.push(at, Item::Deliver(id));
+    }
+
+    fn link(&self, from: NodeId, to: NodeId) -> (crate::scenario::Latency, u32) {
+        let net = &self.scenario.network;
+        let mut latency = net.latency_ms;
+        let mut loss = net.loss_per_mille;
+        for link in &net.links {
+            if link.from == from.0 && link.to == to.0 {
+                latency = link.latency_ms.unwrap_or(latency);
+                loss = link.loss_per_mille.unwrap_or(loss);
+            }
+        }
+        (latency, loss)
+    }
+
+    fn emit(&mut self, kind: EventKind<P::Node>) {
+        let event = Event {
+            time: self.now,
+            kind,
+        };
+        std::hash::Hasher::write_u64(&mut self.hasher, self.n_events);
+        event.hash_into(&mut self.hasher);
+        self.n_events += 1;
+        if self.recording == Recording::Full {
+            self.trace.push(event);
+        }
+    }
+
+    /// The durable log of `node`.
+    pub fn log(&self, node: NodeId) -> &[RecordOf<P>] {
+        &self.nodes[node.0 as usize].log
+    }
+
+    /// Whether `node` is up.
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.nodes[node.0 as usize].node.is_some()
+    }
+
+    /// The state of the run as JSON (`docs/sim-wasm-api.md`).
+    pub fn state_json(&self) -> Value {
+        let nodes: Vec<Value> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                let id = NodeId(i as u32);
+                let log: Vec<String> = slot
+                    .log
+                    .iter()
+                    .map(<P::Node as Process>::label_record)
+                    .collect();
+                let mut v = json!({
+                    "id": i, "name": self.protocol.node_name(id), "up": slot.node.is_some(),
+                    "log": log, "unsynced": slot.log.len() - slot.synced,
+                });
+                if let Value::Object(map) = &mut v {
+                    map.extend(
+                        self.protocol
+                            .node_details(id, slot.node.as_ref(), self.now),
+                    );
+                }
+                v
+            })
+            .collect();
+        let partitioned = self.group.iter().any(|g| *g != 0);
+        let partition = partitioned.then(|| {
+            let n_groups = self.group.iter().max().map_or(0, |m| m + 1);
+            (0..n_groups)
+                .map(|g| {
+                    (0..self.group.len() as u32)
+                        .filter(|n| self.group[*n as usize] == g)
+                        .collect::<Vec<u32>>()
+                })
+                .filter(|g| !g.is_empty())
+                .collect::<Vec<_>>()
+        });
+        let in_flight: Vec<Value> = self
+            .in_flight
+            .iter()
+            .map(|(id, f)| {
+                json!({
+                    "id": id, "from": f.from.0, "to": f.to.0,
+                    "label": <P::Node as Process>::label_msg(&f.msg),
+                    "sent_at": f.sent_at.0, "deliver_at": f.deliver_at.0,
+                })
+            })
+            .collect();
+        json!({
+            "now": self.now.0, "steps": self.steps, "finished": self.finished(),
+            "duration_ms": self.duration.0, "nodes": nodes, "partition": partition,
+            "in_flight": in_flight, "violations": self.violations,
+        })
+    }
+
+    /// Kept trace events from index `from` on, as JSON.
+    pub fn events_json(&self, from: usize) -> Value {
+        Value::Array(
+            self.trace
+                .iter()
+                .enumerate()
+                .skip(from)
+                .map(|(i, e)| e.to_json(i as u64))
+                .collect(),
+        )
+    }
+
+    /// A plain-text summary: events, decisions, liveness, invariants, and the trace hash.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        let s = &self.scenario;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "scenario: {} ({}, variant {}), seed {}",
+            s.name,
+            s.protocol.name(),
+            s.variant,
+            self.seed
+        );
+        let _ = writeln!(
+            out,
+            "events: {} queue events, {} trace events, virtual time {} ms",
+            self.steps, self.n_events, self.now.0
+        );
+        self.protocol.summarize(self.now, &mut out);
+        if self.violations.is_empty() {
+            let _ = writeln!(out, "invariants: all held");
+        } else {
+            for v in &self.violations {
+                let _ = writeln!(
+                    out,
+                    "invariants: VIOLATED {} at event {} ({} ms): {}",
+                    v.invariant, v.event, v.time.0, v.detail
+                );
+            }
+        }
+        let _ = writeln!(out, "trace-hash: {:016x}", self.trace_hash());
+        out
+    }
+}
+
+type MsgOf<P> = <<P as Protocol>::Node as Process>::Msg;
+type TimerOf<P> = <<P as Protocol>::Node as Process>::Timer;
+type RequestOf<P> = <<P as Protocol>::Node as Process>::Request;
+type RecordOf<P> = <<P as Protocol>::Node as Process>::Record;
+
+/// The same timed fault at another moment; `None` for rules, which have no moment.
+fn with_time(fault: &Fault, new: When) -> Option<Fault> {
+    let mut f = fault.clone();
+    match &mut f {
+        Fault::Crash { when, .. }
+        | Fault::Restart { when, .. }
+        | Fault::Partition { when, .. }
+        | Fault::Heal { when }
+        | Fault::DropMessage { when, .. } => *when = new,
+        Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => return None,
+    }
+    Some(f)
+}

@@ -1,0 +1,137 @@
+//! Typed errors of the simulator: bad scenarios, bad injected faults, bad seed ranges.
+
+/// A scenario (or an injected fault) that cannot run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// The text is not valid scenario JSON.
+    #[error("invalid scenario JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The variant is not one the protocol has.
+    #[error("unknown variant {variant:?} for {protocol} (expected one of: {expected})")]
+    UnknownVariant {
+        /// The protocol.
+        protocol: &'static str,
+        /// The name given.
+        variant: String,
+        /// The names accepted.
+        expected: String,
+    },
+    /// Too few or too many nodes.
+    #[error("a scenario needs 2 to {max} nodes, not {nodes}")]
+    NodeCount {
+        /// The count given.
+        nodes: u32,
+        /// The most allowed.
+        max: u32,
+    },
+    /// A node id is not below the node count.
+    #[error("{field}: node {node} does not exist (the scenario has nodes 0 to {})", nodes - 1)]
+    NodeOutOfRange {
+        /// Where the id was found.
+        field: &'static str,
+        /// The id.
+        node: u32,
+        /// The node count.
+        nodes: u32,
+    },
+    /// A coordinator was named where a participant is needed.
+    #[error("node {node} is the coordinator, not a participant")]
+    NotAParticipant {
+        /// The id.
+        node: u32,
+    },
+    /// The run would end before it starts.
+    #[error("duration_ms must be greater than 0")]
+    ZeroDuration,
+    /// A latency range with min above max.
+    #[error("latency min {min} ms is greater than max {max} ms")]
+    LatencyRange {
+        /// The minimum.
+        min: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// A rate above 1000 per mille.
+    #[error("{field} is {value}, but a rate per mille is at most 1000")]
+    PerMille {
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: u32,
+    },
+    /// More transactions than the simulator accepts.
+    #[error("{transactions} transactions requested; at most {max}")]
+    TooManyTransactions {
+        /// The count given.
+        transactions: u64,
+        /// The most allowed.
+        max: u64,
+    },
+    /// `participants_per_tx` is 0 or more than the participants.
+    #[error("participants_per_tx {participants_per_tx} must be between 1 and {participants}")]
+    ParticipantsPerTx {
+        /// The value given.
+        participants_per_tx: u32,
+        /// How many participants exist.
+        participants: u32,
+    },
+    /// A timed fault with neither `at_ms` nor `after_event`.
+    #[error("fault {fault:?} needs at_ms or after_event")]
+    FaultWithoutTime {
+        /// The fault type.
+        fault: &'static str,
+    },
+    /// A node listed in two partition groups.
+    #[error("node {node} is in two partition groups")]
+    NodeInTwoGroups {
+        /// The node.
+        node: u32,
+    },
+    /// A partition with no nodes in it.
+    #[error("a partition needs at least one non-empty group")]
+    EmptyPartition,
+    /// A message kind the protocol does not have.
+    #[error("unknown message kind {kind:?} (expected one of: {expected})")]
+    UnknownMessageKind {
+        /// The kind given.
+        kind: String,
+        /// The kinds accepted.
+        expected: String,
+    },
+    /// Rules count matches from 1.
+    #[error("nth counts from 1; 0 never matches")]
+    NthIsZero,
+    /// No gallery scenario has this name.
+    #[error("no gallery scenario named {name:?} (try `underhood sim list`)")]
+    UnknownScenario {
+        /// The name given.
+        name: String,
+    },
+    /// The seed text is not a number.
+    #[error("seed {text:?} is not a whole number from 0 to 18446744073709551615")]
+    BadSeed {
+        /// The text given.
+        text: String,
+    },
+    /// A fault injected into a running simulation that cannot apply now.
+    #[error("cannot inject {fault}: {reason}")]
+    Inject {
+        /// The fault type.
+        fault: &'static str,
+        /// Why (`node 2 is already down`).
+        reason: InjectRefusal,
+    },
+}
+
+/// Why an injected fault was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InjectRefusal {
+    /// Rules apply for a whole run; they belong in the scenario.
+    #[error("rules (drop, delay, crash_after_send) belong in the scenario, not in an injection")]
+    RuleNotTimed,
+    /// The message already arrived or was lost.
+    #[error("message {0} is not in flight")]
+    NotInFlight(u64),
+}

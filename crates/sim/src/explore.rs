@@ -1,0 +1,291 @@
+//! Random exploration: run a scenario over many seeds, each with a random fault schedule added
+//! to the scenario's own faults, and shrink the first failing schedule to a minimal one.
+
+use std::ops::RangeInclusive;
+
+use crate::engine::{OnViolation, Recording, ViolationAt};
+use crate::error::ScenarioError;
+use crate::rng::{SimRng, Stream};
+use crate::run::{Run, RunOptions};
+use crate::scenario::{Fault, Pattern, Scenario, When};
+
+/// What an exploration found.
+#[derive(Clone, Debug)]
+pub struct ExploreReport {
+    /// Seeds run.
+    pub runs: u64,
+    /// The first failing seed, if any.
+    pub failure: Option<Failure>,
+}
+
+/// A failing seed with its fault schedule before and after shrinking.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The seed.
+    pub seed: u64,
+    /// The random faults added for this seed.
+    pub faults: Vec<Fault>,
+    /// A minimal subset (with simplified rules) that still breaks an invariant.
+    pub shrunk: Vec<Fault>,
+    /// The first violation with the shrunk schedule.
+    pub violation: ViolationAt,
+    /// Runs spent shrinking.
+    pub shrink_runs: u64,
+}
+
+impl Failure {
+    /// The scenario that reproduces the shrunk failure with `underhood sim run --file`.
+    pub fn reproducer(&self, scenario: &Scenario) -> Scenario {
+        let mut s = scenario.clone();
+        s.seed = self.seed;
+        s.faults.extend(self.shrunk.iter().cloned());
+        s
+    }
+}
+
+/// Runs `scenario` with random faults for every seed in `seeds`; stops at the first violation
+/// and shrinks its schedule.
+pub fn explore(
+    scenario: &Scenario,
+    seeds: RangeInclusive<u64>,
+) -> Result<ExploreReport, ScenarioError> {
+    scenario.check()?;
+    let mut runs = 0;
+    for seed in seeds {
+        runs += 1;
+        let faults = random_faults(scenario, seed);
+        if let Some(original) = first_violation(scenario, seed, &faults)? {
+            let (shrunk, shrink_runs) = shrink(scenario, seed, faults.clone())?;
+            // `shrink` only keeps schedules that still fail, so this finds a violation.
+            let violation = first_violation(scenario, seed, &shrunk)?.unwrap_or(original);
+            return Ok(ExploreReport {
+                runs,
+                failure: Some(Failure {
+                    seed,
+                    faults,
+                    shrunk,
+                    violation,
+                    shrink_runs,
+                }),
+            });
+        }
+    }
+    Ok(ExploreReport {
+        runs,
+        failure: None,
+    })
+}
+
+/// Runs `scenario` plus `extra` faults with `seed`; returns the first violation.
+pub fn first_violation(
+    scenario: &Scenario,
+    seed: u64,
+    extra: &[Fault],
+) -> Result<Option<ViolationAt>, ScenarioError> {
+    let mut s = scenario.clone();
+    s.faults.extend(extra.iter().cloned());
+    let mut run = Run::new(
+        &s,
+        RunOptions {
+            seed: Some(seed),
+            injected: Vec::new(),
+            recording: Recording::HashOnly,
+            on_violation: OnViolation::Stop,
+        },
+    )?;
+    run.run_to_end();
+    Ok(run.violations().first().cloned())
+}
+
+/// Delta debugging, one fault at a time: drop every fault whose removal keeps the failure, then
+/// simplify what is left (rules match fewer messages, crashes keep their synced writes).
+/// Returns the schedule and the runs spent.
+pub fn shrink(
+    scenario: &Scenario,
+    seed: u64,
+    mut faults: Vec<Fault>,
+) -> Result<(Vec<Fault>, u64), ScenarioError> {
+    let mut runs = 0;
+    let mut changed = true;
+    while changed {
+        changed = false;
+        let mut i = 0;
+        while i < faults.len() {
+            let mut candidate = faults.clone();
+            candidate.remove(i);
+            runs += 1;
+            if first_violation(scenario, seed, &candidate)?.is_some() {
+                faults = candidate;
+                changed = true;
+            } else {
+                i += 1;
+            }
+        }
+        for i in 0..faults.len() {
+            for simpler in simplifications(&faults[i]) {
+                let mut candidate = faults.clone();
+                candidate[i] = simpler;
+                runs += 1;
+                if first_violation(scenario, seed, &candidate)?.is_some() {
+                    faults = candidate;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+    }
+    Ok((faults, runs))
+}
+
+fn simplifications(fault: &Fault) -> Vec<Fault> {
+    let mut out = Vec::new();
+    let simpler_pattern = |p: &Pattern| {
+        let mut v = Vec::new();
+        if p.count > 1 {
+            v.push(Pattern {
+                count: 1,
+                ..p.clone()
+            });
+        }
+        if p.nth > 1 {
+            v.push(Pattern {
+                nth: 1,
+                ..p.clone()
+            });
+        }
+        v
+    };
+    match fault {
+        Fault::Crash {
+            node,
+            lose_unsynced: true,
+            when,
+        } => out.push(Fault::Crash {
+            node: *node,
+            lose_unsynced: false,
+            when: *when,
+        }),
+        Fault::Drop { pattern } => {
+            for p in simpler_pattern(pattern) {
+                out.push(Fault::Drop { pattern: p });
+            }
+        }
+        Fault::Delay { pattern, extra_ms } => {
+            for p in simpler_pattern(pattern) {
+                out.push(Fault::Delay {
+                    pattern: p,
+                    extra_ms: *extra_ms,
+                });
+            }
+        }
+        Fault::CrashAfterSend {
+            node,
+            pattern,
+            lose_unsynced,
+        } => {
+            for p in simpler_pattern(pattern) {
+                out.push(Fault::CrashAfterSend {
+                    node: *node,
+                    pattern: p,
+                    lose_unsynced: *lose_unsynced,
+                });
+            }
+            if *lose_unsynced {
+                out.push(Fault::CrashAfterSend {
+                    node: *node,
+                    pattern: pattern.clone(),
+                    lose_unsynced: false,
+                });
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// A random fault schedule for `seed`: one to four faults among crashes (with or without a
+/// restart, some losing un-synced writes), partitions with a heal, and drop, delay and
+/// crash-after-send rules, timed within the scenario's busy period.
+pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
+    let mut rng = SimRng::new(seed, Stream::Faults);
+    let n = u64::from(scenario.nodes);
+    let w = &scenario.workload;
+    let busy_end = w
+        .start_ms
+        .saturating_add(w.transactions.saturating_mul(w.interval_ms))
+        .saturating_add(100)
+        .min(scenario.duration_ms);
+    let kinds = scenario.protocol.msg_kinds();
+    let mut faults = Vec::new();
+    let count = 1 + rng.below(4);
+    for _ in 0..count {
+        let at = rng.below(busy_end + 1);
+        let node = rng.below(n) as u32;
+        let pattern = |rng: &mut SimRng| Pattern {
+            kind: Some(kinds[rng.below(kinds.len() as u64) as usize].to_owned()),
+            from: None,
+            to: Some(rng.below(n) as u32),
+            nth: 1 + rng.below(3),
+            count: 1 + rng.below(2),
+        };
+        match rng.below(6) {
+            0 | 1 => {
+                faults.push(Fault::Crash {
+                    node,
+                    lose_unsynced: rng.chance(300),
+                    when: at_ms(at),
+                });
+                if rng.chance(700) {
+                    faults.push(Fault::Restart {
+                        node,
+                        when: at_ms(at + rng.range(5, 300)),
+                    });
+                }
+            }
+            2 => {
+                let mut side: Vec<u32> = (0..n as u32).filter(|_| rng.chance(500)).collect();
+                if side.is_empty() || side.len() as u64 == n {
+                    side = vec![node];
+                }
+                faults.push(Fault::Partition {
+                    groups: vec![side],
+                    when: at_ms(at),
+                });
+                faults.push(Fault::Heal {
+                    when: at_ms(at + rng.range(5, 300)),
+                });
+            }
+            3 => faults.push(Fault::Drop {
+                pattern: pattern(&mut rng),
+            }),
+            4 => faults.push(Fault::Delay {
+                pattern: pattern(&mut rng),
+                extra_ms: rng.range(20, 300),
+            }),
+            _ => {
+                let mut p = pattern(&mut rng);
+                p.to = None;
+                p.count = 1;
+                faults.push(Fault::CrashAfterSend {
+                    node,
+                    pattern: p,
+                    lose_unsynced: rng.chance(300),
+                });
+                if rng.chance(700) {
+                    faults.push(Fault::Restart {
+                        node,
+                        when: at_ms(busy_end.min(at + rng.range(5, 300))),
+                    });
+                }
+            }
+        }
+    }
+    faults
+}
+
+fn at_ms(at: u64) -> When {
+    When {
+        at_ms: Some(at),
+        after_event: None,
+    }
+}

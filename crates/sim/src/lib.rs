@@ -1,0 +1,61 @@
+//! A deterministic simulator for distributed protocols: virtual time, a seeded network that
+//! delays, reorders, duplicates, loses and partitions, nodes that crash and recover from their
+//! durable logs, invariants checked after every event, traces with a stable hash, random
+//! exploration over seeds, and shrinking of failing fault schedules.
+//!
+//! A protocol plugs in by implementing [`Process`] for a node and [`Protocol`] for the cluster;
+//! Two-Phase Commit from `underhood-consensus` is the first ([`TwoPhase`]).
+//!
+//! # Example
+//!
+//! Run the gallery scenario where the coordinator crashes before deciding: the participants stay
+//! in doubt, but no invariant breaks, and the same seed always gives the same trace.
+//!
+//! ```
+//! use underhood_sim::{Run, RunOptions, gallery};
+//!
+//! let scenario = gallery::find("coordinator-crash-before-decision")?;
+//! let mut run = Run::new(&scenario, RunOptions::default())?;
+//! run.run_to_end();
+//! assert!(run.violations().is_empty());
+//! assert!(run.summary().contains("still in doubt at the end"));
+//!
+//! let mut again = Run::new(&scenario, RunOptions::default())?;
+//! again.run_to_end();
+//! assert_eq!(run.trace_hash(), again.trace_hash());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Scenario files are JSON ([`Scenario::from_json`]); faults are scripted in them or injected
+//! into a running simulation ([`Run::inject`]) and recorded so a re-run reproduces them.
+//!
+//! # What this crate refuses to do
+//!
+//! Nothing that affects a trace reads a clock, iterates a hash map, or depends on threads: a
+//! run is a function of (scenario, seed, injected faults), natively and in WASM alike.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod engine;
+pub use engine::{OnViolation, Recording, Sim, ViolationAt};
+mod error;
+pub use error::{InjectRefusal, ScenarioError};
+mod explore;
+pub use explore::{ExploreReport, Failure, explore, first_violation, random_faults, shrink};
+pub mod gallery;
+mod hash;
+mod process;
+pub use process::{Effects, Inputs, Process, Protocol, Violation};
+mod rng;
+pub use rng::SimRng;
+mod run;
+pub use run::{Run, RunOptions, parse_seed};
+mod scenario;
+pub use scenario::{
+    Conflict, Fault, Latency, Link, MAX_NODES, MAX_TRANSACTIONS, Network, Ordering, Pattern,
+    ProtocolName, Scenario, Timeouts, When, Workload,
+};
+mod trace;
+pub use trace::{DropReason, Event, EventKind};
+mod two_phase;
+pub use two_phase::{COORDINATOR, TwoPhase};

@@ -1,0 +1,115 @@
+//! The two traits a protocol implements to run in the simulator: [`Process`] for one node and
+//! [`Protocol`] for the cluster (how nodes boot and recover, the workload, and the invariants).
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use serde::Serialize;
+use underhood_consensus::{Effect, Input, NodeId, Time};
+
+use crate::rng::SimRng;
+
+/// The effects of a [`Process`].
+pub type Effects<P> = Effect<
+    <P as Process>::Msg,
+    <P as Process>::Timer,
+    <P as Process>::Record,
+    <P as Process>::Output,
+>;
+
+/// The inputs of a [`Process`].
+pub type Inputs<P> = Input<<P as Process>::Msg, <P as Process>::Timer, <P as Process>::Request>;
+
+/// One node of a protocol: a deterministic state machine from inputs to effects.
+///
+/// The simulator owns time, the network, the durable log and crashes; the process only reacts.
+pub trait Process {
+    /// Messages between nodes.
+    type Msg: Clone + Debug + Hash + Serialize;
+    /// Timers a node sets for itself.
+    type Timer: Clone + Debug + Hash + Serialize;
+    /// Durable log records.
+    type Record: Clone + Debug + Hash + Serialize;
+    /// Client requests.
+    type Request: Clone + Debug + Hash + Serialize;
+    /// Observable outputs (decisions, replies) that invariants watch.
+    type Output: Clone + Debug + Hash + Serialize;
+
+    /// Handles one input at `now`, pushing effects in the order they must be carried out.
+    fn step(&mut self, now: Time, input: Inputs<Self>, out: &mut Vec<Effects<Self>>);
+
+    /// A message's kind as a short lowercase word, matched by scripted rules (`"commit"`).
+    fn msg_kind(msg: &Self::Msg) -> &'static str;
+
+    /// Short human labels for traces and the browser.
+    fn label_msg(msg: &Self::Msg) -> String;
+    /// See [`Process::label_msg`].
+    fn label_timer(timer: &Self::Timer) -> String;
+    /// See [`Process::label_msg`].
+    fn label_record(record: &Self::Record) -> String;
+    /// See [`Process::label_msg`].
+    fn label_request(request: &Self::Request) -> String;
+    /// See [`Process::label_msg`].
+    fn label_output(output: &Self::Output) -> String;
+}
+
+/// A cluster running one protocol: how its nodes start and recover, what clients ask of it, and
+/// which invariants must hold.
+pub trait Protocol {
+    /// The node type.
+    type Node: Process;
+
+    /// How many nodes the cluster has; ids are `0..n_nodes()`.
+    fn n_nodes(&self) -> u32;
+
+    /// A node's display name (`"C"`, `"P1"`).
+    fn node_name(&self, id: NodeId) -> String;
+
+    /// A fresh node with an empty log.
+    fn boot(&self, id: NodeId) -> Self::Node;
+
+    /// A node rebuilt after a crash from its durable log only.
+    fn recover(
+        &self,
+        id: NodeId,
+        log: &[<Self::Node as Process>::Record],
+        now: Time,
+        out: &mut Vec<Effects<Self::Node>>,
+    ) -> Self::Node;
+
+    /// The next client request, if any: when it arrives and at which node. Called once at the
+    /// start and once after each request arrives.
+    fn next_request(
+        &mut self,
+        rng: &mut SimRng,
+    ) -> Option<(Time, NodeId, <Self::Node as Process>::Request)>;
+
+    /// Watches every output; returns the invariants it breaks.
+    fn observe(
+        &mut self,
+        now: Time,
+        node: NodeId,
+        output: &<Self::Node as Process>::Output,
+        violations: &mut Vec<Violation>,
+    );
+
+    /// Protocol-specific fields of a node's view for display (role, transactions, …).
+    fn node_details(
+        &self,
+        id: NodeId,
+        node: Option<&Self::Node>,
+        now: Time,
+    ) -> serde_json::Map<String, serde_json::Value>;
+
+    /// Appends the protocol's part of the run summary (decisions, liveness) to `out`.
+    fn summarize(&self, now: Time, out: &mut String);
+}
+
+/// A broken invariant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Violation {
+    /// The invariant's name (`"atomicity"`).
+    pub invariant: &'static str,
+    /// What happened, in one sentence.
+    pub detail: String,
+}

@@ -1,0 +1,295 @@
+//! Trace events: everything that happened in a run, as typed data, hashed into a stable
+//! fingerprint and rendered to JSON (with human labels) for the CLI and the browser.
+
+use std::hash::{Hash, Hasher};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use underhood_consensus::{Durability, NodeId, Time};
+
+use crate::hash::TraceHasher;
+use crate::process::Process;
+
+/// One thing that happened at virtual time `time`.
+#[derive(Clone, Debug)]
+pub struct Event<P: Process> {
+    /// When it happened.
+    pub time: Time,
+    /// What happened.
+    pub kind: EventKind<P>,
+}
+
+/// What happened.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum EventKind<P: Process> {
+    /// A client request arrived at `node`.
+    Request {
+        /// The node.
+        node: NodeId,
+        /// The request.
+        request: P::Request,
+    },
+    /// A message entered the network; a `Deliver` or `Drop` with the same id follows.
+    Send {
+        /// The message id.
+        id: u64,
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The message.
+        msg: P::Msg,
+        /// Whether this is the network's extra copy of an earlier send.
+        duplicate: bool,
+    },
+    /// A message arrived.
+    Deliver {
+        /// The message id.
+        id: u64,
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The message.
+        msg: P::Msg,
+    },
+    /// A message was lost.
+    Drop {
+        /// The message id.
+        id: u64,
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The message.
+        msg: P::Msg,
+        /// Why.
+        reason: DropReason,
+    },
+    /// A timer fired.
+    Timer {
+        /// The node.
+        node: NodeId,
+        /// The timer.
+        timer: P::Timer,
+    },
+    /// A record was appended to a node's durable log.
+    Persist {
+        /// The node.
+        node: NodeId,
+        /// The record.
+        record: P::Record,
+        /// Whether it was synced.
+        durability: Durability,
+    },
+    /// A node produced an output (a vote, a decision, a reply).
+    Output {
+        /// The node.
+        node: NodeId,
+        /// The output.
+        output: P::Output,
+    },
+    /// A node crashed.
+    Crash {
+        /// The node.
+        node: NodeId,
+        /// Un-synced log records lost with it.
+        lost: u32,
+    },
+    /// A node restarted from its durable log.
+    Restart {
+        /// The node.
+        node: NodeId,
+    },
+    /// The network split into groups.
+    Partition {
+        /// The groups, each sorted, every node in exactly one.
+        groups: Vec<Vec<u32>>,
+    },
+    /// The network healed.
+    Heal,
+    /// An invariant broke.
+    Violation {
+        /// The invariant.
+        invariant: &'static str,
+        /// What happened.
+        detail: String,
+    },
+}
+
+/// Why a message was lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// The network's random loss.
+    Loss,
+    /// Sender and receiver are in different partition groups.
+    Partition,
+    /// A scripted drop rule matched.
+    Rule,
+    /// Dropped by an injected fault.
+    Injected,
+    /// The receiver was down when it arrived.
+    ReceiverDown,
+}
+
+impl<P: Process> Event<P> {
+    /// Folds the event into a trace hash. Every field counts, in a fixed order, through a
+    /// platform-independent hasher, so the same run hashes the same natively and in WASM.
+    pub(crate) fn hash_into(&self, h: &mut TraceHasher) {
+        self.time.hash(h);
+        match &self.kind {
+            EventKind::Request { node, request } => {
+                h.write_u8(0);
+                node.hash(h);
+                request.hash(h);
+            }
+            EventKind::Send {
+                id,
+                from,
+                to,
+                msg,
+                duplicate,
+            } => {
+                h.write_u8(1);
+                (id, from, to, duplicate).hash(h);
+                msg.hash(h);
+            }
+            EventKind::Deliver { id, from, to, msg } => {
+                h.write_u8(2);
+                (id, from, to).hash(h);
+                msg.hash(h);
+            }
+            EventKind::Drop {
+                id,
+                from,
+                to,
+                msg,
+                reason,
+            } => {
+                h.write_u8(3);
+                (id, from, to, reason).hash(h);
+                msg.hash(h);
+            }
+            EventKind::Timer { node, timer } => {
+                h.write_u8(4);
+                node.hash(h);
+                timer.hash(h);
+            }
+            EventKind::Persist {
+                node,
+                record,
+                durability,
+            } => {
+                h.write_u8(5);
+                (node, durability).hash(h);
+                record.hash(h);
+            }
+            EventKind::Output { node, output } => {
+                h.write_u8(6);
+                node.hash(h);
+                output.hash(h);
+            }
+            EventKind::Crash { node, lost } => {
+                h.write_u8(7);
+                (node, lost).hash(h);
+            }
+            EventKind::Restart { node } => {
+                h.write_u8(8);
+                node.hash(h);
+            }
+            EventKind::Partition { groups } => {
+                h.write_u8(9);
+                groups.hash(h);
+            }
+            EventKind::Heal => h.write_u8(10),
+            EventKind::Violation { invariant, detail } => {
+                h.write_u8(11);
+                (invariant, detail).hash(h);
+            }
+        }
+    }
+
+    /// The event as JSON, in the shape `docs/sim-wasm-api.md` documents.
+    pub fn to_json(&self, index: u64) -> Value {
+        let mut v = match &self.kind {
+            EventKind::Request { node, request } => json!({
+                "kind": "request", "node": node.0, "label": P::label_request(request),
+                "request": request,
+            }),
+            EventKind::Send {
+                id,
+                from,
+                to,
+                msg,
+                duplicate,
+            } => {
+                let mut v = json!({
+                    "kind": "send", "id": id, "from": from.0, "to": to.0,
+                    "label": P::label_msg(msg), "msg": msg,
+                });
+                if *duplicate {
+                    v["duplicate"] = Value::Bool(true);
+                }
+                v
+            }
+            EventKind::Deliver { id, from, to, msg } => json!({
+                "kind": "deliver", "id": id, "from": from.0, "to": to.0, "label": P::label_msg(msg),
+            }),
+            EventKind::Drop {
+                id,
+                from,
+                to,
+                msg,
+                reason,
+            } => json!({
+                "kind": "drop", "id": id, "from": from.0, "to": to.0, "reason": reason,
+                "label": P::label_msg(msg),
+            }),
+            EventKind::Timer { node, timer } => json!({
+                "kind": "timer", "node": node.0, "label": P::label_timer(timer), "timer": timer,
+            }),
+            EventKind::Persist {
+                node,
+                record,
+                durability,
+            } => json!({
+                "kind": "persist", "node": node.0, "durability": durability,
+                "label": P::label_record(record), "record": record,
+            }),
+            EventKind::Output { node, output } => json!({
+                "kind": "output", "node": node.0, "label": P::label_output(output), "output": output,
+            }),
+            EventKind::Crash { node, lost } => json!({
+                "kind": "crash", "node": node.0, "lost": lost, "label": format!("crash {node}"),
+            }),
+            EventKind::Restart { node } => json!({
+                "kind": "restart", "node": node.0, "label": format!("restart {node}"),
+            }),
+            EventKind::Partition { groups } => json!({
+                "kind": "partition", "groups": groups, "label": partition_label(groups),
+            }),
+            EventKind::Heal => json!({ "kind": "heal", "label": "heal" }),
+            EventKind::Violation { invariant, detail } => json!({
+                "kind": "violation", "invariant": invariant,
+                "label": format!("{invariant} violated: {detail}"),
+            }),
+        };
+        v["i"] = json!(index);
+        v["t"] = json!(self.time.0);
+        v
+    }
+}
+
+/// `partition {0,1} | {2,3}`.
+pub(crate) fn partition_label(groups: &[Vec<u32>]) -> String {
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|g| {
+            let ids: Vec<String> = g.iter().map(u32::to_string).collect();
+            format!("{{{}}}", ids.join(","))
+        })
+        .collect();
+    format!("partition {}", parts.join(" | "))
+}

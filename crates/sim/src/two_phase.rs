@@ -1,0 +1,430 @@
+//! Two-Phase Commit in the simulator: the [`Process`] impl for `consensus::two_phase::Node`,
+//! the client workload, the invariants (atomicity, commit validity, stable decisions) and the
+//! liveness report (how long each participant stayed in doubt).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde_json::{Map, Value, json};
+use underhood_consensus::two_phase::{
+    Config, Msg, Node, Outcome, Output, Record, Request, Role, Status, Timer, TxView, Vote, Work,
+};
+use underhood_consensus::{NodeId, Time, TxId};
+
+use crate::process::{Effects, Inputs, Process, Protocol, Violation};
+use crate::rng::SimRng;
+use crate::scenario::{Scenario, Workload};
+
+/// The coordinator's id: node 0.
+pub const COORDINATOR: NodeId = NodeId(0);
+
+impl Process for Node {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Record = Record;
+    type Request = Request;
+    type Output = Output;
+
+    fn step(&mut self, now: Time, input: Inputs<Self>, out: &mut Vec<Effects<Self>>) {
+        Node::step(self, now, input, out);
+    }
+
+    fn msg_kind(msg: &Msg) -> &'static str {
+        msg.kind()
+    }
+
+    fn label_msg(msg: &Msg) -> String {
+        match msg {
+            Msg::Prepare { tx, .. } => format!("prepare {tx}"),
+            Msg::Vote { tx, vote } => format!("vote {} {tx}", vote_word(*vote)),
+            Msg::Decision { tx, outcome } => format!("{} {tx}", outcome_word(*outcome)),
+            Msg::Ack { tx } => format!("ack {tx}"),
+            Msg::Query { tx } => format!("query {tx}"),
+            Msg::Status {
+                tx,
+                status: Status::Decided(o),
+            } => format!("status {tx}: {}", outcome_word(*o)),
+            Msg::Status {
+                tx,
+                status: Status::InDoubt,
+            } => format!("status {tx}: in doubt"),
+        }
+    }
+
+    fn label_timer(timer: &Timer) -> String {
+        match timer {
+            Timer::VoteTimeout(tx) => format!("vote timeout {tx}"),
+            Timer::Resend(tx) => format!("resend {tx}"),
+            Timer::DecisionTimeout(tx) => format!("decision timeout {tx}"),
+        }
+    }
+
+    fn label_record(record: &Record) -> String {
+        match record {
+            Record::Prepared { tx, .. } => format!("prepared {tx}"),
+            Record::Committed { tx, .. } => format!("committed {tx}"),
+            Record::Aborted { tx } => format!("aborted {tx}"),
+            Record::End { tx } => format!("end {tx}"),
+        }
+    }
+
+    fn label_request(request: &Request) -> String {
+        match request {
+            Request::Begin { tx, .. } => format!("begin {tx}"),
+        }
+    }
+
+    fn label_output(output: &Output) -> String {
+        match output {
+            Output::Voted { tx, vote } => format!("voted {} {tx}", vote_word(*vote)),
+            Output::Decided { tx, outcome } => format!("decided {} {tx}", outcome_word(*outcome)),
+            Output::Replied { tx, outcome } => format!("replied {} {tx}", outcome_word(*outcome)),
+        }
+    }
+}
+
+/// `C` for the coordinator, `P1`, `P2`, … for participants.
+fn node_name(id: NodeId) -> String {
+    if id == COORDINATOR {
+        "C".to_owned()
+    } else {
+        format!("P{}", id.0)
+    }
+}
+
+fn vote_word(vote: Vote) -> &'static str {
+    match vote {
+        Vote::Commit => "commit",
+        Vote::Abort => "abort",
+    }
+}
+
+fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Commit => "commit",
+        Outcome::Abort => "abort",
+    }
+}
+
+/// A Two-Phase Commit cluster: node 0 coordinates, nodes 1.. participate.
+#[derive(Clone, Debug)]
+pub struct TwoPhase {
+    config: Config,
+    n_nodes: u32,
+    workload: Workload,
+    next_tx: u64,
+    txs: BTreeMap<TxId, TxTrack>,
+    /// Per node: total ms in doubt over finished spells, and the open spells.
+    in_doubt_total: Vec<u64>,
+    in_doubt_open: Vec<BTreeMap<TxId, Time>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct TxTrack {
+    participants: Vec<NodeId>,
+    votes: BTreeMap<NodeId, Vote>,
+    decided: BTreeMap<NodeId, Outcome>,
+    in_doubt_ms: BTreeMap<NodeId, u64>,
+}
+
+impl TwoPhase {
+    /// The cluster a scenario describes. The scenario must have passed [`Scenario::check`].
+    pub fn new(scenario: &Scenario) -> TwoPhase {
+        let t = scenario.timeouts;
+        let config = Config {
+            vote_timeout_ms: t.vote_timeout_ms,
+            decision_timeout_ms: t.decision_timeout_ms,
+            retry_ms: t.retry_ms,
+            // `Scenario::check` accepted the name, so it parses.
+            variant: scenario.variant.parse().unwrap_or_default(),
+        };
+        TwoPhase {
+            config,
+            n_nodes: scenario.nodes,
+            workload: scenario.workload.clone(),
+            next_tx: 1,
+            txs: BTreeMap::new(),
+            in_doubt_total: vec![0; scenario.nodes as usize],
+            in_doubt_open: vec![BTreeMap::new(); scenario.nodes as usize],
+        }
+    }
+
+    fn role(&self, id: NodeId) -> Role {
+        if id == COORDINATOR {
+            Role::Coordinator
+        } else {
+            Role::Participant {
+                coordinator: COORDINATOR,
+            }
+        }
+    }
+
+    /// Milliseconds `node` has spent in doubt up to `now`, counting open spells.
+    pub fn in_doubt_ms(&self, node: NodeId, now: Time) -> u64 {
+        let i = node.0 as usize;
+        self.in_doubt_total[i]
+            + self.in_doubt_open[i]
+                .values()
+                .map(|since| now.0.saturating_sub(since.0))
+                .sum::<u64>()
+    }
+
+    /// How each node decided `tx`, if it did.
+    pub fn decisions(&self, tx: TxId) -> Vec<(NodeId, Outcome)> {
+        self.txs
+            .get(&tx)
+            .map(|t| t.decided.iter().map(|(n, o)| (*n, *o)).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Protocol for TwoPhase {
+    type Node = Node;
+
+    fn n_nodes(&self) -> u32 {
+        self.n_nodes
+    }
+
+    fn node_name(&self, id: NodeId) -> String {
+        node_name(id)
+    }
+
+    fn boot(&self, id: NodeId) -> Node {
+        match self.role(id) {
+            Role::Coordinator => Node::coordinator(id, self.config),
+            Role::Participant { coordinator } => Node::participant(id, coordinator, self.config),
+        }
+    }
+
+    fn recover(
+        &self,
+        id: NodeId,
+        log: &[Record],
+        now: Time,
+        out: &mut Vec<Effects<Node>>,
+    ) -> Node {
+        Node::recover(id, self.role(id), self.config, log, now, out)
+    }
+
+    fn next_request(&mut self, rng: &mut SimRng) -> Option<(Time, NodeId, Request)> {
+        let w = &self.workload;
+        if self.next_tx > w.transactions {
+            return None;
+        }
+        let tx = self.next_tx;
+        self.next_tx += 1;
+        let at = Time(w.start_ms + (tx - 1).saturating_mul(w.interval_ms));
+        let mut pool: Vec<NodeId> = (1..self.n_nodes).map(NodeId).collect();
+        let chosen: Vec<NodeId> = match w.participants_per_tx {
+            None => pool,
+            Some(k) => {
+                // A partial Fisher-Yates shuffle, then sorted so PREPAREs go out in id order.
+                for i in 0..k as usize {
+                    let j = i + rng.below((pool.len() - i) as u64) as usize;
+                    pool.swap(i, j);
+                }
+                pool.truncate(k as usize);
+                pool.sort_unstable();
+                pool
+            }
+        };
+        let work = chosen
+            .iter()
+            .map(|p| {
+                let scripted = w.conflicts.iter().any(|c| c.tx == tx && c.node == p.0);
+                let random = rng.chance(w.conflict_per_mille);
+                let work = if scripted || random {
+                    Work::Conflict
+                } else {
+                    Work::Ready
+                };
+                (*p, work)
+            })
+            .collect();
+        self.txs.insert(
+            TxId(tx),
+            TxTrack {
+                participants: chosen,
+                ..TxTrack::default()
+            },
+        );
+        Some((
+            at,
+            COORDINATOR,
+            Request::Begin {
+                tx: TxId(tx),
+                work,
+            },
+        ))
+    }
+
+    fn observe(
+        &mut self,
+        now: Time,
+        node: NodeId,
+        output: &Output,
+        violations: &mut Vec<Violation>,
+    ) {
+        match *output {
+            Output::Voted { tx, vote } => {
+                if let Some(t) = self.txs.get_mut(&tx) {
+                    t.votes.insert(node, vote);
+                }
+                if vote == Vote::Commit {
+                    self.in_doubt_open[node.0 as usize].insert(tx, now);
+                }
+            }
+            Output::Decided { tx, outcome } => {
+                let in_doubt = self.in_doubt_open[node.0 as usize].remove(&tx);
+                let spell = in_doubt.map(|since| now.0.saturating_sub(since.0));
+                self.in_doubt_total[node.0 as usize] += spell.unwrap_or(0);
+                let t = self.txs.entry(tx).or_default();
+                if let Some(ms) = spell {
+                    *t.in_doubt_ms.entry(node).or_default() += ms;
+                }
+                if let Some(before) = t.decided.get(&node)
+                    && *before != outcome
+                {
+                    violations.push(Violation {
+                        invariant: "stable-decision",
+                        detail: format!(
+                            "{} decided {tx} {} and later {}",
+                            node_name(node),
+                            outcome_word(*before),
+                            outcome_word(outcome)
+                        ),
+                    });
+                }
+                if let Some(other) = t
+                    .decided
+                    .iter()
+                    .find(|(n, o)| **n != node && **o != outcome)
+                    .map(|(n, _)| *n)
+                {
+                    let (committed, aborted) = match outcome {
+                        Outcome::Commit => (node, other),
+                        Outcome::Abort => (other, node),
+                    };
+                    violations.push(Violation {
+                        invariant: "atomicity",
+                        detail: format!(
+                            "{tx} committed at {} but aborted at {}",
+                            node_name(committed),
+                            node_name(aborted)
+                        ),
+                    });
+                }
+                if outcome == Outcome::Commit
+                    && let Some(p) = t
+                        .participants
+                        .iter()
+                        .find(|p| t.votes.get(p) != Some(&Vote::Commit))
+                {
+                    violations.push(Violation {
+                        invariant: "commit-validity",
+                        detail: format!(
+                            "{tx} committed at {} although {} did not vote to commit",
+                            node_name(node),
+                            node_name(*p)
+                        ),
+                    });
+                }
+                t.decided.insert(node, outcome);
+            }
+            Output::Replied { .. } => {}
+        }
+    }
+
+    fn node_details(&self, id: NodeId, node: Option<&Node>, now: Time) -> Map<String, Value> {
+        let role = match self.role(id) {
+            Role::Coordinator => "coordinator",
+            Role::Participant { .. } => "participant",
+        };
+        let views = node.map(Node::views).unwrap_or_default();
+        // Show every open transaction and the latest few decided ones.
+        let decided: Vec<usize> = views
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, v))| matches!(v, TxView::Decided { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let keep_from = decided.len().saturating_sub(8);
+        let txs: Vec<Value> = views
+            .iter()
+            .enumerate()
+            .filter(|(i, (_, v))| {
+                !matches!(v, TxView::Decided { .. }) || decided[keep_from..].contains(i)
+            })
+            .map(|(_, (tx, v))| {
+                let mut j = serde_json::to_value(v).unwrap_or(Value::Null);
+                j["tx"] = json!(tx.0);
+                j
+            })
+            .collect();
+        let mut map = Map::new();
+        map.insert("role".into(), json!(role));
+        map.insert("txs".into(), Value::Array(txs));
+        map.insert("in_doubt_ms".into(), json!(self.in_doubt_ms(id, now)));
+        map.insert(
+            "in_doubt_now".into(),
+            json!(self.in_doubt_open[id.0 as usize].len()),
+        );
+        map
+    }
+
+    fn summarize(&self, now: Time, out: &mut String) {
+        let (mut committed, mut aborted, mut open) = (0, 0, 0);
+        for t in self.txs.values() {
+            let everyone = t.participants.len() + 1;
+            let outcomes: Vec<&Outcome> = t.decided.values().collect();
+            if t.decided.len() < everyone {
+                open += 1;
+            } else if outcomes.iter().all(|o| **o == Outcome::Commit) {
+                committed += 1;
+            } else if outcomes.iter().all(|o| **o == Outcome::Abort) {
+                aborted += 1;
+            }
+        }
+        let _ = writeln!(
+            out,
+            "transactions: {} started, {committed} committed everywhere, {aborted} aborted everywhere, {open} not decided everywhere",
+            self.txs.len()
+        );
+        let _ = writeln!(out, "decisions:");
+        const SHOWN: usize = 20;
+        for (tx, t) in self.txs.iter().take(SHOWN) {
+            let mut line = format!("  {tx}:");
+            for id in std::iter::once(COORDINATOR).chain(t.participants.iter().copied()) {
+                let word = match t.decided.get(&id) {
+                    Some(o) => outcome_word(*o),
+                    None if self.in_doubt_open[id.0 as usize].contains_key(tx) => "in-doubt",
+                    None => "undecided",
+                };
+                let _ = write!(line, " {}={word}", self.node_name(id));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        if self.txs.len() > SHOWN {
+            let _ = writeln!(out, "  … {} more", self.txs.len() - SHOWN);
+        }
+        let _ = writeln!(out, "in doubt:");
+        for id in 1..self.n_nodes {
+            let node = NodeId(id);
+            let open: Vec<String> = self.in_doubt_open[id as usize]
+                .iter()
+                .map(|(tx, since)| format!("{tx} since {} ms", since.0))
+                .collect();
+            let blocked = if open.is_empty() {
+                String::new()
+            } else {
+                format!(", still in doubt at the end: {}", open.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  {}: {} ms in total{blocked}",
+                node_name(node),
+                self.in_doubt_ms(node, now)
+            );
+        }
+    }
+}
