@@ -1,0 +1,460 @@
+// The page's controller: it owns the current run, the controls, the URL and the render loop.
+// Rendering lives in cards.js and diagram.js; every call into the simulator goes through sim.js.
+
+import { loadSimulation, Run } from './sim.js';
+import { parseHash, formatHash } from './url.js';
+import { Cards } from './cards.js';
+import { Diagram, describe } from './diagram.js';
+import { el, escapeHtml } from './dom.js';
+
+const $ = id => document.getElementById(id);
+
+const S = {
+  Simulation: null,
+  gallery: [],
+  scenario: null,
+  seed: '',
+  /** Every injection of this run, as `injected()` recorded them; a rewound run replays all of them. */
+  tape: [],
+  run: null,
+  duration: 0,
+  trace: [],
+  state: null,
+  /** Virtual time shown, in ms; the run has processed every event up to floor(clock). */
+  clock: 0,
+  playing: false,
+  lastTs: null,
+  speed: 100,
+  highlight: null,
+  axis: 'compressed',
+  pxPerMs: 1,
+  writtenHash: '',
+  summaryAt: 0,
+  violationsKey: '',
+};
+
+const cards = new Cards($('cards'), {
+  crash: (node, loseUnsynced) => inject(loseUnsynced ? { type: 'crash', node, lose_unsynced: true } : { type: 'crash', node }, 'crash'),
+  restart: node => inject({ type: 'restart', node }, 'restart'),
+  selectionChanged: () => renderControls(),
+});
+
+const diagram = new Diagram($('diagram'), $('tooltip'), {
+  dropMessage: id => inject({ type: 'drop_message', id }, 'drop message'),
+  selectEvent: i => selectEvent(i),
+});
+
+boot();
+
+async function boot() {
+  window.addEventListener('error', e => showError(`unexpected error: ${e.message}`));
+  window.addEventListener('unhandledrejection', e => showError(`unexpected error: ${message(e.reason)}`));
+  wireControls();
+  try {
+    S.Simulation = await loadSimulation();
+    S.gallery = JSON.parse(S.Simulation.gallery());
+  } catch (e) {
+    showError(message(e));
+    $('status').textContent = 'simulator not available';
+    return;
+  }
+  $('scenario').replaceChildren(...S.gallery.map(g => el('option', { value: g.name }, g.name)));
+  loadFromHash();
+  window.addEventListener('hashchange', () => {
+    if (location.hash !== S.writtenHash) loadFromHash();
+  });
+}
+
+// ---- runs ----
+
+/** Starts a fresh run and replays it to time `t`. Throws what the simulator throws. */
+function start(scenario, seed, tape, t) {
+  pause();
+  const run = new Run(S.Simulation, scenario, seed, tape);
+  if (S.run) S.run.free();
+  S.run = run;
+  S.scenario = scenario;
+  S.tape = tape;
+  S.seed = run.seed();
+  S.duration = run.durationMs();
+  S.trace = [];
+  S.clock = 0;
+  S.highlight = null;
+  $('log').replaceChildren();
+  $('scenario').value = scenario;
+  $('seed').value = S.seed;
+  const entry = S.gallery.find(g => g.name === scenario);
+  $('scenario-desc').textContent = entry ? entry.description : '';
+  $('scrubber').max = String(S.duration);
+  try {
+    $('source').textContent = S.Simulation.scenarioJson(scenario);
+  } catch (e) {
+    $('source').textContent = message(e);
+  }
+  if (t > 0) {
+    const until = Math.min(t, S.duration);
+    run.runUntil(until);
+    S.clock = until;
+  }
+  sync();
+}
+
+function loadFromHash() {
+  let link = { scenario: null, seed: null, faults: null, t: null };
+  const problems = [];
+  try {
+    link = parseHash(location.hash);
+  } catch (e) {
+    problems.push(message(e));
+  }
+  const known = S.gallery.some(g => g.name === link.scenario);
+  const scenario = known ? link.scenario : defaultScenario();
+  if (link.scenario && !known) problems.push(`the link names an unknown scenario "${link.scenario}"; showing ${scenario}`);
+  try {
+    start(scenario, link.seed ?? '', link.faults ?? [], link.t ?? 0);
+    clearError();
+  } catch (e) {
+    problems.push(`could not replay the link: ${message(e)}`);
+    guard('starting', () => start(scenario, '', [], 0));
+  }
+  if (problems.length) showError(problems.join('\n'));
+  writeHash();
+}
+
+function defaultScenario() {
+  return (S.gallery.find(g => g.name === 'happy-path') ?? S.gallery[0]).name;
+}
+
+/** Applies a fault now. A rewound run whose tape holds later faults forks: those are forgotten. */
+function inject(fault, what) {
+  if (!S.run) return;
+  guard(what, () => {
+    const steps = S.run.steps();
+    const now = Math.floor(S.clock);
+    const isPast = f => f.after_event < steps || (f.after_event === steps && (f.at_ms === undefined || f.at_ms <= now));
+    if (S.tape.some(f => !isPast(f))) start(S.scenario, S.seed, S.tape.filter(isPast), now);
+    S.run.inject(fault);
+    S.tape = S.run.injected();
+  });
+  sync();
+  writeHash();
+}
+
+/** Pulls new trace events and the state from the run, then redraws. */
+function sync() {
+  const run = S.run;
+  if (!run) return;
+  guard('reading the simulation', () => {
+    const fresh = run.eventsSince(S.trace.length);
+    for (const e of fresh) S.trace.push(e);
+    S.state = run.state();
+    appendLog(fresh);
+  });
+  render();
+}
+
+// ---- playing ----
+
+function play() {
+  if (!S.run || S.playing) return;
+  if (S.clock >= S.duration || S.run.finished()) {
+    if (!guard('rewinding', () => start(S.scenario, S.seed, S.tape, 0))) return;
+  }
+  S.playing = true;
+  S.lastTs = null;
+  renderControls();
+  requestAnimationFrame(frame);
+}
+
+function pause() {
+  if (!S.playing) return;
+  S.playing = false;
+  renderControls();
+  renderSlow();
+  writeHash();
+}
+
+function frame(ts) {
+  if (!S.playing) return;
+  const dt = S.lastTs === null ? 0 : Math.min(ts - S.lastTs, 100);
+  S.lastTs = ts;
+  const target = Math.min(S.clock + (S.speed * dt) / 1000, S.duration);
+  const ok = guard('playing', () => {
+    S.run.runUntil(target);
+    S.clock = target;
+  });
+  sync();
+  if (!ok || S.clock >= S.duration || S.run.finished()) {
+    pause();
+    return;
+  }
+  requestAnimationFrame(frame);
+}
+
+function stepOnce() {
+  if (!S.run) return;
+  pause();
+  guard('step', () => {
+    const ran = S.run.step(1);
+    S.clock = Math.max(S.clock, S.run.now());
+    if (ran === 0) S.clock = Math.max(S.clock, S.duration);
+  });
+  sync();
+  writeHash();
+}
+
+function runToEnd() {
+  if (!S.run) return;
+  pause();
+  guard('run to end', () => {
+    S.run.runToEnd();
+    S.clock = Math.max(S.run.now(), S.duration);
+  });
+  sync();
+  writeHash();
+}
+
+/** Moves to time t: forwards by running on, backwards by a deterministic re-run from the start. */
+function seek(t) {
+  if (!S.run) return;
+  pause();
+  guard('seek', () => {
+    if (t < Math.floor(S.clock)) {
+      start(S.scenario, S.seed, S.tape, t);
+    } else {
+      S.run.runUntil(t);
+      S.clock = t;
+    }
+  });
+  sync();
+}
+
+function selectEvent(i) {
+  S.highlight = i;
+  const item = $('log').querySelector(`[data-i="${i}"]`);
+  for (const old of $('log').querySelectorAll('.hl')) old.classList.remove('hl');
+  if (item) {
+    item.classList.add('hl');
+    const log = $('log');
+    log.scrollTop = item.offsetTop - log.offsetTop - log.clientHeight / 2;
+  }
+  render();
+  diagram.scrollToEvent(i);
+}
+
+// ---- rendering ----
+
+function render() {
+  if (!S.state) return;
+  cards.update(S.state);
+  diagram.update({ trace: S.trace, state: S.state, clock: S.clock, axis: S.axis === 'compressed' ? 'compressed' : 'linear', pxPerMs: S.pxPerMs, highlight: S.highlight, playing: S.playing });
+  renderViolations();
+  renderControls();
+  const now = performance.now();
+  if (!S.playing || now - S.summaryAt > 250) renderSlow();
+}
+
+/** The parts that cost a call into the simulator each: the summary and the trace hash. */
+function renderSlow() {
+  if (!S.run) return;
+  S.summaryAt = performance.now();
+  guard('summary', () => {
+    $('summary').textContent = S.run.summary();
+    $('hash').textContent = S.playing ? '' : `trace ${S.run.traceHash()}`;
+  });
+}
+
+function renderControls() {
+  const st = S.state;
+  $('play').textContent = S.playing ? '⏸ Pause' : '▶ Play';
+  $('play').setAttribute('aria-pressed', String(S.playing));
+  if (!st) return;
+  const finished = st.finished || S.clock >= S.duration;
+  document.body.dataset.scenario = S.scenario;
+  document.body.dataset.finished = String(finished);
+  $('step').disabled = finished;
+  $('end').disabled = finished;
+  const shown = Math.floor(S.clock);
+  if (document.activeElement !== $('scrubber')) $('scrubber').value = String(shown);
+  $('time-out').textContent = `${shown} / ${S.duration} ms`;
+  const selected = cards.selected();
+  $('partition').disabled = selected.length === 0 || selected.length >= st.nodes.length;
+  $('partition').title = $('partition').disabled ? 'Tick some (not all) nodes on their cards first' : 'Cut the ticked nodes off from the others';
+  $('heal').disabled = !st.partition;
+  $('status').innerHTML = [
+    `<b>t = ${shown} ms</b>`,
+    `${st.steps} steps`,
+    `${S.trace.length} events`,
+    `seed ${escapeHtml(S.seed)}`,
+    S.tape.length ? `${S.tape.length} injected fault${S.tape.length === 1 ? '' : 's'}` : '',
+    finished ? '<span class="pill done">finished</span>' : S.playing ? '<span class="pill live">playing</span>' : '',
+  ].filter(Boolean).join(' · ');
+  $('log-count').textContent = `${S.trace.length} events`;
+}
+
+function renderViolations() {
+  const vs = S.state.violations ?? [];
+  const key = JSON.stringify(vs);
+  if (key === S.violationsKey) return;
+  S.violationsKey = key;
+  const banner = $('violation-banner');
+  banner.hidden = vs.length === 0;
+  if (!vs.length) {
+    banner.replaceChildren();
+    return;
+  }
+  const entry = S.gallery.find(g => g.name === S.scenario);
+  const broken = entry && entry.variant && entry.variant !== 'correct';
+  banner.innerHTML = `<div class="v-title">⚠ Invariant violated</div><ul>${vs.map(v =>
+    `<li><b>${escapeHtml(v.invariant)}</b>: ${escapeHtml(v.detail)} <span class="muted">(t = ${escapeHtml(v.time)} ms, event #${escapeHtml(v.event)})</span>
+      <button type="button" data-testid="show-violation" data-ev="${escapeHtml(v.event)}">Show event</button></li>`).join('')}</ul>
+    <p class="v-note">${broken
+      ? `This scenario runs the deliberately broken variant <b>${escapeHtml(entry.variant)}</b>. A correct 2PC never commits a transaction at one node and aborts it at another.`
+      : 'A correct 2PC never commits a transaction at one node and aborts it at another.'}</p>`;
+}
+
+function appendLog(events) {
+  if (!events.length) return;
+  const log = $('log');
+  const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 24;
+  const nameOf = new Map((S.state?.nodes ?? []).map(n => [n.id, n.name]));
+  const frag = document.createDocumentFragment();
+  for (const e of events) {
+    const who = e.node !== undefined ? nameOf.get(e.node) ?? `n${e.node}`
+      : e.from !== undefined ? `${nameOf.get(e.from) ?? e.from}→${nameOf.get(e.to) ?? e.to}` : '';
+    const li = el('li', { 'data-i': String(e.i), class: `ev ${e.kind}`, title: describe(e, nameOf) },
+      el('span', { class: 't' }, `${e.t}`),
+      el('span', { class: 'who' }, who),
+      el('span', { class: 'kind' }, e.kind === 'drop' ? `drop (${e.reason})` : e.kind),
+      el('span', { class: 'label' }, e.label ?? ''));
+    if (e.i === S.highlight) li.classList.add('hl');
+    frag.append(li);
+  }
+  log.append(frag);
+  if (stick) log.scrollTop = log.scrollHeight;
+}
+
+// ---- URL ----
+
+function writeHash() {
+  if (!S.run) return;
+  const hash = formatHash({ scenario: S.scenario, seed: S.seed, faults: S.tape, t: Math.floor(S.clock) });
+  S.writtenHash = hash;
+  if (hash !== location.hash) history.replaceState(null, '', hash);
+}
+
+async function copyLink() {
+  writeHash();
+  const button = $('copy-link');
+  try {
+    await navigator.clipboard.writeText(location.href);
+    button.textContent = '✓ Copied';
+  } catch {
+    window.prompt('Copy this link:', location.href);
+  }
+  setTimeout(() => { button.textContent = 'Copy link'; }, 1500);
+}
+
+// ---- controls ----
+
+function wireControls() {
+  $('scenario').addEventListener('change', e => {
+    if (guard('starting the scenario', () => start(e.target.value, '', [], 0))) clearError();
+    writeHash();
+  });
+  $('seed').addEventListener('change', e => {
+    const seed = e.target.value.trim();
+    if (!/^\d*$/.test(seed)) {
+      showError(`a seed is a decimal number, not "${seed}"`);
+      e.target.value = S.seed;
+      return;
+    }
+    if (guard('starting with that seed', () => start(S.scenario, seed, [], 0))) clearError();
+    writeHash();
+  });
+  $('random-seed').addEventListener('click', () => {
+    const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+    const seed = ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+    if (guard('starting with a random seed', () => start(S.scenario, seed, [], 0))) clearError();
+    writeHash();
+  });
+  $('play').addEventListener('click', () => (S.playing ? pause() : play()));
+  $('step').addEventListener('click', stepOnce);
+  $('end').addEventListener('click', runToEnd);
+  $('rewind').addEventListener('click', () => {
+    guard('rewinding', () => start(S.scenario, S.seed, S.tape, 0));
+    writeHash();
+  });
+  const speedOf = v => Math.round(5 * 100 ** (v / 100));
+  $('speed').value = String(Math.round((100 * Math.log(S.speed / 5)) / Math.log(100)));
+  $('speed').addEventListener('input', e => {
+    S.speed = speedOf(Number(e.target.value));
+    $('speed-out').textContent = `${S.speed} ms/s`;
+  });
+  $('scrubber').addEventListener('input', e => seek(Number(e.target.value)));
+  $('scrubber').addEventListener('change', () => writeHash());
+  $('copy-link').addEventListener('click', copyLink);
+  $('partition').addEventListener('click', () => {
+    if (!S.state) return;
+    const selected = cards.selected();
+    const rest = S.state.nodes.map(n => n.id).filter(id => !selected.includes(id));
+    cards.clearSelection();
+    inject({ type: 'partition', groups: [selected, rest] }, 'partition');
+  });
+  $('heal').addEventListener('click', () => inject({ type: 'heal' }, 'heal'));
+  $('axis').addEventListener('change', e => {
+    const v = e.target.value;
+    S.axis = v === 'compressed' ? 'compressed' : 'linear';
+    S.pxPerMs = v.startsWith('linear-') ? Number(v.slice(7)) : 1;
+    render();
+  });
+  $('log').addEventListener('click', e => {
+    const li = e.target.closest('li[data-i]');
+    if (li) selectEvent(Number(li.dataset.i));
+  });
+  $('violation-banner').addEventListener('click', e => {
+    const button = e.target.closest('button[data-ev]');
+    if (!button) return;
+    selectEvent(Number(button.dataset.ev));
+    $('diagram').scrollIntoView({ block: 'center', behavior: 'smooth' });
+  });
+  document.addEventListener('keydown', e => {
+    if (e.target.closest('input, select, textarea, button') || e.metaKey || e.ctrlKey || e.altKey) return;
+    const keys = { ' ': () => (S.playing ? pause() : play()), ArrowRight: stepOnce, End: runToEnd, Home: () => $('rewind').click() };
+    if (keys[e.key]) {
+      e.preventDefault();
+      keys[e.key]();
+    }
+  });
+  $('error').addEventListener('click', e => {
+    if (e.target.closest('.dismiss')) clearError();
+  });
+}
+
+// ---- errors ----
+
+/** Runs `f`; if the simulator throws, shows the message in the page and returns false. */
+function guard(what, f) {
+  try {
+    f();
+    return true;
+  } catch (e) {
+    S.playing = false;
+    showError(`${what} failed: ${message(e)}`);
+    return false;
+  }
+}
+
+function showError(text) {
+  const box = $('error');
+  box.replaceChildren(el('span', { class: 'error-text' }, text), el('button', { type: 'button', class: 'dismiss', 'aria-label': 'Dismiss' }, '×'));
+  box.hidden = false;
+}
+
+function clearError() {
+  $('error').hidden = true;
+}
+
+function message(e) {
+  return e && e.message ? e.message : String(e);
+}

@@ -1,0 +1,353 @@
+// The space-time diagram: one horizontal lane per node, time to the right, messages as arrows.
+// It is redrawn as an SVG string when the trace changes; only the "now" line moves in between.
+
+import { escapeHtml } from './dom.js';
+
+const LANE_H = 58;
+const TOP = 34;
+const BOTTOM = 18;
+const PAD = 18;
+const SAME_INSTANT = 8;
+
+/** Message colours: well-known 2PC kinds first, any other first word gets a palette slot by hash. */
+const KNOWN = { prepare: 0, 'vote commit': 1, 'vote abort': 2, commit: 3, abort: 4, query: 5, status: 5, ack: 6 };
+const PALETTE = ['#2563eb', '#16a34a', '#dc2626', '#047857', '#b91c1c', '#7c3aed', '#64748b', '#0891b2', '#c026d3', '#ea580c', '#4d7c0f', '#9333ea'];
+
+/**
+ * `actions` has `dropMessage(id)` and `selectEvent(i)`.
+ * `tooltip` is an element the diagram positions and fills on hover.
+ */
+export class Diagram {
+  constructor(root, tooltip, actions) {
+    this.root = root;
+    this.tooltip = tooltip;
+    this.actions = actions;
+    this.labels = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    this.labels.setAttribute('class', 'lane-labels');
+    this.scroller = document.createElement('div');
+    this.scroller.className = 'diagram-scroll';
+    this.scroller.tabIndex = 0;
+    this.scroller.setAttribute('aria-label', 'Space-time diagram; scroll sideways for time');
+    root.replaceChildren(this.labels, this.scroller);
+    this.key = '';
+    this.axis = null;
+    this.nowLine = null;
+    this.scroller.addEventListener('pointerdown', e => {
+      const drop = e.target.closest('[data-drop]');
+      if (drop) {
+        e.preventDefault();
+        this.actions.dropMessage(Number(drop.dataset.drop));
+      }
+    });
+    this.scroller.addEventListener('click', e => {
+      const ev = e.target.closest('[data-ev]');
+      if (ev && !e.target.closest('[data-drop]')) this.actions.selectEvent(Number(ev.dataset.ev));
+    });
+    this.scroller.addEventListener('mousemove', e => this.hover(e));
+    this.scroller.addEventListener('mouseleave', () => { this.tooltip.hidden = true; });
+  }
+
+  /** model: {trace, state, clock, axis: 'compressed'|'linear', pxPerMs, highlight, playing} */
+  update(model) {
+    const { trace, state } = model;
+    const key = [trace.length, model.axis, model.pxPerMs, model.highlight, state.nodes.map(n => n.up ? 1 : 0).join(''),
+      state.in_flight.map(m => m.id).join(','), JSON.stringify(state.partition)].join('|');
+    if (key !== this.key) {
+      this.key = key;
+      this.render(model);
+    }
+    this.setClock(model.clock);
+    if (model.playing) this.follow(model.clock);
+  }
+
+  render({ trace, state, axis, pxPerMs, highlight, clock }) {
+    const nodes = state.nodes;
+    const laneOf = new Map(nodes.map((n, k) => [n.id, k]));
+    const nameOf = new Map(nodes.map(n => [n.id, n.name]));
+    const y = id => TOP + (laneOf.get(id) ?? 0) * LANE_H + LANE_H / 2;
+    const ax = axis === 'linear' ? linearAxis(trace, pxPerMs) : compressedAxis(trace);
+    this.axis = ax;
+    const height = TOP + nodes.length * LANE_H + BOTTOM;
+    const lastT = Math.max(clock, ...state.in_flight.map(m => m.deliver_at), trace.length ? trace[trace.length - 1].t : 0);
+    const width = Math.max(this.scroller.clientWidth - 2, Math.ceil(ax.xAt(lastT) + 80));
+    this.width = width;
+
+    const out = [];
+    out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" class="diagram-svg" role="img" aria-label="Space-time diagram">`);
+    out.push(defs());
+    out.push(ticks(trace, ax, width, axis, pxPerMs));
+
+    // Partition bands, under everything else.
+    let open = null;
+    const bands = [];
+    for (const e of trace) {
+      if (e.kind === 'partition') {
+        if (open) bands.push({ ...open, x2: ax.xOf(e.i) });
+        open = { x1: ax.xOf(e.i), label: e.label, i: e.i };
+      } else if (e.kind === 'heal' && open) {
+        bands.push({ ...open, x2: ax.xOf(e.i) });
+        open = null;
+      }
+    }
+    if (open) bands.push({ ...open, x2: Math.max(ax.xAt(clock), open.x1 + 4), open: true });
+    for (const b of bands) {
+      out.push(`<g class="band" data-tip="${escapeHtml(b.label)}" data-ev="${b.i}"><rect x="${b.x1}" y="${TOP - 6}" width="${b.x2 - b.x1}" height="${nodes.length * LANE_H + 6}" rx="4"/>`
+        + `<text x="${b.x1 + 4}" y="${TOP + 4}">✂ ${escapeHtml(b.label.replace(/^partition\s*/, ''))}</text></g>`);
+    }
+
+    // Lanes: solid while up, dashed while down.
+    const downFrom = new Map();
+    const downSpans = [];
+    for (const e of trace) {
+      if (e.kind === 'crash') downFrom.set(e.node, ax.xOf(e.i));
+      if (e.kind === 'restart' && downFrom.has(e.node)) {
+        downSpans.push({ node: e.node, x1: downFrom.get(e.node), x2: ax.xOf(e.i) });
+        downFrom.delete(e.node);
+      }
+    }
+    for (const [node, x1] of downFrom) downSpans.push({ node, x1, x2: width });
+    for (const n of nodes) {
+      out.push(`<line class="lane" x1="0" x2="${width}" y1="${y(n.id)}" y2="${y(n.id)}"/>`);
+    }
+    for (const s of downSpans) {
+      out.push(`<line class="lane-down-bg" x1="${s.x1}" x2="${s.x2}" y1="${y(s.node)}" y2="${y(s.node)}"/>`
+        + `<line class="lane-down" x1="${s.x1}" x2="${s.x2}" y1="${y(s.node)}" y2="${y(s.node)}"/>`);
+    }
+
+    // Messages: each send is drawn when its delivery or drop is in the trace, or from the in-flight list.
+    const sendOf = new Map();
+    for (const e of trace) if (e.kind === 'send') sendOf.set(e.id, e);
+    const marks = [];
+    for (const e of trace) {
+      const x = ax.xOf(e.i);
+      const hl = e.i === highlight ? ' hl' : '';
+      const tip = escapeHtml(describe(e, nameOf));
+      switch (e.kind) {
+        case 'deliver': {
+          const s = sendOf.get(e.id);
+          const x1 = s ? ax.xOf(s.i) : x;
+          const c = category(e.label);
+          out.push(`<g class="msg${hl}" data-tip="${tip}" data-ev="${e.i}">`
+            + `<line class="hit" x1="${x1}" y1="${y(e.from)}" x2="${x}" y2="${y(e.to)}"/>`
+            + `<line class="arrow" stroke="${PALETTE[c]}" marker-end="url(#arrow-${c})" x1="${x1}" y1="${y(e.from)}" x2="${x}" y2="${y(e.to)}"/></g>`);
+          break;
+        }
+        case 'drop': {
+          const s = sendOf.get(e.id);
+          const x1 = s ? ax.xOf(s.i) : x;
+          const y1 = y(e.from);
+          const y2 = dropY(y1, y(e.to));
+          const c = category(e.label);
+          out.push(`<g class="msg dropped${hl}" data-tip="${tip}" data-ev="${e.i}">`
+            + `<line class="hit" x1="${x1}" y1="${y1}" x2="${x}" y2="${y2}"/>`
+            + `<line class="arrow" stroke="${PALETTE[c]}" x1="${x1}" y1="${y1}" x2="${x}" y2="${y2}"/>`
+            + `<text class="cross" x="${x}" y="${y2 + 5}">✗</text></g>`);
+          break;
+        }
+        case 'persist':
+          marks.push(`<rect class="persist ${e.durability === 'lazy' ? 'lazy' : 'forced'}${hl}" x="${x - 4}" y="${y(e.node) - 4}" width="8" height="8" data-tip="${tip}" data-ev="${e.i}"/>`);
+          break;
+        case 'output':
+          marks.push(`<circle class="output ${outputClass(e.label)}${hl}" cx="${x}" cy="${y(e.node)}" r="5.5" data-tip="${tip}" data-ev="${e.i}"/>`);
+          break;
+        case 'timer':
+          marks.push(`<g class="timer${hl}" data-tip="${tip}" data-ev="${e.i}"><line x1="${x}" x2="${x}" y1="${y(e.node) - 13}" y2="${y(e.node) - 3}"/><circle cx="${x}" cy="${y(e.node) - 15}" r="3"/></g>`);
+          break;
+        case 'request':
+          marks.push(`<path class="request${hl}" d="M${x} ${y(e.node) - 7}l6 7l-6 7l-6 -7z" data-tip="${tip}" data-ev="${e.i}"/>`);
+          break;
+        case 'crash': {
+          const cy = y(e.node);
+          marks.push(`<g class="crash${hl}" data-tip="${tip}" data-ev="${e.i}"><rect class="hitbox" x="${x - 9}" y="${cy - 9}" width="18" height="18"/><path d="M${x - 7} ${cy - 7}L${x + 7} ${cy + 7}M${x + 7} ${cy - 7}L${x - 7} ${cy + 7}"/></g>`);
+          break;
+        }
+        case 'restart': {
+          const cy = y(e.node);
+          marks.push(`<path class="restart${hl}" d="M${x - 5} ${cy - 7}L${x + 7} ${cy}L${x - 5} ${cy + 7}z" data-tip="${tip}" data-ev="${e.i}"/>`);
+          break;
+        }
+        case 'violation':
+          marks.push(`<g class="violation-mark${hl}" id="ev-${e.i}" data-tip="${tip}" data-ev="${e.i}"><line x1="${x}" x2="${x}" y1="${TOP - 10}" y2="${height - BOTTOM + 6}"/><text x="${x}" y="${TOP - 12}">⚠</text></g>`);
+          break;
+        case 'send': case 'partition': case 'heal':
+          break;
+        default:
+          if (e.node !== undefined) marks.push(`<circle class="other${hl}" cx="${x}" cy="${y(e.node)}" r="3" data-tip="${tip}" data-ev="${e.i}"/>`);
+      }
+      if (hl && e.kind !== 'violation') marks.push(`<circle class="halo" cx="${x}" cy="${pointY(e, y)}" r="12"/>`);
+    }
+
+    // Messages still in the network, to their future delivery: click one to drop it.
+    for (const m of state.in_flight) {
+      const s = sendOf.get(m.id);
+      const x1 = s ? ax.xOf(s.i) : ax.xAt(m.sent_at);
+      const x2 = Math.max(ax.xAt(m.deliver_at), x1 + 6);
+      const c = category(m.label);
+      const tip = escapeHtml(`in flight: ${m.label} (${nameOf.get(m.from) ?? m.from} → ${nameOf.get(m.to) ?? m.to}, sent ${m.sent_at} ms, due ${m.deliver_at} ms). Click to drop it.`);
+      out.push(`<g class="msg inflight" data-tip="${tip}" data-drop="${m.id}" data-testid="inflight-${m.id}">`
+        + `<line class="hit" x1="${x1}" y1="${y(m.from)}" x2="${x2}" y2="${y(m.to)}"/>`
+        + `<line class="arrow" stroke="${PALETTE[c]}" marker-end="url(#arrow-${c})" x1="${x1}" y1="${y(m.from)}" x2="${x2}" y2="${y(m.to)}"/></g>`);
+    }
+    out.push(...marks);
+    out.push(`<line class="now-line" x1="0" x2="0" y1="${TOP - 14}" y2="${height - 4}"/>`);
+    out.push('</svg>');
+    this.scroller.innerHTML = out.join('');
+    this.nowLine = this.scroller.querySelector('.now-line');
+
+    const labels = [`<rect class="labels-bg" x="0" y="0" width="64" height="${height}"/>`];
+    for (const n of nodes) {
+      labels.push(`<text class="lane-name${n.up ? '' : ' down'}" x="10" y="${y(n.id) + 5}">${escapeHtml(n.name)}</text>`);
+    }
+    this.labels.setAttribute('width', '64');
+    this.labels.setAttribute('height', String(height));
+    this.labels.innerHTML = labels.join('');
+  }
+
+  setClock(clock) {
+    if (!this.nowLine || !this.axis) return;
+    const x = this.axis.xAt(clock);
+    this.nowLine.setAttribute('x1', String(x));
+    this.nowLine.setAttribute('x2', String(x));
+    this.nowX = x;
+  }
+
+  /** Keeps the "now" line in view while playing. */
+  follow(clock) {
+    if (!this.axis) return;
+    const x = this.axis.xAt(clock);
+    const view = this.scroller.clientWidth;
+    if (x > this.scroller.scrollLeft + view - 60 || x < this.scroller.scrollLeft) this.scroller.scrollLeft = Math.max(0, x - view * 0.35);
+  }
+
+  /** Scrolls so that event `i` is in the middle of the view. */
+  scrollToEvent(i) {
+    if (!this.axis) return;
+    const x = this.axis.xOf(i);
+    if (x === undefined) return;
+    this.scroller.scrollTo({ left: Math.max(0, x - this.scroller.clientWidth / 2), behavior: 'smooth' });
+  }
+
+  hover(e) {
+    const target = e.target.closest('[data-tip]');
+    if (!target) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    this.tooltip.textContent = target.dataset.tip;
+    this.tooltip.hidden = false;
+    const pad = 14;
+    const box = this.tooltip.getBoundingClientRect();
+    let left = e.clientX + pad;
+    if (left + box.width > window.innerWidth - 8) left = e.clientX - pad - box.width;
+    this.tooltip.style.left = `${Math.max(4, left)}px`;
+    this.tooltip.style.top = `${e.clientY + pad}px`;
+  }
+}
+
+/** Time to x by event order: each event gets a column, and gaps between instants grow with log(gap). */
+function compressedAxis(trace) {
+  const gap = g => (g <= 0 ? 0 : 10 + 9 * Math.log2(1 + g));
+  const xs = new Float64Array(trace.length);
+  let x = PAD;
+  for (let i = 0; i < trace.length; i++) {
+    const prev = i ? trace[i - 1].t : 0;
+    x += i === 0 ? gap(trace[0].t) : trace[i].t === prev ? SAME_INSTANT : gap(trace[i].t - prev);
+    xs[i] = x;
+  }
+  const xAt = t => {
+    // The last event at or before t.
+    let lo = 0, hi = trace.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (trace[mid].t <= t) lo = mid + 1; else hi = mid;
+    }
+    const k = lo - 1;
+    const base = k < 0 ? PAD : xs[k];
+    const next = k + 1 < trace.length ? xs[k + 1] : Infinity;
+    const since = k < 0 ? t : t - trace[k].t;
+    return Math.min(base + (since > 0 ? gap(since) : k < 0 ? 0 : 3), next - 3);
+  };
+  return { xOf: i => xs[i], xAt };
+}
+
+function linearAxis(trace, pxPerMs) {
+  return { xOf: i => PAD + trace[i].t * pxPerMs, xAt: t => PAD + t * pxPerMs };
+}
+
+function ticks(trace, ax, width, axis, pxPerMs) {
+  const out = ['<g class="ticks">'];
+  if (axis === 'linear') {
+    const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+    const step = steps.find(s => s * pxPerMs >= 64) ?? 10000;
+    for (let t = 0; PAD + t * pxPerMs < width; t += step) {
+      const x = PAD + t * pxPerMs;
+      out.push(`<line x1="${x}" x2="${x}" y1="16" y2="22"/><text x="${x}" y="12">${t}</text>`);
+    }
+  } else {
+    let lastX = -Infinity;
+    let lastT = null;
+    for (let i = 0; i < trace.length; i++) {
+      const t = trace[i].t;
+      if (t === lastT) continue;
+      lastT = t;
+      const x = ax.xOf(i);
+      if (x - lastX < 46) continue;
+      lastX = x;
+      out.push(`<line x1="${x}" x2="${x}" y1="16" y2="22"/><text x="${x}" y="12">${t}</text>`);
+    }
+  }
+  out.push(`<text class="unit" x="${width - 6}" y="12">ms</text></g>`);
+  return out.join('');
+}
+
+function defs() {
+  const markers = PALETTE.map((color, c) => `<marker id="arrow-${c}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${color}"/></marker>`);
+  return `<defs>${markers.join('')}</defs>`;
+}
+
+/** The palette slot for a message label: "vote commit t1" → vote commit, "prepare t1" → prepare. */
+export function category(label) {
+  const words = String(label).toLowerCase().split(/\s+/);
+  const two = words.slice(0, 2).join(' ');
+  if (two in KNOWN) return KNOWN[two];
+  if (words[0] in KNOWN) return KNOWN[words[0]];
+  let h = 0;
+  for (const ch of words[0]) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return 7 + (h % (PALETTE.length - 7));
+}
+
+function outputClass(label) {
+  const l = String(label).toLowerCase();
+  const voted = /\bvot/.test(l);
+  if (/commit/.test(l)) return voted ? 'voted-commit' : 'commit';
+  if (/abort/.test(l)) return voted ? 'voted-abort' : 'abort';
+  return 'neutral';
+}
+
+/** A dropped message ends just short of its receiver's lane, so one can tell whom it was for. */
+function dropY(from, to) {
+  if (from === to) return from;
+  return to - Math.sign(to - from) * 16;
+}
+
+function pointY(e, y) {
+  if (e.kind === 'send') return y(e.from);
+  if (e.kind === 'deliver') return y(e.to);
+  if (e.kind === 'drop') return dropY(y(e.from), y(e.to));
+  if (e.node !== undefined) return y(e.node);
+  return TOP;
+}
+
+/** A one-line description of a trace event for tooltips. */
+export function describe(e, nameOf) {
+  const name = id => nameOf.get(id) ?? `n${id}`;
+  const at = `t=${e.t} ms · #${e.i}`;
+  switch (e.kind) {
+    case 'send': return `${at} · ${name(e.from)} sends ${e.label} to ${name(e.to)}${e.duplicate ? ' (duplicate)' : ''}`;
+    case 'deliver': return `${at} · ${e.label}: ${name(e.from)} → ${name(e.to)}`;
+    case 'drop': return `${at} · dropped (${e.reason}): ${e.label}, ${name(e.from)} → ${name(e.to)}`;
+    case 'persist': return `${at} · ${name(e.node)} writes "${e.label}" to its log (${e.durability})`;
+    case 'crash': return `${at} · ${e.label}${e.lost ? ` (${e.lost} unsynced record${e.lost === 1 ? '' : 's'} lost)` : ''}`;
+    default: return `${at} · ${e.node !== undefined ? `${name(e.node)}: ` : ''}${e.label}`;
+  }
+}

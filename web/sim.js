@@ -1,0 +1,63 @@
+// Loads the WASM simulator and wraps one `Simulation` so the page sees numbers and parsed JSON.
+// The contract is docs/sim-wasm-api.md; this file is the only place that calls the module.
+
+/** Imports `./pkg/underhood_sim_wasm.js`, runs its `init`, and returns the `Simulation` class. */
+export async function loadSimulation() {
+  let mod;
+  try {
+    mod = await import('./pkg/underhood_sim_wasm.js');
+  } catch (e) {
+    throw new Error(`could not load ./pkg/underhood_sim_wasm.js (build it with \`cargo xtask wasm\`): ${e.message}`);
+  }
+  await mod.default();
+  return mod.Simulation;
+}
+
+/** One run: a scenario, a seed and a list of injected faults. */
+export class Run {
+  /**
+   * @param {any} Simulation the class from `loadSimulation`
+   * @param {string} scenario a gallery name
+   * @param {string} seed decimal u64, or "" for the scenario's own seed
+   * @param {object[]} faults recorded injections, as `injected()` returns them
+   */
+  constructor(Simulation, scenario, seed, faults) {
+    this.inner = Simulation.fromGallery(scenario, seed, JSON.stringify(faults));
+    this.scenario = scenario;
+  }
+
+  free() {
+    const inner = this.inner;
+    this.inner = null;
+    if (inner && typeof inner.free === 'function') inner.free();
+  }
+
+  seed() { return String(this.inner.seed()); }
+  now() { return Number(this.inner.now()); }
+  steps() { return Number(this.inner.steps()); }
+  finished() { return Boolean(this.inner.finished()); }
+  durationMs() { return Number(this.inner.durationMs()); }
+  eventCount() { return Number(this.inner.eventCount()); }
+  step(n) { return Number(withTime(t => this.inner.step(t), n)); }
+  /** Runs every event with time <= tMs; `tMs` is rounded down to whole milliseconds. */
+  runUntil(tMs) { return Number(withTime(t => this.inner.runUntil(t), Math.floor(tMs))); }
+  runToEnd() { return Number(this.inner.runToEnd()); }
+  state() { return JSON.parse(this.inner.state()); }
+  eventsSince(cursor) { return JSON.parse(withTime(c => this.inner.eventsSince(c), cursor)); }
+  /** Applies a fault now and returns the recorded injection. */
+  inject(fault) { return JSON.parse(this.inner.inject(JSON.stringify(fault))); }
+  injected() { return JSON.parse(this.inner.injected()); }
+  traceHash() { return String(this.inner.traceHash()); }
+  violations() { return JSON.parse(this.inner.violations()); }
+  summary() { return String(this.inner.summary()); }
+}
+
+/** Calls `f(x)`, retrying with a BigInt if the binding was generated for a u64 argument. */
+function withTime(f, x) {
+  try {
+    return f(x);
+  } catch (e) {
+    if (e instanceof TypeError && /BigInt/i.test(e.message)) return f(BigInt(x));
+    throw e;
+  }
+}

@@ -1,0 +1,217 @@
+// Browser test of the underhood page: drives the system Chromium through playwright-core.
+// Usage: node browser.mjs BASE_URL [SCREENSHOT_DIR]   (the page must already be served at BASE_URL)
+// It never downloads a browser: CHROMIUM names the executable, /usr/bin/chromium by default.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const base = process.argv[2];
+const shots = process.argv[3] ?? 'target';
+if (!base) {
+  console.error('usage: node browser.mjs BASE_URL [SCREENSHOT_DIR]');
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+const TOTAL_MS = 55_000;
+const watchdog = setTimeout(() => {
+  console.error(`browser: gave up after ${TOTAL_MS / 1000} s`);
+  console.log(`browser: ${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+}, TOTAL_MS);
+
+let passed = 0;
+let failed = 0;
+const pageErrors = [];
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  timeout: 15_000,
+});
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await open(context, base);
+
+  await check('page loads with the gallery', async () => {
+    const names = await page.$$eval('[data-testid="scenario"] option', os => os.map(o => o.value));
+    for (const name of ['happy-path', 'coordinator-crash-before-decision', 'announce-before-log']) {
+      assert(names.includes(name), `scenario picker lacks ${name}; it has: ${names.join(', ')}`);
+    }
+    assert(await page.locator('[data-testid="node-0"]').isVisible(), 'no card for node 0');
+    await noErrorBox(page);
+  });
+
+  await check('coordinator crash before decision leaves participants in doubt', async () => {
+    await chooseAndRunToEnd(page, 'coordinator-crash-before-decision');
+    const cards = await participantCards(page);
+    const inDoubt = [];
+    for (const card of cards) {
+      const count = Number(await card.getAttribute('data-in-doubt'));
+      const text = (await card.innerText()).toLowerCase();
+      if (count > 0 && text.includes('in doubt')) inDoubt.push(await card.getAttribute('data-testid'));
+    }
+    assert(inDoubt.length > 0, 'no participant card has data-in-doubt > 0 with visible "in doubt" text');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'browser-2pc-blocked.png'), fullPage: true });
+  });
+
+  await check('crash then restart a participant', async () => {
+    const card = page.locator('[data-testid="node-1"]');
+    await page.click('[data-testid="crash-1"]');
+    await waitAttr(card, 'data-up', 'false');
+    assert((await card.innerText()).toLowerCase().includes('down'), 'crashed card does not say "down"');
+    await page.click('[data-testid="restart-1"]');
+    await waitAttr(card, 'data-up', 'true');
+    assert((await card.innerText()).toLowerCase().includes('up'), 'restarted card does not say "up"');
+    await noErrorBox(page);
+  });
+
+  await check('the URL replays the run', async () => {
+    const hash = await page.evaluate(() => location.hash);
+    assert(hash.includes('scenario=coordinator-crash-before-decision'), `hash lacks the scenario: ${hash}`);
+    assert(hash.includes('faults='), `hash lacks the injected faults: ${hash}`);
+    const before = await fingerprint(page);
+    const url = new URL(base);
+    url.hash = hash;
+    const again = await open(context, url.href);
+    const after = await fingerprint(again);
+    assert(after.hash === before.hash, `trace hash ${after.hash} after reload, ${before.hash} before`);
+    assert(after.summary === before.summary, `summary differs after reload:\n${after.summary}\n--- before ---\n${before.summary}`);
+    await again.close();
+  });
+
+  await check('clicking an in-flight message drops it', async () => {
+    await page.selectOption('[data-testid="scenario"]', 'happy-path');
+    await page.waitForSelector('body[data-scenario="happy-path"]');
+    let arrow = null;
+    for (let k = 0; k < 40 && !arrow; k++) {
+      await page.click('[data-testid="step"]');
+      arrow = await page.$('[data-testid^="inflight-"]');
+    }
+    assert(arrow, 'no in-flight arrow after 40 steps of happy-path');
+    const id = (await arrow.getAttribute('data-testid')).slice('inflight-'.length);
+    try {
+      await arrow.click({ timeout: 2000 });
+    } catch {
+      await arrow.dispatchEvent('pointerdown');
+    }
+    await page.waitForSelector(`[data-testid="inflight-${id}"]`, { state: 'detached', timeout: 3000 });
+    const drops = await page.$$eval('[data-testid="event-log"] li.drop', lis => lis.map(li => li.textContent));
+    assert(drops.some(t => t.includes('injected')), `no injected drop in the event log: ${drops.join(' | ')}`);
+    await noErrorBox(page);
+  });
+
+  await check('partition selected nodes, then heal', async () => {
+    await page.check('[data-testid="select-0"]');
+    await page.check('[data-testid="select-1"]');
+    await page.click('[data-testid="partition"]');
+    await page.waitForSelector('[data-testid="event-log"] li.partition', { timeout: 3000 });
+    assert(await page.isEnabled('[data-testid="heal"]'), 'Heal is not enabled during a partition');
+    await page.click('[data-testid="heal"]');
+    await page.waitForSelector('[data-testid="event-log"] li.heal', { timeout: 3000 });
+    assert(await page.isDisabled('[data-testid="heal"]'), 'Heal is still enabled after healing');
+    await noErrorBox(page);
+  });
+
+  await check('a broken variant raises the violation banner', async () => {
+    await chooseAndRunToEnd(page, 'announce-before-log');
+    const banner = page.locator('[data-testid="violation-banner"]');
+    assert(await banner.isVisible(), 'violation banner not visible');
+    assert((await banner.innerText()).trim().length > 0, 'violation banner is empty');
+    await page.click('[data-testid="show-violation"]');
+    const highlighted = await page.$$eval('[data-testid="event-log"] li.hl', lis => lis.map(li => li.dataset.i));
+    assert(highlighted.length === 1, `"Show event" highlighted ${highlighted.length} log entries`);
+    await page.waitForTimeout(400);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'browser-violation.png'), fullPage: true });
+  });
+
+  await check('no page errors or console errors', async () => {
+    assert(pageErrors.length === 0, pageErrors.join('\n'));
+  });
+} catch (e) {
+  failed++;
+  console.log(`FAIL - setup: ${e.message}`);
+} finally {
+  await browser.close();
+  clearTimeout(watchdog);
+}
+
+console.log(`browser: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
+
+// ---- helpers ----
+
+async function check(name, f) {
+  try {
+    await f();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL - ${name}: ${e.message}`);
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function open(context, url) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(5000);
+  page.on('pageerror', e => pageErrors.push(`page error at ${url}: ${e.message}`));
+  page.on('console', m => {
+    if (m.type() === 'error') pageErrors.push(`console error at ${url}: ${m.text()}`);
+  });
+  await page.goto(url, { timeout: 10_000 });
+  await page.waitForSelector('[data-testid="node-0"]', { timeout: 10_000 }).catch(async () => {
+    const error = await page.locator('[data-testid="error"]').innerText().catch(() => '');
+    throw new Error(`the page showed no node cards${error ? `; it says: ${error}` : ''}`);
+  });
+  return page;
+}
+
+async function chooseAndRunToEnd(page, scenario) {
+  await page.selectOption('[data-testid="scenario"]', scenario);
+  await page.waitForSelector(`body[data-scenario="${scenario}"]`);
+  await page.click('[data-testid="run-to-end"]');
+  await page.waitForSelector('body[data-finished="true"]');
+  await noErrorBox(page);
+}
+
+async function participantCards(page) {
+  const cards = await page.locator('[data-testid^="node-"]').all();
+  const out = [];
+  for (const card of cards) if ((await card.getAttribute('data-testid')) !== 'node-0') out.push(card);
+  return out;
+}
+
+async function waitAttr(locator, name, value) {
+  const deadline = Date.now() + 3000;
+  let seen;
+  while (Date.now() < deadline) {
+    seen = await locator.getAttribute(name);
+    if (seen === value) return;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  throw new Error(`${name} is ${seen}, expected ${value}`);
+}
+
+async function fingerprint(page) {
+  await page.waitForSelector('body[data-finished]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="trace-hash"]').textContent.trim() !== '');
+  return {
+    hash: (await page.textContent('[data-testid="trace-hash"]')).trim(),
+    summary: (await page.textContent('[data-testid="summary"]')).trim(),
+  };
+}
+
+async function noErrorBox(page) {
+  const box = page.locator('[data-testid="error"]');
+  if (await box.isVisible()) throw new Error(`the page shows an error: ${await box.innerText()}`);
+}
