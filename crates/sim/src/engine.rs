@@ -384,9 +384,10 @@ impl<P: Protocol> Sim<P> {
             }
             match self.queue.peek() {
                 Some(Reverse(e)) if e.time <= t => {}
-                _ if self.replays.iter().any(|(after, at, _)| {
-                    *after <= self.steps && *at <= t
-                }) => {}
+                _ if self
+                    .replays
+                    .iter()
+                    .any(|(after, at, _)| *after <= self.steps && *at <= t) => {}
                 _ => break,
             }
             self.step();
@@ -677,7 +678,9 @@ impl<P: Protocol> Sim<P> {
         let (latency, loss) = self.link(from, to);
         let lost = self.net_rng.chance(loss);
         let delay = self.net_rng.range(latency.min, latency.max);
-        let duplicate = self.net_rng.chance(self.scenario.network.duplicate_per_mille);
+        let duplicate = self
+            .net_rng
+            .chance(self.scenario.network.duplicate_per_mille);
         let dup_delay = if duplicate {
             self.net_rng.range(latency.min, latency.max)
         } else {
@@ -789,10 +792,7 @@ impl<P: Protocol> Sim<P> {
                     "log": log, "unsynced": slot.log.len() - slot.synced,
                 });
                 if let Value::Object(map) = &mut v {
-                    map.extend(
-                        self.protocol
-                            .node_details(id, slot.node.as_ref(), self.now),
-                    );
+                    map.extend(self.protocol.node_details(id, slot.node.as_ref(), self.now));
                 }
                 v
             })

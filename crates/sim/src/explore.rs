@@ -203,9 +203,9 @@ fn simplifications(fault: &Fault) -> Vec<Fault> {
     out
 }
 
-/// A random fault schedule for `seed`: one to four faults among crashes (with or without a
+/// A random fault schedule for `seed`: one to six faults among crashes (with or without a
 /// restart, some losing un-synced writes), partitions with a heal, and drop, delay and
-/// crash-after-send rules, timed within the scenario's busy period.
+/// crash-after-send rules, each timed within 100 ms of some transaction's start.
 pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
     let mut rng = SimRng::new(seed, Stream::Faults);
     let n = u64::from(scenario.nodes);
@@ -217,9 +217,15 @@ pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
         .min(scenario.duration_ms);
     let kinds = scenario.protocol.msg_kinds();
     let mut faults = Vec::new();
-    let count = 1 + rng.below(4);
+    let count = 1 + rng.below(6);
     for _ in 0..count {
-        let at = rng.below(busy_end + 1);
+        // Faults land where the protocol is busy: within 100 ms after some transaction starts.
+        let tx = rng.below(w.transactions.max(1));
+        let at = w
+            .start_ms
+            .saturating_add(tx.saturating_mul(w.interval_ms))
+            .saturating_add(rng.below(100))
+            .min(busy_end);
         let node = rng.below(n) as u32;
         let pattern = |rng: &mut SimRng| Pattern {
             kind: Some(kinds[rng.below(kinds.len() as u64) as usize].to_owned()),

@@ -196,13 +196,7 @@ impl Protocol for TwoPhase {
         }
     }
 
-    fn recover(
-        &self,
-        id: NodeId,
-        log: &[Record],
-        now: Time,
-        out: &mut Vec<Effects<Node>>,
-    ) -> Node {
+    fn recover(&self, id: NodeId, log: &[Record], now: Time, out: &mut Vec<Effects<Node>>) -> Node {
         Node::recover(id, self.role(id), self.config, log, now, out)
     }
 
@@ -248,14 +242,7 @@ impl Protocol for TwoPhase {
                 ..TxTrack::default()
             },
         );
-        Some((
-            at,
-            COORDINATOR,
-            Request::Begin {
-                tx: TxId(tx),
-                work,
-            },
-        ))
+        Some((at, COORDINATOR, Request::Begin { tx: TxId(tx), work }))
     }
 
     fn observe(

@@ -25,7 +25,11 @@ fn check(name: &str, expected_violation: Option<&str>, in_doubt_at_end: bool) {
     )
     .unwrap();
     again.run_to_end();
-    assert_eq!(run.trace_hash(), again.trace_hash(), "{name}: recording changed the hash");
+    assert_eq!(
+        run.trace_hash(),
+        again.trace_hash(),
+        "{name}: recording changed the hash"
+    );
 }
 
 #[test]

@@ -127,7 +127,10 @@ impl Coordinator {
                 commit_votes: BTreeSet::new(),
             },
         );
-        out.push(set_timer(Timer::VoteTimeout(tx), self.config.vote_timeout_ms));
+        out.push(set_timer(
+            Timer::VoteTimeout(tx),
+            self.config.vote_timeout_ms,
+        ));
         self.maybe_commit(tx, out);
     }
 

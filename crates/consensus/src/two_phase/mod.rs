@@ -417,14 +417,9 @@ impl Node {
     ) -> Node {
         match role {
             Role::Coordinator => Node::Coordinator(Coordinator::recover(id, config, log, out)),
-            Role::Participant { coordinator } => Node::Participant(Participant::recover(
-                id,
-                coordinator,
-                config,
-                log,
-                now,
-                out,
-            )),
+            Role::Participant { coordinator } => {
+                Node::Participant(Participant::recover(id, coordinator, config, log, now, out))
+            }
         }
     }
 

@@ -1,0 +1,283 @@
+//! The simulator for JavaScript: an opaque [`Simulation`] handle that steps a run and returns
+//! small JSON texts (state, trace events since a cursor, summary, trace hash).
+//! All the work happens in `underhood-sim`; this crate only translates types at the boundary.
+//!
+//! # Example
+//!
+//! The same calls work from Rust, which is how this crate is tested natively:
+//!
+//! ```
+//! use underhood_sim_wasm::Simulation;
+//!
+//! let mut sim = Simulation::from_gallery("happy-path", "", "[]")?;
+//! sim.run_to_end();
+//! let state: serde_json::Value = serde_json::from_str(&sim.state())?;
+//! assert_eq!(state["violations"].as_array().map(Vec::len), Some(0));
+//! assert_eq!(sim.trace_hash().len(), 16);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What this crate refuses to do
+//!
+//! It keeps no state of its own besides the run, reads no clock and draws no random numbers: a
+//! run here hashes exactly like the same run natively.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use underhood_sim::{Fault, Run, RunOptions, Scenario, ScenarioError, gallery, parse_seed};
+use wasm_bindgen::prelude::*;
+
+/// An error for JavaScript: its message is the Rust error's text.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ScenarioError> for Error {
+    fn from(e: ScenarioError) -> Error {
+        Error(e.to_string())
+    }
+}
+
+impl From<Error> for JsValue {
+    fn from(e: Error) -> JsValue {
+        js_sys_error(&e.0)
+    }
+}
+
+fn js_sys_error(message: &str) -> JsValue {
+    JsError::new(message).into()
+}
+
+/// A running simulation.
+#[wasm_bindgen]
+pub struct Simulation {
+    scenario: Scenario,
+    seed: u64,
+    run: Run,
+}
+
+#[wasm_bindgen]
+impl Simulation {
+    /// Every gallery scenario as JSON: `[{name, description, protocol, variant}]`.
+    pub fn gallery() -> String {
+        let list: Vec<serde_json::Value> = gallery::gallery()
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "name": s.name, "description": s.description,
+                    "protocol": s.protocol.name(), "variant": s.variant,
+                })
+            })
+            .collect();
+        serde_json::Value::Array(list).to_string()
+    }
+
+    /// The JSON text of a gallery scenario.
+    #[wasm_bindgen(js_name = scenarioJson)]
+    pub fn scenario_json(name: &str) -> Result<String, Error> {
+        Ok(gallery::source(name)?.to_owned())
+    }
+
+    /// A run of the gallery scenario `name`; `seed` is decimal or empty for the scenario's own.
+    #[wasm_bindgen(js_name = fromGallery)]
+    pub fn from_gallery(name: &str, seed: &str, injected_json: &str) -> Result<Simulation, Error> {
+        Simulation::start(gallery::find(name)?, seed, injected_json)
+    }
+
+    /// A run of a scenario given as JSON text.
+    #[wasm_bindgen(constructor)]
+    pub fn new(scenario_json: &str, seed: &str, injected_json: &str) -> Result<Simulation, Error> {
+        Simulation::start(Scenario::from_json(scenario_json)?, seed, injected_json)
+    }
+
+    /// The seed in use, in decimal.
+    pub fn seed(&self) -> String {
+        self.seed.to_string()
+    }
+
+    /// Processes up to `n` queue events; returns how many ran (0 once finished).
+    pub fn step(&mut self, n: u32) -> u32 {
+        self.run.step_n(u64::from(n)) as u32
+    }
+
+    /// Processes every event up to `t_ms`; returns how many ran.
+    #[wasm_bindgen(js_name = runUntil)]
+    pub fn run_until(&mut self, t_ms: f64) -> f64 {
+        self.run.run_until(ms(t_ms)) as f64
+    }
+
+    /// Runs to the end; returns how many queue events ran.
+    #[wasm_bindgen(js_name = runToEnd)]
+    pub fn run_to_end(&mut self) -> f64 {
+        self.run.run_to_end() as f64
+    }
+
+    /// Virtual time in ms.
+    pub fn now(&self) -> f64 {
+        self.run.now_ms() as f64
+    }
+
+    /// Queue events processed so far.
+    pub fn steps(&self) -> f64 {
+        self.run.steps() as f64
+    }
+
+    /// Whether the run is over.
+    pub fn finished(&self) -> bool {
+        self.run.finished()
+    }
+
+    /// The scenario's duration in ms.
+    #[wasm_bindgen(js_name = durationMs)]
+    pub fn duration_ms(&self) -> f64 {
+        self.scenario.duration_ms as f64
+    }
+
+    /// The state as JSON.
+    pub fn state(&self) -> String {
+        self.run.state_json().to_string()
+    }
+
+    /// How many trace events exist.
+    #[wasm_bindgen(js_name = eventCount)]
+    pub fn event_count(&self) -> f64 {
+        self.run.n_events() as f64
+    }
+
+    /// Trace events from index `cursor` on, as a JSON array.
+    #[wasm_bindgen(js_name = eventsSince)]
+    pub fn events_since(&self, cursor: f64) -> String {
+        self.run.events_json(ms(cursor) as usize).to_string()
+    }
+
+    /// Applies a fault now (JSON, see the API doc); returns it as recorded for replay.
+    pub fn inject(&mut self, fault_json: &str) -> Result<String, Error> {
+        let fault: Fault = serde_json::from_str(fault_json)
+            .map_err(|e| Error(format!("invalid fault JSON: {e}")))?;
+        let recorded = self.run.inject(fault)?;
+        Ok(serde_json::to_string(&recorded).unwrap_or_default())
+    }
+
+    /// Every injection so far, as JSON, for a link that replays this run.
+    pub fn injected(&self) -> String {
+        serde_json::to_string(self.run.injected()).unwrap_or_default()
+    }
+
+    /// The trace hash as 16 hex digits.
+    #[wasm_bindgen(js_name = traceHash)]
+    pub fn trace_hash(&self) -> String {
+        format!("{:016x}", self.run.trace_hash())
+    }
+
+    /// Broken invariants as JSON.
+    pub fn violations(&self) -> String {
+        serde_json::to_string(self.run.violations()).unwrap_or_default()
+    }
+
+    /// The plain-text summary, as `underhood sim run` prints it.
+    pub fn summary(&self) -> String {
+        self.run.summary()
+    }
+}
+
+impl Simulation {
+    fn start(scenario: Scenario, seed: &str, injected_json: &str) -> Result<Simulation, Error> {
+        let seed = if seed.trim().is_empty() {
+            scenario.seed
+        } else {
+            parse_seed(seed)?
+        };
+        let injected: Vec<Fault> = if injected_json.trim().is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(injected_json)
+                .map_err(|e| Error(format!("invalid injected faults JSON: {e}")))?
+        };
+        let run = Run::new(
+            &scenario,
+            RunOptions {
+                seed: Some(seed),
+                injected,
+                ..RunOptions::default()
+            },
+        )?;
+        Ok(Simulation {
+            scenario,
+            seed,
+            run,
+        })
+    }
+}
+
+/// A JavaScript number as whole milliseconds: negative and NaN become 0, huge values saturate.
+fn ms(x: f64) -> u64 {
+    if x.is_finite() && x > 0.0 {
+        x as u64
+    } else if x == f64::INFINITY {
+        u64::MAX
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_injected_crash_replays_to_the_same_hash() {
+        let mut live = Simulation::from_gallery("happy-path", "7", "[]").unwrap();
+        live.run_until(13.0);
+        live.inject(r#"{"type":"crash","node":0}"#).unwrap();
+        live.run_until(200.0);
+        live.inject(r#"{"type":"restart","node":0}"#).unwrap();
+        live.run_to_end();
+        let mut replay = Simulation::from_gallery("happy-path", "7", &live.injected()).unwrap();
+        replay.run_to_end();
+        assert_eq!(live.trace_hash(), replay.trace_hash());
+        assert_eq!(live.summary(), replay.summary());
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        for (scenario, seed, injected) in [
+            ("{", "", "[]"),
+            (gallery::source("happy-path").unwrap(), "x", "[]"),
+            (gallery::source("happy-path").unwrap(), "", "{"),
+            (
+                gallery::source("happy-path").unwrap(),
+                "",
+                r#"[{"type":"crash","node":99,"at_ms":1}]"#,
+            ),
+        ] {
+            assert!(Simulation::new(scenario, seed, injected).is_err());
+        }
+        let mut sim = Simulation::from_gallery("happy-path", "", "[]").unwrap();
+        let err = sim
+            .inject(r#"{"type":"drop_message","id":12345}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("not in flight"), "{err}");
+        assert!(sim.inject(r#"{"type":"drop","kind":"commit"}"#).is_err());
+        assert!(Simulation::from_gallery("nope", "", "[]").is_err());
+    }
+
+    #[test]
+    fn gallery_lists_every_scenario() {
+        let list: serde_json::Value = serde_json::from_str(&Simulation::gallery()).unwrap();
+        let names: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        assert!(names.contains(&"coordinator-crash-before-decision"));
+        assert!(names.contains(&"announce-before-log"));
+    }
+}
