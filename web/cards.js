@@ -56,7 +56,7 @@ export class Cards {
       c.crash.addEventListener('click', () => this.actions.crash(node.id, false));
       c.power.addEventListener('click', () => this.actions.crash(node.id, true));
       c.restart.addEventListener('click', () => this.actions.restart(node.id));
-      c.inDoubtMs = el('span', { class: 'doubt-ms' });
+      c.inDoubtMs = el('div', { class: 'doubt-ms' });
       c.root.append(
         head,
         c.doubt,
@@ -64,7 +64,8 @@ export class Cards {
         c.txs,
         el('div', { class: 'section-label' }, 'durable log'),
         c.log,
-        el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart, c.inDoubtMs),
+        c.inDoubtMs,
+        el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart),
       );
       c.last = {};
       this.cards.set(node.id, c);
@@ -96,11 +97,16 @@ export class Cards {
     });
     const ms = Math.round(node.in_doubt_ms ?? 0);
     set(c, 'ms', ms, () => {
-      c.inDoubtMs.textContent = ms ? `${ms} ms in doubt` : '';
+      c.inDoubtMs.textContent = ms ? `in doubt ${ms} ms in total` : '';
     });
     const txsHtml = node.txs.length ? node.txs.map(tx => txItem(tx, now)).join('') : '<li class="none">none</li>';
     set(c, 'txs', txsHtml, () => { c.txs.innerHTML = txsHtml; });
-    const logHtml = node.log.length ? node.log.map(l => `<li>${escapeHtml(l)}</li>`).join('') : '<li class="none">empty</li>';
+    const firstUnsynced = node.log.length - (node.unsynced ?? 0);
+    const logHtml = node.log.length
+      ? node.log.map((l, k) => (k >= firstUnsynced
+        ? `<li class="unsynced" title="A lazy write not yet synced to disk: a power loss would lose it">${escapeHtml(l)}</li>`
+        : `<li>${escapeHtml(l)}</li>`)).join('')
+      : '<li class="none">empty</li>';
     set(c, 'log', logHtml, () => {
       c.log.innerHTML = logHtml;
       c.log.scrollTop = c.log.scrollHeight;

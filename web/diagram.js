@@ -44,11 +44,17 @@ export class Diagram {
       if (ev && !e.target.closest('[data-drop]')) this.actions.selectEvent(Number(ev.dataset.ev));
     });
     this.scroller.addEventListener('mousemove', e => this.hover(e));
+    // Only the part of the diagram near the view is drawn; scrolling past it draws the next part.
+    this.scroller.addEventListener('scroll', () => {
+      const left = this.scroller.scrollLeft;
+      if (this.model && this.drawn && (left < this.drawn.from || left + this.scroller.clientWidth > this.drawn.to)) this.render(this.model);
+    });
     this.scroller.addEventListener('mouseleave', () => { this.tooltip.hidden = true; });
   }
 
   /** model: {trace, state, clock, axis: 'compressed'|'linear', pxPerMs, highlight, playing} */
   update(model) {
+    this.model = model;
     const { trace, state } = model;
     const key = [trace.length, model.axis, model.pxPerMs, model.highlight, state.nodes.map(n => n.up ? 1 : 0).join(''),
       state.in_flight.map(m => m.id).join(','), JSON.stringify(state.partition)].join('|');
@@ -69,13 +75,19 @@ export class Diagram {
     this.axis = ax;
     const height = TOP + nodes.length * LANE_H + BOTTOM;
     const lastT = Math.max(clock, ...state.in_flight.map(m => m.deliver_at), trace.length ? trace[trace.length - 1].t : 0);
-    const width = Math.max(this.scroller.clientWidth - 2, Math.ceil(ax.xAt(lastT) + 80));
+    const view = this.scroller.clientWidth || 1200;
+    const width = Math.max(view - 2, Math.ceil(ax.xAt(lastT) + 80));
     this.width = width;
+    const left = Math.min(this.scroller.scrollLeft, Math.max(0, width - view));
+    const from = left - view;
+    const to = left + 2 * view;
+    this.drawn = { from, to };
+    const near = (x1, x2) => Math.max(x1, x2) >= from && Math.min(x1, x2) <= to;
 
     const out = [];
     out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" class="diagram-svg" role="img" aria-label="Space-time diagram">`);
     out.push(defs());
-    out.push(ticks(trace, ax, width, axis, pxPerMs));
+    out.push(ticks(trace, ax, width, axis, pxPerMs, from, to));
 
     // Partition bands, under everything else.
     let open = null;
@@ -120,12 +132,15 @@ export class Diagram {
     const marks = [];
     for (const e of trace) {
       const x = ax.xOf(e.i);
+      if (x < from && e.kind !== 'deliver' && e.kind !== 'drop') continue;
+      if (x > to && e.kind !== 'deliver' && e.kind !== 'drop') continue;
       const hl = e.i === highlight ? ' hl' : '';
       const tip = escapeHtml(describe(e, nameOf));
       switch (e.kind) {
         case 'deliver': {
           const s = sendOf.get(e.id);
           const x1 = s ? ax.xOf(s.i) : x;
+          if (!near(x1, x)) break;
           const c = category(e.label);
           out.push(`<g class="msg${hl}" data-tip="${tip}" data-ev="${e.i}">`
             + `<line class="hit" x1="${x1}" y1="${y(e.from)}" x2="${x}" y2="${y(e.to)}"/>`
@@ -135,6 +150,7 @@ export class Diagram {
         case 'drop': {
           const s = sendOf.get(e.id);
           const x1 = s ? ax.xOf(s.i) : x;
+          if (!near(x1, x)) break;
           const y1 = y(e.from);
           const y2 = dropY(y1, y(e.to));
           const c = category(e.label);
@@ -182,6 +198,7 @@ export class Diagram {
       const s = sendOf.get(m.id);
       const x1 = s ? ax.xOf(s.i) : ax.xAt(m.sent_at);
       const x2 = Math.max(ax.xAt(m.deliver_at), x1 + 6);
+      if (!near(x1, x2)) continue;
       const c = category(m.label);
       const tip = escapeHtml(`in flight: ${m.label} (${nameOf.get(m.from) ?? m.from} → ${nameOf.get(m.to) ?? m.to}, sent ${m.sent_at} ms, due ${m.deliver_at} ms). Click to drop it.`);
       out.push(`<g class="msg inflight" data-tip="${tip}" data-drop="${m.id}" data-testid="inflight-${m.id}">`
@@ -274,12 +291,12 @@ function linearAxis(trace, pxPerMs) {
   return { xOf: i => PAD + trace[i].t * pxPerMs, xAt: t => PAD + t * pxPerMs };
 }
 
-function ticks(trace, ax, width, axis, pxPerMs) {
+function ticks(trace, ax, width, axis, pxPerMs, from, to) {
   const out = ['<g class="ticks">'];
   if (axis === 'linear') {
     const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
     const step = steps.find(s => s * pxPerMs >= 64) ?? 10000;
-    for (let t = 0; PAD + t * pxPerMs < width; t += step) {
+    for (let t = Math.max(0, Math.floor((from - PAD) / pxPerMs / step) * step); PAD + t * pxPerMs < Math.min(width, to); t += step) {
       const x = PAD + t * pxPerMs;
       out.push(`<line x1="${x}" x2="${x}" y1="16" y2="22"/><text x="${x}" y="12">${t}</text>`);
     }
@@ -291,7 +308,8 @@ function ticks(trace, ax, width, axis, pxPerMs) {
       if (t === lastT) continue;
       lastT = t;
       const x = ax.xOf(i);
-      if (x - lastX < 46) continue;
+      if (x - lastX < 46 || x < from) continue;
+      if (x > to) break;
       lastX = x;
       out.push(`<line x1="${x}" x2="${x}" y1="16" y2="22"/><text x="${x}" y="12">${t}</text>`);
     }

@@ -1,9 +1,8 @@
 // A stand-in for the wasm-bindgen output of crates/sim-wasm, for working on the page without Rust.
 // It implements docs/sim-wasm-api.md with a tiny deterministic Two-Phase Commit simulator in plain JS.
 // Its numbers are not those of the real simulator; only the shapes of the API and the JSON are meant to match.
-//
-// One extension to the contract: a recorded injection carries `at_ms` (the virtual time it was applied),
-// so that a re-run applies it at the same instant even when it was made between two queue events.
+// Serve it in place of web/pkg/ with `node web/tests/serve-fake.mjs`; never copy it into web/pkg/,
+// which is the real build's output.
 
 export default async function init() {}
 
@@ -50,7 +49,7 @@ const GALLERY = [
   ['partition-during-commit', 'The network splits {C, P1} from {P2, P3} while votes are in flight, and heals later.',
     { triggers: [on('voted commit t1', undefined, [0, { type: 'partition', groups: [[0, 1], [2, 3]] }], [350, { type: 'heal' }])] }],
   ['announce-before-log', 'Broken: the coordinator announces COMMIT before forcing it to its log, then crashes. After restart it presumes abort.',
-    { variant: 'announce-before-log', triggers: [on('decided commit t1', 0, [1, crash(0)], [10, restart(0)])], rules: [{ label: 'commit t1', to: 3, until: 100 }] }],
+    { variant: 'announce-before-log', triggers: [on('decided commit t1', 0, [1, { type: 'crash', node: 0, lose_unsynced: true }], [10, restart(0)])], rules: [{ label: 'commit t1', to: 3, until: 100 }] }],
   ['vote-before-log', 'Broken: P1 votes commit before its PREPARED record is on disk, crashes, and forgets that it voted.',
     { variant: 'vote-before-log', triggers: [on('voted commit t1', 1, [1, { type: 'crash', node: 1, lose_unsynced: true }], [10, restart(1)])],
       rules: [{ label: 'commit t1', to: 1, until: 150 }, { label: 'commit t1', to: 3, until: 150 }] }],
@@ -174,7 +173,7 @@ export class Simulation {
           return { tx, state: 'decided', outcome: s.outcome };
         });
         const inDoubt = [...nd.txs.values()].filter(s => s.state === 'in_doubt');
-        return { id: nd.id, name: nd.name, role: nd.role, up: nd.up, log: nd.log.map(r => r.label), txs,
+        return { id: nd.id, name: nd.name, role: nd.role, up: nd.up, log: nd.log.map(r => r.label), unsynced: nd.log.filter(r => !r.synced).length, txs,
           in_doubt_ms: nd.inDoubtMs + (nd.up ? inDoubt.reduce((a, s) => a + this.nowMs - s.since, 0) : 0),
           in_doubt_now: nd.up ? inDoubt.length : 0 };
       }),
@@ -266,13 +265,14 @@ export class Simulation {
       if (!nd.up) return;
       let lost = 0;
       if (f.lose_unsynced) {
-        lost = this.queue.filter(q => q.kind === 'disk' && q.node === nd.id && q.inc === nd.inc).length;
+        lost = nd.log.filter(r => !r.synced).length;
+        nd.log = nd.log.filter(r => r.synced);
       }
       nd.up = false;
       nd.inc++;
       for (const s of nd.txs.values()) if (s.state === 'in_doubt') nd.inDoubtMs += this.nowMs - s.since;
       nd.txs = new Map();
-      this.queue = this.queue.filter(q => !(q.kind === 'disk' && q.node === nd.id));
+      if (f.lose_unsynced) this.queue = this.queue.filter(q => !(q.kind === 'disk' && q.node === nd.id));
       this.emit({ kind: 'crash', node: nd.id, lost, label: `crash ${nd.name}${f.lose_unsynced ? ' (power loss)' : ''}` });
     } else if (f.type === 'restart') {
       const nd = this.nodes[f.node];
@@ -312,12 +312,9 @@ export class Simulation {
   }
 
   persist(nd, record, durability) {
-    if (durability === 'lazy') {
-      this.push(this.nowMs + this.sc.disk_ms, { kind: 'disk', node: nd.id, inc: nd.inc, record });
-      return;
-    }
-    nd.log.push(record);
+    nd.log.push({ ...record, synced: durability === 'forced' });
     this.emit({ kind: 'persist', node: nd.id, durability, label: record.label, record });
+    if (durability === 'lazy') this.push(this.nowMs + this.sc.disk_ms, { kind: 'disk', node: nd.id });
   }
 
   output(nd, output) {
@@ -461,10 +458,9 @@ export class Simulation {
   }
 
   onDisk(e) {
-    const nd = this.nodes[e.node];
-    if (!nd.up || nd.inc !== e.inc) return;
-    nd.log.push(e.record);
-    this.emit({ kind: 'persist', node: nd.id, durability: 'lazy', label: e.record.label, record: e.record });
+    // The oldest lazy write of the node reaches the disk; this is not a trace event.
+    const record = this.nodes[e.node].log.find(r => !r.synced);
+    if (record) record.synced = true;
   }
 
   recover(nd) {
