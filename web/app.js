@@ -12,7 +12,8 @@ const $ = id => document.getElementById(id);
 const S = {
   Simulation: null,
   gallery: [],
-  scenario: null,
+  /** The scenario: `{name}` from the gallery, or `{json, base}` as edited from gallery scenario `base`. */
+  source: null,
   seed: '',
   /** Every injection of this run, as `injected()` recorded them; a rewound run replays all of them. */
   tape: [],
@@ -50,6 +51,7 @@ async function boot() {
   window.addEventListener('error', e => showError(`unexpected error: ${e.message}`));
   window.addEventListener('unhandledrejection', e => showError(`unexpected error: ${message(e.reason)}`));
   wireControls();
+  rememberIntro();
   try {
     S.Simulation = await loadSimulation();
     S.gallery = JSON.parse(S.Simulation.gallery());
@@ -68,12 +70,12 @@ async function boot() {
 // ---- runs ----
 
 /** Starts a fresh run and replays it to time `t`. Throws what the simulator throws. */
-function start(scenario, seed, tape, t) {
+function start(source, seed, tape, t) {
   pause();
-  const run = new Run(S.Simulation, scenario, seed, tape);
+  const run = new Run(S.Simulation, source, seed, tape);
   if (S.run) S.run.free();
   S.run = run;
-  S.scenario = scenario;
+  S.source = source;
   S.tape = tape;
   S.seed = run.seed();
   S.duration = run.durationMs();
@@ -81,16 +83,9 @@ function start(scenario, seed, tape, t) {
   S.clock = 0;
   S.highlight = null;
   $('log').replaceChildren();
-  $('scenario').value = scenario;
+  showSource(source);
   $('seed').value = S.seed;
-  const entry = S.gallery.find(g => g.name === scenario);
-  $('scenario-desc').textContent = entry ? entry.description : '';
   $('scrubber').max = String(S.duration);
-  try {
-    $('source').textContent = S.Simulation.scenarioJson(scenario);
-  } catch (e) {
-    $('source').textContent = message(e);
-  }
   if (t > 0) {
     const until = Math.min(t, S.duration);
     run.runUntil(until);
@@ -100,25 +95,62 @@ function start(scenario, seed, tape, t) {
 }
 
 function loadFromHash() {
-  let link = { scenario: null, seed: null, faults: null, t: null };
+  let link = { scenario: null, json: null, from: null, seed: null, faults: null, t: null };
   const problems = [];
   try {
     link = parseHash(location.hash);
   } catch (e) {
     problems.push(message(e));
   }
-  const known = S.gallery.some(g => g.name === link.scenario);
-  const scenario = known ? link.scenario : defaultScenario();
-  if (link.scenario && !known) problems.push(`the link names an unknown scenario "${link.scenario}"; showing ${scenario}`);
-  try {
-    start(scenario, link.seed ?? '', link.faults ?? [], link.t ?? 0);
-    clearError();
-  } catch (e) {
-    problems.push(`could not replay the link: ${message(e)}`);
-    guard('starting', () => start(scenario, '', [], 0));
+  let source;
+  if (link.json) {
+    source = { json: link.json, base: link.from ?? '' };
+  } else {
+    const known = S.gallery.some(g => g.name === link.scenario);
+    source = { name: known ? link.scenario : defaultScenario() };
+    if (link.scenario && !known) problems.push(`the link names an unknown scenario "${link.scenario}"; showing ${source.name}`);
+  }
+  // Replay the link; failing that, keep what works of it: first the seed, then only the scenario.
+  const attempts = [[source, link.seed ?? '', link.faults ?? [], link.t ?? 0], [source, link.seed ?? '', [], 0],
+    [source, '', [], 0], [{ name: defaultScenario() }, '', [], 0]];
+  for (const [src, seed, faults, t] of attempts) {
+    try {
+      start(src, seed, faults, t);
+      break;
+    } catch (e) {
+      if (!problems.length || !problems[problems.length - 1].endsWith(message(e))) problems.push(`could not replay the link: ${message(e)}`);
+    }
   }
   if (problems.length) showError(problems.join('\n'));
+  else clearError();
   writeHash();
+}
+
+/** Shows the scenario's name, description and JSON text. */
+function showSource(source) {
+  const picker = $('scenario');
+  picker.querySelector('option[data-edited]')?.remove();
+  if (source.json !== undefined) {
+    const label = source.base ? `${source.base} (edited)` : '(edited scenario)';
+    picker.prepend(el('option', { value: '', 'data-edited': '' }, label));
+    picker.value = '';
+  } else {
+    picker.value = source.name;
+  }
+  const entry = S.gallery.find(g => g.name === (source.name ?? source.base));
+  $('scenario-desc').textContent = source.json !== undefined
+    ? `An edited scenario${source.base ? `, based on ${source.base}` : ''}: the link carries its whole JSON text.`
+    : entry ? entry.description : '';
+  let text = source.json;
+  if (text === undefined) {
+    try {
+      text = S.Simulation.scenarioJson(source.name);
+    } catch (e) {
+      text = message(e);
+    }
+  }
+  $('source').value = text;
+  $('source-status').textContent = '';
 }
 
 function defaultScenario() {
@@ -132,7 +164,7 @@ function inject(fault, what) {
     const steps = S.run.steps();
     const now = Math.floor(S.clock);
     const isPast = f => f.after_event < steps || (f.after_event === steps && (f.at_ms === undefined || f.at_ms <= now));
-    if (S.tape.some(f => !isPast(f))) start(S.scenario, S.seed, S.tape.filter(isPast), now);
+    if (S.tape.some(f => !isPast(f))) start(S.source, S.seed, S.tape.filter(isPast), now);
     S.run.inject(fault);
     S.tape = S.run.injected();
   });
@@ -158,7 +190,7 @@ function sync() {
 function play() {
   if (!S.run || S.playing) return;
   if (S.clock >= S.duration || S.run.finished()) {
-    if (!guard('rewinding', () => start(S.scenario, S.seed, S.tape, 0))) return;
+    if (!guard('rewinding', () => start(S.source, S.seed, S.tape, 0))) return;
   }
   S.playing = true;
   S.lastTs = null;
@@ -208,7 +240,8 @@ function runToEnd() {
   pause();
   guard('run to end', () => {
     S.run.runToEnd();
-    S.clock = Math.max(S.run.now(), S.duration);
+    // A run whose queue empties early ends there, not at its duration.
+    S.clock = S.run.now();
   });
   sync();
   writeHash();
@@ -220,7 +253,7 @@ function seek(t) {
   pause();
   guard('seek', () => {
     if (t < Math.floor(S.clock)) {
-      start(S.scenario, S.seed, S.tape, t);
+      start(S.source, S.seed, S.tape, t);
     } else {
       S.run.runUntil(t);
       S.clock = t;
@@ -270,7 +303,7 @@ function renderControls() {
   $('play').setAttribute('aria-pressed', String(S.playing));
   if (!st) return;
   const finished = st.finished || S.clock >= S.duration;
-  document.body.dataset.scenario = S.scenario;
+  document.body.dataset.scenario = S.source.name ?? 'edited';
   document.body.dataset.finished = String(finished);
   $('step').disabled = finished;
   $('end').disabled = finished;
@@ -290,6 +323,8 @@ function renderControls() {
     finished ? '<span class="pill done">finished</span>' : S.playing ? '<span class="pill live">playing</span>' : '',
   ].filter(Boolean).join(' · ');
   $('log-count').textContent = `${S.trace.length} events`;
+  $('clear-faults').hidden = S.tape.length === 0;
+  $('clear-faults').textContent = `Clear ${S.tape.length} injected fault${S.tape.length === 1 ? '' : 's'}`;
 }
 
 function renderViolations() {
@@ -303,7 +338,7 @@ function renderViolations() {
     banner.replaceChildren();
     return;
   }
-  const entry = S.gallery.find(g => g.name === S.scenario);
+  const entry = S.gallery.find(g => g.name === (S.source.name ?? S.source.base));
   const broken = entry && entry.variant && entry.variant !== 'correct';
   banner.innerHTML = `<div class="v-title">⚠ Invariant violated</div><ul>${vs.map(v =>
     `<li><b>${escapeHtml(v.invariant)}</b>: ${escapeHtml(v.detail)} <span class="muted">(t = ${escapeHtml(v.time)} ms, event #${escapeHtml(v.event)})</span>
@@ -325,8 +360,8 @@ function appendLog(events) {
     const li = el('li', { 'data-i': String(e.i), class: `ev ${e.kind}`, title: describe(e, nameOf) },
       el('span', { class: 't' }, `${e.t}`),
       el('span', { class: 'who' }, who),
-      el('span', { class: 'kind' }, e.kind === 'drop' ? `drop (${e.reason})` : e.kind),
-      el('span', { class: 'label' }, e.label ?? ''));
+      el('span', { class: 'kind' }, e.kind),
+      el('span', { class: 'label' }, e.label ?? '', ...(e.kind === 'drop' && e.reason ? [el('span', { class: 'reason' }, ` ${String(e.reason).replace(/_/g, ' ')}`)] : [])));
     if (e.i === S.highlight) li.classList.add('hl');
     frag.append(li);
   }
@@ -338,7 +373,7 @@ function appendLog(events) {
 
 function writeHash() {
   if (!S.run) return;
-  const hash = formatHash({ scenario: S.scenario, seed: S.seed, faults: S.tape, t: Math.floor(S.clock) });
+  const hash = formatHash({ source: S.source, seed: S.seed, faults: S.tape, t: Math.floor(S.clock) });
   S.writtenHash = hash;
   if (hash !== location.hash) history.replaceState(null, '', hash);
 }
@@ -359,7 +394,8 @@ async function copyLink() {
 
 function wireControls() {
   $('scenario').addEventListener('change', e => {
-    if (guard('starting the scenario', () => start(e.target.value, '', [], 0))) clearError();
+    if (!e.target.value) return;
+    if (guard('starting the scenario', () => start({ name: e.target.value }, '', [], 0))) clearError();
     writeHash();
   });
   $('seed').addEventListener('change', e => {
@@ -369,20 +405,21 @@ function wireControls() {
       e.target.value = S.seed;
       return;
     }
-    if (guard('starting with that seed', () => start(S.scenario, seed, [], 0))) clearError();
+    if (guard('starting with that seed', () => start(S.source, seed, [], 0))) clearError();
+    else e.target.value = S.seed;
     writeHash();
   });
   $('random-seed').addEventListener('click', () => {
     const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
     const seed = ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-    if (guard('starting with a random seed', () => start(S.scenario, seed, [], 0))) clearError();
+    if (guard('starting with a random seed', () => start(S.source, seed, [], 0))) clearError();
     writeHash();
   });
   $('play').addEventListener('click', () => (S.playing ? pause() : play()));
   $('step').addEventListener('click', stepOnce);
   $('end').addEventListener('click', runToEnd);
   $('rewind').addEventListener('click', () => {
-    guard('rewinding', () => start(S.scenario, S.seed, S.tape, 0));
+    guard('rewinding', () => start(S.source, S.seed, S.tape, 0));
     writeHash();
   });
   const speedOf = v => Math.round(5 * 100 ** (v / 100));
@@ -394,6 +431,18 @@ function wireControls() {
   $('scrubber').addEventListener('input', e => seek(Number(e.target.value)));
   $('scrubber').addEventListener('change', () => writeHash());
   $('copy-link').addEventListener('click', copyLink);
+  $('clear-faults').addEventListener('click', () => {
+    if (guard('clearing faults', () => start(S.source, S.seed, [], 0))) clearError();
+    writeHash();
+  });
+  $('run-source').addEventListener('click', () => {
+    const json = $('source').value;
+    const base = S.source.name ?? S.source.base;
+    const ok = guard('running the edited scenario', () => start({ json, base }, S.seed, [], 0));
+    if (ok) clearError();
+    $('source-status').textContent = ok ? 'running the edited scenario' : 'not valid: see the message above';
+    writeHash();
+  });
   $('partition').addEventListener('click', () => {
     if (!S.state) return;
     const selected = cards.selected();
@@ -429,6 +478,17 @@ function wireControls() {
   $('error').addEventListener('click', e => {
     if (e.target.closest('.dismiss')) clearError();
   });
+}
+
+/** Keeps the intro closed for people who closed it once. */
+function rememberIntro() {
+  const intro = $('intro');
+  try {
+    if (localStorage.getItem('underhood.intro') === 'closed') intro.open = false;
+    intro.addEventListener('toggle', () => localStorage.setItem('underhood.intro', intro.open ? 'open' : 'closed'));
+  } catch {
+    // Storage can be disabled; the intro then simply starts open.
+  }
 }
 
 // ---- errors ----

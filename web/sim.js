@@ -17,13 +17,15 @@ export async function loadSimulation() {
 export class Run {
   /**
    * @param {any} Simulation the class from `loadSimulation`
-   * @param {string} scenario a gallery name
+   * @param {{name: string} | {json: string}} source a gallery scenario, or a scenario's JSON text
    * @param {string} seed decimal u64, or "" for the scenario's own seed
    * @param {object[]} faults recorded injections, as `injected()` returns them
    */
-  constructor(Simulation, scenario, seed, faults) {
-    this.inner = Simulation.fromGallery(scenario, seed, JSON.stringify(faults));
-    this.scenario = scenario;
+  constructor(Simulation, source, seed, faults) {
+    const injected = JSON.stringify(faults);
+    this.inner = source.json !== undefined
+      ? new Simulation(source.json, seed, injected)
+      : Simulation.fromGallery(source.name, seed, injected);
   }
 
   free() {

@@ -1,9 +1,12 @@
 // The run in the URL: `#scenario=NAME&seed=N&faults=<JSON>&t=MS` replays a run exactly.
+// An edited scenario travels whole instead of by name: `#json=<scenario JSON>&from=NAME&seed=…`.
 
 /** Parses `location.hash`; missing parts come back as null. Throws on malformed faults. */
 export function parseHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
   const scenario = params.get('scenario');
+  const json = params.get('json');
+  const from = params.get('from');
   const seed = params.get('seed');
   const faultsText = params.get('faults');
   const tText = params.get('t');
@@ -17,12 +20,15 @@ export function parseHash(hash) {
     if (!Array.isArray(faults)) throw new Error("the link's faults must be a JSON list");
   }
   const t = tText !== null && /^\d+$/.test(tText) ? Number(tText) : null;
-  return { scenario, seed, faults, t };
+  return { scenario, json, from, seed, faults, t };
 }
 
-/** Formats a run as a hash; `faults` is the list `injected()` returned. */
-export function formatHash({ scenario, seed, faults, t }) {
-  let hash = `#scenario=${encodeURIComponent(scenario)}&seed=${encodeURIComponent(seed)}`;
+/** Formats a run as a hash; `source` is `{name}` or `{json}`, `faults` the list `injected()` returned. */
+export function formatHash({ source, seed, faults, t }) {
+  const what = source.json === undefined
+    ? `scenario=${encodeURIComponent(source.name)}`
+    : `json=${encodeURIComponent(source.json)}${source.base ? `&from=${encodeURIComponent(source.base)}` : ''}`;
+  let hash = `#${what}&seed=${encodeURIComponent(seed)}`;
   if (faults.length) hash += `&faults=${encodeURIComponent(JSON.stringify(faults))}`;
   if (t !== null && t > 0) hash += `&t=${Math.floor(t)}`;
   return hash;
