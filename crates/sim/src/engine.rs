@@ -5,7 +5,7 @@
 //! function of (scenario, seed, injected faults).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BinaryHeap, VecDeque};
 
 use serde_json::{Value, json};
 use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
@@ -59,7 +59,7 @@ pub struct Sim<P: Protocol> {
     seq: u64,
     queue: BinaryHeap<Reverse<Entry<P::Node>>>,
     nodes: Vec<Slot<P::Node>>,
-    in_flight: BTreeMap<u64, Flight<P::Node>>,
+    in_flight: InFlight<P::Node>,
     next_msg: u64,
     net_rng: SimRng,
     workload_rng: SimRng,
@@ -96,6 +96,67 @@ struct Flight<N: Process> {
     deliver_at: Time,
 }
 
+/// Messages in the network by id. Ids grow by one per send and most messages leave in about
+/// the order they came, so a deque indexed by `id - first` beats a map on the hot path.
+struct InFlight<N: Process> {
+    first: u64,
+    slots: VecDeque<Option<Flight<N>>>,
+}
+
+impl<N: Process> Default for InFlight<N> {
+    fn default() -> Self {
+        InFlight {
+            first: 0,
+            slots: VecDeque::new(),
+        }
+    }
+}
+
+impl<N: Process> InFlight<N> {
+    fn insert(&mut self, id: u64, flight: Flight<N>) {
+        if self.slots.is_empty() {
+            self.first = id;
+        }
+        // Ids mostly arrive in increasing order; pad the ids dropped at send time, and grow at
+        // the front for the rare smaller one (a message put in flight after its duplicate).
+        while id < self.first {
+            self.slots.push_front(None);
+            self.first -= 1;
+        }
+        let idx = (id - self.first) as usize;
+        while self.slots.len() <= idx {
+            self.slots.push_back(None);
+        }
+        self.slots[idx] = Some(flight);
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        self.get_idx(id).is_some_and(|i| self.slots[i].is_some())
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Flight<N>> {
+        let i = self.get_idx(id)?;
+        let flight = self.slots[i].take();
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+        flight
+    }
+
+    fn get_idx(&self, id: u64) -> Option<usize> {
+        let i = id.checked_sub(self.first)? as usize;
+        (i < self.slots.len()).then_some(i)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &Flight<N>)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.as_ref().map(|f| (self.first + i as u64, f)))
+    }
+}
+
 struct Entry<N: Process> {
     time: Time,
     seq: u64,
@@ -113,7 +174,7 @@ enum Item<N: Process> {
         node: NodeId,
         request: N::Request,
     },
-    Fault(Fault),
+    Fault(Box<Fault>),
 }
 
 impl<N: Process> PartialEq for Entry<N> {
@@ -175,7 +236,7 @@ impl<P: Protocol> Sim<P> {
             seq: 0,
             queue: BinaryHeap::new(),
             nodes,
-            in_flight: BTreeMap::new(),
+            in_flight: InFlight::default(),
             next_msg: 0,
             net_rng: SimRng::new(seed, Stream::Network),
             workload_rng: SimRng::new(seed, Stream::Workload),
@@ -247,7 +308,7 @@ impl<P: Protocol> Sim<P> {
                     self.replays
                         .push((after, Time(at.unwrap_or(0)), fault.clone()));
                 }
-                (None, Some(at)) => self.push(Time(at), Item::Fault(fault.clone())),
+                (None, Some(at)) => self.push(Time(at), Item::Fault(Box::new(fault.clone()))),
                 // `Scenario::check` refuses timed faults without a time.
                 (None, None) => {}
             },
@@ -367,7 +428,7 @@ impl<P: Protocol> Sim<P> {
                     self.step_node(node, Input::Request(request));
                 }
             }
-            Item::Fault(fault) => self.apply_fault(fault),
+            Item::Fault(fault) => self.apply_fault(*fault),
         }
         true
     }
@@ -419,7 +480,7 @@ impl<P: Protocol> Sim<P> {
         };
         self.scenario.check_fault(&fault)?;
         if let Fault::DropMessage { id, .. } = fault
-            && !self.in_flight.contains_key(&id)
+            && !self.in_flight.contains(id)
         {
             return Err(ScenarioError::Inject {
                 fault: "drop_message",
@@ -477,7 +538,7 @@ impl<P: Protocol> Sim<P> {
                 self.emit(EventKind::Heal);
             }
             Fault::DropMessage { id, .. } => {
-                if let Some(f) = self.in_flight.remove(&id) {
+                if let Some(f) = self.in_flight.remove(id) {
                     self.emit(EventKind::Drop {
                         id,
                         from: f.from,
@@ -529,7 +590,7 @@ impl<P: Protocol> Sim<P> {
 
     fn deliver(&mut self, id: u64) {
         // Gone already: dropped by an injected fault.
-        let Some(f) = self.in_flight.remove(&id) else {
+        let Some(f) = self.in_flight.remove(id) else {
             return;
         };
         let reason = if self.nodes[f.to.0 as usize].node.is_none() {
@@ -549,19 +610,15 @@ impl<P: Protocol> Sim<P> {
             });
             return;
         }
-        self.emit(EventKind::Deliver {
+        let EventKind::Deliver { msg, .. } = self.record(EventKind::Deliver {
             id,
             from: f.from,
             to: f.to,
-            msg: f.msg.clone(),
-        });
-        self.step_node(
-            f.to,
-            Input::Msg {
-                from: f.from,
-                msg: f.msg,
-            },
-        );
+            msg: f.msg,
+        }) else {
+            unreachable!("record hands back the event it was given")
+        };
+        self.step_node(f.to, Input::Msg { from: f.from, msg });
     }
 
     fn step_node(&mut self, id: NodeId, input: Input<MsgOf<P>, TimerOf<P>, RequestOf<P>>) {
@@ -639,13 +696,15 @@ impl<P: Protocol> Sim<P> {
     fn send(&mut self, from: NodeId, to: NodeId, msg: MsgOf<P>) -> Option<bool> {
         let id = self.next_msg;
         self.next_msg += 1;
-        self.emit(EventKind::Send {
+        let EventKind::Send { msg, .. } = self.record(EventKind::Send {
             id,
             from,
             to,
-            msg: msg.clone(),
+            msg,
             duplicate: false,
-        });
+        }) else {
+            unreachable!("record hands back the event it was given")
+        };
         let kind = <P::Node as Process>::msg_kind(&msg);
         let mut dropped = None;
         let mut extra = 0;
@@ -752,6 +811,12 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn emit(&mut self, kind: EventKind<P::Node>) {
+        self.record(kind);
+    }
+
+    /// Hashes an event and keeps a copy when recording; hands the event back so the caller can
+    /// take its message out again without cloning it when only the hash is kept.
+    fn record(&mut self, kind: EventKind<P::Node>) -> EventKind<P::Node> {
         let event = Event {
             time: self.now,
             kind,
@@ -760,8 +825,9 @@ impl<P: Protocol> Sim<P> {
         event.hash_into(&mut self.hasher);
         self.n_events += 1;
         if self.recording == Recording::Full {
-            self.trace.push(event);
+            self.trace.push(event.clone());
         }
+        event.kind
     }
 
     /// The durable log of `node`.

@@ -23,7 +23,8 @@ pub type Inputs<P> = Input<<P as Process>::Msg, <P as Process>::Timer, <P as Pro
 /// One node of a protocol: a deterministic state machine from inputs to effects.
 ///
 /// The simulator owns time, the network, the durable log and crashes; the process only reacts.
-pub trait Process {
+/// Nodes are `Clone` so checkers can snapshot and branch them.
+pub trait Process: Clone + Debug {
     /// Messages between nodes.
     type Msg: Clone + Debug + Hash + Serialize;
     /// Timers a node sets for itself.
