@@ -117,6 +117,38 @@ try {
     await noErrorBox(page);
   });
 
+  await check('play advances time and pause stops it', async () => {
+    await page.selectOption('[data-testid="scenario"]', 'happy-path');
+    await page.waitForSelector('body[data-scenario="happy-path"]');
+    await page.click('[data-testid="play"]');
+    await page.waitForTimeout(500);
+    await page.click('[data-testid="play"]');
+    const at = await page.inputValue('[data-testid="scrubber"]');
+    assert(Number(at) > 0, `time is still ${at} after playing for half a second`);
+    await page.waitForTimeout(300);
+    const later = await page.inputValue('[data-testid="scrubber"]');
+    assert(later === at, `time moved from ${at} to ${later} while paused`);
+    await noErrorBox(page);
+  });
+
+  await check('an edited scenario runs and its link replays', async () => {
+    const text = await page.inputValue('[data-testid="source"]');
+    const scenario = JSON.parse(text);
+    if (typeof scenario.duration_ms === 'number') scenario.duration_ms = Math.max(50, Math.floor(scenario.duration_ms / 2));
+    await page.click('.source summary');
+    await page.fill('[data-testid="source"]', JSON.stringify(scenario, null, 2));
+    await page.click('[data-testid="run-source"]');
+    await page.waitForSelector('body[data-scenario="edited"]');
+    await page.click('[data-testid="run-to-end"]');
+    await page.waitForSelector('body[data-finished="true"]');
+    await noErrorBox(page);
+    const before = await fingerprint(page);
+    const again = await open(context, page.url());
+    const after = await fingerprint(again);
+    assert(after.hash === before.hash, `trace hash ${after.hash} after reload, ${before.hash} before`);
+    await again.close();
+  });
+
   await check('a broken variant raises the violation banner', async () => {
     await chooseAndRunToEnd(page, 'announce-before-log');
     const banner = page.locator('[data-testid="violation-banner"]');
@@ -169,10 +201,11 @@ async function open(context, url) {
     if (m.type() === 'error') pageErrors.push(`console error at ${url}: ${m.text()}`);
   });
   await page.goto(url, { timeout: 10_000 });
-  await page.waitForSelector('[data-testid="node-0"]', { timeout: 10_000 }).catch(async () => {
-    const error = await page.locator('[data-testid="error"]').innerText().catch(() => '');
+  await page.waitForSelector('[data-testid="node-0"], [data-testid="error"]:not([hidden])', { timeout: 10_000 }).catch(() => {});
+  if (!(await page.$('[data-testid="node-0"]'))) {
+    const error = await page.locator('[data-testid="error"] .error-text').innerText().catch(() => '');
     throw new Error(`the page showed no node cards${error ? `; it says: ${error}` : ''}`);
-  });
+  }
   return page;
 }
 
@@ -213,5 +246,5 @@ async function fingerprint(page) {
 
 async function noErrorBox(page) {
   const box = page.locator('[data-testid="error"]');
-  if (await box.isVisible()) throw new Error(`the page shows an error: ${await box.innerText()}`);
+  if (await box.isVisible()) throw new Error(`the page shows an error: ${await box.locator('.error-text').innerText()}`);
 }
