@@ -707,7 +707,7 @@ impl<P: Protocol> Sim<P> {
         };
         let kind = <P::Node as Process>::msg_kind(&msg);
         let mut dropped = None;
-        let mut extra = 0;
+        let mut extra: u64 = 0;
         let mut crash = None;
         for rule in &mut self.rules {
             let p = &rule.pattern;
@@ -728,7 +728,7 @@ impl<P: Protocol> Sim<P> {
             }
             match rule.action {
                 RuleAction::Drop => dropped = Some(DropReason::Rule),
-                RuleAction::Delay(ms) => extra += ms,
+                RuleAction::Delay(ms) => extra = extra.saturating_add(ms),
                 RuleAction::CrashAfterSend { lose_unsynced, .. } => crash = Some(lose_unsynced),
             }
         }
@@ -771,9 +771,15 @@ impl<P: Protocol> Sim<P> {
                 msg: msg.clone(),
                 duplicate: true,
             });
-            self.put_in_flight(dup_id, from, to, msg.clone(), dup_delay + extra);
+            self.put_in_flight(
+                dup_id,
+                from,
+                to,
+                msg.clone(),
+                dup_delay.saturating_add(extra),
+            );
         }
-        self.put_in_flight(id, from, to, msg, delay + extra);
+        self.put_in_flight(id, from, to, msg, delay.saturating_add(extra));
         crash
     }
 

@@ -44,6 +44,20 @@ pub enum ScenarioError {
     /// The run would end before it starts.
     #[error("duration_ms must be greater than 0")]
     ZeroDuration,
+    /// A run longer than the simulator accepts.
+    #[error("duration_ms {duration_ms} is more than the {max} the simulator accepts")]
+    DurationTooLong {
+        /// The duration given.
+        duration_ms: u64,
+        /// The most allowed.
+        max: u64,
+    },
+    /// A timeout of zero, which would fire at the same instant forever.
+    #[error("{field} must be at least 1 ms")]
+    ZeroTimeout {
+        /// The field.
+        field: &'static str,
+    },
     /// A latency range with min above max.
     #[error("latency min {min} ms is greater than max {max} ms")]
     LatencyRange {

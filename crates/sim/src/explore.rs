@@ -244,7 +244,7 @@ pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
                 if rng.chance(700) {
                     faults.push(Fault::Restart {
                         node,
-                        when: at_ms(at + rng.range(5, 300)),
+                        when: at_ms(at.saturating_add(rng.range(5, 300))),
                     });
                 }
             }
@@ -258,7 +258,7 @@ pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
                     when: at_ms(at),
                 });
                 faults.push(Fault::Heal {
-                    when: at_ms(at + rng.range(5, 300)),
+                    when: at_ms(at.saturating_add(rng.range(5, 300))),
                 });
             }
             3 => faults.push(Fault::Drop {
@@ -280,7 +280,7 @@ pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
                 if rng.chance(700) {
                     faults.push(Fault::Restart {
                         node,
-                        when: at_ms(busy_end.min(at + rng.range(5, 300))),
+                        when: at_ms(busy_end.min(at.saturating_add(rng.range(5, 300)))),
                     });
                 }
             }

@@ -52,8 +52,8 @@ mod run;
 pub use run::{Run, RunOptions, parse_seed};
 mod scenario;
 pub use scenario::{
-    Conflict, Fault, Latency, Link, MAX_NODES, MAX_TRANSACTIONS, Network, Ordering, Pattern,
-    ProtocolName, Scenario, Timeouts, When, Workload,
+    Conflict, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS, Network,
+    Ordering, Pattern, ProtocolName, Scenario, Timeouts, When, Workload,
 };
 mod trace;
 pub use trace::{DropReason, Event, EventKind};

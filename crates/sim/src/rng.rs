@@ -47,7 +47,11 @@ impl SimRng {
         if max <= min {
             return min;
         }
-        min + self.below(max - min + 1)
+        match (max - min).checked_add(1) {
+            Some(width) => min + self.below(width),
+            // The full u64 range: every draw is in it.
+            None => self.0.next_u64(),
+        }
     }
 
     /// True with probability `per_mille / 1000`; draws nothing when the answer is certain.

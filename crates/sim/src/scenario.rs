@@ -10,6 +10,8 @@ use crate::error::ScenarioError;
 
 /// The most nodes a scenario may have; the space-time diagram and link tables are sized by it.
 pub const MAX_NODES: u32 = 64;
+/// The longest virtual duration a scenario may ask for (about 11.6 days).
+pub const MAX_DURATION_MS: u64 = 1_000_000_000;
 /// The most client transactions a scenario may ask for.
 pub const MAX_TRANSACTIONS: u64 = 10_000_000;
 
@@ -365,6 +367,25 @@ impl Scenario {
         }
         if self.duration_ms == 0 {
             return Err(ScenarioError::ZeroDuration);
+        }
+        if self.duration_ms > MAX_DURATION_MS {
+            return Err(ScenarioError::DurationTooLong {
+                duration_ms: self.duration_ms,
+                max: MAX_DURATION_MS,
+            });
+        }
+        // A zero timeout would re-arm at the same instant forever and time would never move.
+        for (field, value) in [
+            ("timeouts.vote_timeout_ms", self.timeouts.vote_timeout_ms),
+            (
+                "timeouts.decision_timeout_ms",
+                self.timeouts.decision_timeout_ms,
+            ),
+            ("timeouts.retry_ms", self.timeouts.retry_ms),
+        ] {
+            if value == 0 {
+                return Err(ScenarioError::ZeroTimeout { field });
+            }
         }
         check_latency(self.network.latency_ms)?;
         check_per_mille("network.loss_per_mille", self.network.loss_per_mille)?;

@@ -207,7 +207,10 @@ impl Protocol for TwoPhase {
         }
         let tx = self.next_tx;
         self.next_tx += 1;
-        let at = Time(w.start_ms + (tx - 1).saturating_mul(w.interval_ms));
+        let at = Time(
+            w.start_ms
+                .saturating_add((tx - 1).saturating_mul(w.interval_ms)),
+        );
         let mut pool: Vec<NodeId> = (1..self.n_nodes).map(NodeId).collect();
         let chosen: Vec<NodeId> = match w.participants_per_tx {
             None => pool,
