@@ -60,7 +60,7 @@ async function boot() {
     $('status').textContent = 'simulator not available';
     return;
   }
-  $('scenario').replaceChildren(...S.gallery.map(g => el('option', { value: g.name }, g.name)));
+  $('scenario').replaceChildren(...S.gallery.map(g => el('option', { value: g.name, title: g.description }, g.name)));
   loadFromHash();
   window.addEventListener('hashchange', () => {
     if (location.hash !== S.writtenHash) loadFromHash();
@@ -227,9 +227,8 @@ function stepOnce() {
   if (!S.run) return;
   pause();
   guard('step', () => {
-    const ran = S.run.step(1);
+    S.run.step(1);
     S.clock = Math.max(S.clock, S.run.now());
-    if (ran === 0) S.clock = Math.max(S.clock, S.duration);
   });
   sync();
   writeHash();
@@ -299,7 +298,7 @@ function renderSlow() {
 
 function renderControls() {
   const st = S.state;
-  $('play').textContent = S.playing ? '⏸ Pause' : '▶ Play';
+  $('play').textContent = S.playing ? '❚❚ Pause' : '▶ Play';
   $('play').setAttribute('aria-pressed', String(S.playing));
   if (!st) return;
   const finished = st.finished || S.clock >= S.duration;

@@ -58,7 +58,8 @@ export class Diagram {
     const { trace, state } = model;
     const key = [trace.length, model.axis, model.pxPerMs, model.highlight, state.nodes.map(n => n.up ? 1 : 0).join(''),
       state.in_flight.map(m => m.id).join(','), JSON.stringify(state.partition)].join('|');
-    if (key !== this.key) {
+    // Also redraw when "now" runs past the drawn width, as it does through a quiet stretch.
+    if (key !== this.key || (this.axis && this.axis.xAt(model.clock) > this.width - 40)) {
       this.key = key;
       this.render(model);
     }
@@ -95,7 +96,8 @@ export class Diagram {
     for (const e of trace) {
       if (e.kind === 'partition') {
         if (open) bands.push({ ...open, x2: ax.xOf(e.i) });
-        open = { x1: ax.xOf(e.i), label: e.label, i: e.i };
+        const groups = Array.isArray(e.groups) ? e.groups.map(g => `{${g.map(id => nameOf.get(id) ?? id).join(', ')}}`).join(' | ') : e.label;
+        open = { x1: ax.xOf(e.i), label: e.label, groups, i: e.i };
       } else if (e.kind === 'heal' && open) {
         bands.push({ ...open, x2: ax.xOf(e.i) });
         open = null;
@@ -104,7 +106,7 @@ export class Diagram {
     if (open) bands.push({ ...open, x2: Math.max(ax.xAt(clock), open.x1 + 4), open: true });
     for (const b of bands) {
       out.push(`<g class="band" data-tip="${escapeHtml(b.label)}" data-ev="${b.i}"><rect x="${b.x1}" y="${TOP - 6}" width="${b.x2 - b.x1}" height="${nodes.length * LANE_H + 6}" rx="4"/>`
-        + `<text x="${b.x1 + 4}" y="${TOP + 4}">✂ ${escapeHtml(b.label.replace(/^partition\s*/, ''))}</text></g>`);
+        + `<text x="${b.x1 + 4}" y="${TOP + 4}">✂ ${escapeHtml(b.groups)}</text></g>`);
     }
 
     // Lanes: solid while up, dashed while down.
