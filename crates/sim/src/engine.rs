@@ -901,12 +901,15 @@ impl<P: Protocol> Sim<P> {
 
     /// Kept trace events from index `from` on, as JSON.
     pub fn events_json(&self, from: usize) -> Value {
+        let names: Vec<String> = (0..self.protocol.n_nodes())
+            .map(|i| self.protocol.node_name(NodeId(i)))
+            .collect();
         Value::Array(
             self.trace
                 .iter()
                 .enumerate()
                 .skip(from)
-                .map(|(i, e)| e.to_json(i as u64))
+                .map(|(i, e)| e.to_json(i as u64, &names))
                 .collect(),
         )
     }

@@ -211,8 +211,15 @@ impl<P: Process> Event<P> {
         }
     }
 
-    /// The event as JSON, in the shape `docs/sim-wasm-api.md` documents.
-    pub fn to_json(&self, index: u64) -> Value {
+    /// The event as JSON, in the shape `docs/sim-wasm-api.md` documents; `names` are the
+    /// nodes' display names, used in labels.
+    pub fn to_json(&self, index: u64, names: &[String]) -> Value {
+        let name = |n: &NodeId| {
+            names
+                .get(n.0 as usize)
+                .cloned()
+                .unwrap_or_else(|| n.to_string())
+        };
         let mut v = match &self.kind {
             EventKind::Request { node, request } => json!({
                 "kind": "request", "node": node.0, "label": P::label_request(request),
@@ -262,13 +269,13 @@ impl<P: Process> Event<P> {
                 "kind": "output", "node": node.0, "label": P::label_output(output), "output": output,
             }),
             EventKind::Crash { node, lost } => json!({
-                "kind": "crash", "node": node.0, "lost": lost, "label": format!("crash {node}"),
+                "kind": "crash", "node": node.0, "lost": lost, "label": format!("crash {}", name(node)),
             }),
             EventKind::Restart { node } => json!({
-                "kind": "restart", "node": node.0, "label": format!("restart {node}"),
+                "kind": "restart", "node": node.0, "label": format!("restart {}", name(node)),
             }),
             EventKind::Partition { groups } => json!({
-                "kind": "partition", "groups": groups, "label": partition_label(groups),
+                "kind": "partition", "groups": groups, "label": partition_label(groups, names),
             }),
             EventKind::Heal => json!({ "kind": "heal", "label": "heal" }),
             EventKind::Violation { invariant, detail } => json!({
@@ -282,12 +289,20 @@ impl<P: Process> Event<P> {
     }
 }
 
-/// `partition {0,1} | {2,3}`.
-pub(crate) fn partition_label(groups: &[Vec<u32>]) -> String {
+/// `partition {C,P1} | {P2,P3}`.
+pub(crate) fn partition_label(groups: &[Vec<u32>], names: &[String]) -> String {
     let parts: Vec<String> = groups
         .iter()
         .map(|g| {
-            let ids: Vec<String> = g.iter().map(u32::to_string).collect();
+            let ids: Vec<String> = g
+                .iter()
+                .map(|n| {
+                    names
+                        .get(*n as usize)
+                        .cloned()
+                        .unwrap_or_else(|| n.to_string())
+                })
+                .collect();
             format!("{{{}}}", ids.join(","))
         })
         .collect();
