@@ -66,7 +66,7 @@ pub(crate) fn run_all() -> Result<()> {
             report(&passed);
             eprintln!("FAILED  {}", step.name);
             eprintln!(
-                "xtask test: {} passed, 1 failed, {} not run",
+                "xtask: {} passed, 1 failed, {} not run",
                 passed.len(),
                 total - passed.len() - 1
             );
@@ -75,7 +75,7 @@ pub(crate) fn run_all() -> Result<()> {
         passed.push((step.name, start.elapsed()));
     }
     report(&passed);
-    println!("xtask test: {} passed, 0 failed", passed.len());
+    println!("xtask: {} passed, 0 failed", passed.len());
     Ok(())
 }
 
