@@ -1,15 +1,15 @@
-//! `underhood`: one command over the underhood crates.
+//! `underhood`: one command over the underhood crates, as `rg` sits on ripgrep's crates.
 //!
-//! Exit status: 0 when every invariant held, 1 when one was violated, 2 on bad input.
+//! Each subcommand lives in its own module and returns the exit status it wants; an error is
+//! printed to stderr and exits 2. Exit statuses of `underhood sim`: 0 when every invariant
+//! held, 1 when one was violated, 2 on bad input.
 
-use std::io::{self, Write};
-use std::ops::RangeInclusive;
-use std::path::PathBuf;
+use std::io;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand};
-use underhood_sim::{Fault, Run, RunOptions, Scenario, explore, gallery};
+use clap::{Parser, Subcommand};
+
+mod sim;
 
 /// Infrastructure under the hood of a large web service: simulate it, break it, understand it.
 #[derive(Parser, Debug)]
@@ -19,67 +19,21 @@ struct Cli {
     command: Command,
 }
 
+// Each subcommand is one variant here and one module; add yours with a two-line edit.
 #[derive(Subcommand, Debug)]
 enum Command {
     /// The deterministic distributed-systems simulator.
     #[command(subcommand)]
-    Sim(SimCommand),
-}
-
-#[derive(Subcommand, Debug)]
-enum SimCommand {
-    /// List the gallery scenarios.
-    List {
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Run one scenario and check its invariants.
-    Run {
-        #[command(flatten)]
-        source: Source,
-        /// The seed (default: the scenario's own).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Extra faults to add, as a JSON list (as `explore` prints them).
-        #[arg(long)]
-        faults: Option<String>,
-        /// Print the full trace as JSON instead of the summary.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Run a scenario over many seeds with random faults; shrink the first failure.
-    Explore {
-        #[command(flatten)]
-        source: Source,
-        /// Seeds to try: `A..B` (inclusive), `A..=B`, or one number.
-        #[arg(long, value_parser = parse_seeds)]
-        seeds: RangeInclusive<u64>,
-    },
-}
-
-#[derive(Args, Debug)]
-#[group(required = true, multiple = false)]
-struct Source {
-    /// A gallery scenario's name (see `underhood sim list`).
-    #[arg(long)]
-    scenario: Option<String>,
-    /// A scenario file (JSON).
-    #[arg(long)]
-    file: Option<PathBuf>,
-}
-
-/// What a command concluded, as an exit status.
-enum Verdict {
-    Held,
-    Violated,
+    Sim(sim::SimCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(Verdict::Held) => ExitCode::SUCCESS,
-        Ok(Verdict::Violated) => ExitCode::from(1),
+    let result = match cli.command {
+        Command::Sim(command) => sim::run(command),
+    };
+    match result {
+        Ok(code) => code,
         Err(err) => {
             // A closed pipe (`underhood sim run --json | head`) is not an error.
             if err
@@ -91,163 +45,5 @@ fn main() -> ExitCode {
             eprintln!("underhood: {err:#}");
             ExitCode::from(2)
         }
-    }
-}
-
-fn run(cli: Cli) -> Result<Verdict> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    match cli.command {
-        Command::Sim(SimCommand::List { json }) => {
-            let scenarios = gallery::gallery();
-            if json {
-                let list: Vec<serde_json::Value> = scenarios
-                    .iter()
-                    .map(|s| {
-                        serde_json::json!({
-                            "name": s.name, "description": s.description,
-                            "protocol": s.protocol.name(), "variant": s.variant,
-                        })
-                    })
-                    .collect();
-                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
-            } else {
-                let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
-                for s in &scenarios {
-                    writeln!(out, "{:width$}  {}", s.name, s.description)?;
-                }
-            }
-            Ok(Verdict::Held)
-        }
-        Command::Sim(SimCommand::Run {
-            source,
-            seed,
-            faults,
-            json,
-        }) => {
-            let mut scenario = load(&source)?;
-            if let Some(text) = faults {
-                let extra: Vec<Fault> =
-                    serde_json::from_str(&text).context("--faults is not a JSON list of faults")?;
-                scenario.faults.extend(extra);
-                scenario.check()?;
-            }
-            let mut run = Run::new(
-                &scenario,
-                RunOptions {
-                    seed,
-                    ..RunOptions::default()
-                },
-            )?;
-            run.run_to_end();
-            if json {
-                let trace = serde_json::json!({
-                    "scenario": scenario.name,
-                    "seed": run.seed(),
-                    "steps": run.steps(),
-                    "now": run.now_ms(),
-                    "trace_hash": format!("{:016x}", run.trace_hash()),
-                    "violations": run.violations(),
-                    "events": run.events_json(0),
-                });
-                serde_json::to_writer(&mut out, &trace)?;
-                writeln!(out)?;
-            } else {
-                write!(out, "{}", run.summary())?;
-            }
-            Ok(if run.violations().is_empty() {
-                Verdict::Held
-            } else {
-                Verdict::Violated
-            })
-        }
-        Command::Sim(SimCommand::Explore { source, seeds }) => {
-            let scenario = load(&source)?;
-            let (first, last) = (*seeds.start(), *seeds.end());
-            let report = explore(&scenario, seeds)?;
-            let Some(failure) = report.failure else {
-                writeln!(
-                    out,
-                    "explored {} seeds ({first}..={last}) of {}: every invariant held",
-                    report.runs, scenario.name
-                )?;
-                return Ok(Verdict::Held);
-            };
-            let v = &failure.violation;
-            writeln!(
-                out,
-                "explored {} seeds of {}: seed {} breaks {}: {}",
-                report.runs, scenario.name, failure.seed, v.invariant, v.detail
-            )?;
-            writeln!(out, "first violating seed: {}", failure.seed)?;
-            writeln!(out, "random faults ({}):", failure.faults.len())?;
-            for f in &failure.faults {
-                writeln!(out, "  {}", serde_json::to_string(f)?)?;
-            }
-            writeln!(
-                out,
-                "shrunk fault schedule ({} faults, {} runs to shrink):",
-                failure.shrunk.len(),
-                failure.shrink_runs
-            )?;
-            for f in &failure.shrunk {
-                writeln!(out, "  {}", serde_json::to_string(f)?)?;
-            }
-            let source_flag = match (&source.scenario, &source.file) {
-                (Some(name), _) => format!("--scenario {name}"),
-                (None, Some(path)) => format!("--file {}", path.display()),
-                (None, None) => String::new(),
-            };
-            writeln!(
-                out,
-                "reproduce: underhood sim run {source_flag} --seed {} --faults '{}'",
-                failure.seed,
-                serde_json::to_string(&failure.shrunk)?
-            )?;
-            Ok(Verdict::Violated)
-        }
-    }
-}
-
-fn load(source: &Source) -> Result<Scenario> {
-    match (&source.scenario, &source.file) {
-        (Some(name), _) => Ok(gallery::find(name)?),
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read scenario file {}", path.display()))?;
-            Scenario::from_json(&text).with_context(|| format!("in {}", path.display()))
-        }
-        (None, None) => bail!("give --scenario NAME or --file PATH"),
-    }
-}
-
-/// `A..B` and `A..=B` (both inclusive, as people mean "seeds 1..1000"), or a single seed.
-fn parse_seeds(text: &str) -> Result<RangeInclusive<u64>, String> {
-    let number = |s: &str| {
-        s.trim()
-            .parse::<u64>()
-            .map_err(|_| format!("{s:?} is not a whole number"))
-    };
-    let range = match text.split_once("..") {
-        Some((a, b)) => number(a)?..=number(b.strip_prefix('=').unwrap_or(b))?,
-        None => number(text)?..=number(text)?,
-    };
-    if range.is_empty() {
-        return Err(format!("{text:?} is an empty range"));
-    }
-    Ok(range)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_ranges() {
-        assert_eq!(parse_seeds("1..1000"), Ok(1..=1000));
-        assert_eq!(parse_seeds("5..=6"), Ok(5..=6));
-        assert_eq!(parse_seeds("9"), Ok(9..=9));
-        assert!(parse_seeds("3..1").is_err());
-        assert!(parse_seeds("a..b").is_err());
     }
 }
