@@ -1,0 +1,175 @@
+//! The `underhood sim` command-line contract: output shapes and exit statuses.
+
+use std::process::{Command, Output};
+
+fn underhood(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_underhood"))
+        .args(args)
+        .output()
+        .expect("the underhood binary runs")
+}
+
+#[track_caller]
+fn check(args: &[&str], status: i32, stdout_has: &str) -> String {
+    let out = underhood(args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "{args:?}\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(stdout_has),
+        "{args:?}: {stdout_has:?} not in\n{stdout}"
+    );
+    stdout
+}
+
+#[test]
+fn list_names_every_scenario_as_text_and_json() {
+    check(&["sim", "list"], 0, "coordinator-crash-before-decision");
+    let json = check(&["sim", "list", "--json"], 0, "\"name\"");
+    let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"happy-path") && names.contains(&"vote-before-log"));
+    assert!(
+        list[0]["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+}
+
+#[test]
+fn run_prints_a_summary_with_the_trace_hash_and_exits_by_verdict() {
+    let out = check(
+        &[
+            "sim",
+            "run",
+            "--scenario",
+            "coordinator-crash-before-decision",
+        ],
+        0,
+        "invariants: all held",
+    );
+    assert!(out.contains("P1=in-doubt"), "{out}");
+    let hash_line = out.lines().find(|l| l.starts_with("trace-hash: ")).unwrap();
+    assert_eq!(hash_line.len(), "trace-hash: ".len() + 16);
+    check(
+        &["sim", "run", "--scenario", "announce-before-log"],
+        1,
+        "VIOLATED atomicity",
+    );
+    let a = check(
+        &["sim", "run", "--scenario", "lost-messages", "--seed", "9"],
+        0,
+        "seed 9",
+    );
+    let b = check(
+        &["sim", "run", "--scenario", "lost-messages", "--seed", "9"],
+        0,
+        "seed 9",
+    );
+    assert_eq!(a, b);
+}
+
+#[test]
+fn run_json_prints_the_full_trace() {
+    let out = check(
+        &["sim", "run", "--scenario", "happy-path", "--json"],
+        0,
+        "\"events\"",
+    );
+    let trace: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let events = trace["events"].as_array().unwrap();
+    assert!(events.len() > 20);
+    assert_eq!(events[0]["i"], 0);
+    assert!(events.iter().any(|e| e["kind"] == "deliver"));
+    assert_eq!(trace["trace_hash"].as_str().map(str::len), Some(16));
+}
+
+#[test]
+fn run_file_reads_a_scenario() {
+    let dir = std::env::temp_dir().join(format!("underhood-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.json");
+    let text = r#"{"name":"mine","protocol":"two-phase-commit","nodes":3,"duration_ms":300}"#;
+    std::fs::write(&path, text).unwrap();
+    check(
+        &["sim", "run", "--file", path.to_str().unwrap()],
+        0,
+        "scenario: mine",
+    );
+    std::fs::write(
+        &path,
+        r#"{"name":"bad","protocol":"two-phase-commit","nodes":1,"duration_ms":3}"#,
+    )
+    .unwrap();
+    let out = underhood(&["sim", "run", "--file", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 to 64 nodes"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_exits_2() {
+    for args in [
+        &["sim", "run", "--scenario", "no-such-thing"][..],
+        &[
+            "sim",
+            "run",
+            "--scenario",
+            "happy-path",
+            "--seed",
+            "minus-one",
+        ],
+        &["sim", "run"],
+        &["sim", "run", "--file", "/nonexistent/scenario.json"],
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "happy-path",
+            "--seeds",
+            "9..1",
+        ],
+        &["sim", "frobnicate"],
+    ] {
+        assert_eq!(underhood(args).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn explore_finds_and_shrinks_a_broken_variant() {
+    check(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "happy-path",
+            "--seeds",
+            "1..200",
+        ],
+        0,
+        "every invariant held",
+    );
+    let out = check(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "abort-on-timeout",
+            "--seeds",
+            "1..50",
+        ],
+        1,
+        "first violating seed: ",
+    );
+    assert!(out.contains("shrunk fault schedule"), "{out}");
+    assert!(out.contains("reproduce: underhood sim run"), "{out}");
+}
