@@ -79,6 +79,8 @@ pub struct Sim<P: Protocol> {
     stopped: bool,
     out: Vec<Effects<P::Node>>,
     found: Vec<Violation>,
+    wake: Vec<(Time, u64)>,
+    finished_checked: bool,
 }
 
 struct Slot<N: Process> {
@@ -170,10 +172,7 @@ enum Item<N: Process> {
         incarnation: u32,
         timer: N::Timer,
     },
-    Request {
-        node: NodeId,
-        request: N::Request,
-    },
+    Wake(u64),
     Fault(Box<Fault>),
 }
 
@@ -254,6 +253,8 @@ impl<P: Protocol> Sim<P> {
             stopped: false,
             out: Vec::new(),
             found: Vec::new(),
+            wake: Vec::new(),
+            finished_checked: false,
         };
         for fault in &scenario.faults {
             sim.schedule_fault(fault.clone());
@@ -271,7 +272,9 @@ impl<P: Protocol> Sim<P> {
         }
         // Replays run in the order they were injected at equal step counts.
         sim.replays.sort_by_key(|(after, _, _)| *after);
-        sim.schedule_next_request();
+        let mut wake = Vec::new();
+        sim.protocol.start_clients(&mut sim.workload_rng, &mut wake);
+        sim.schedule_wakes(&mut wake);
         Ok(sim)
     }
 
@@ -324,9 +327,9 @@ impl<P: Protocol> Sim<P> {
         }));
     }
 
-    fn schedule_next_request(&mut self) {
-        if let Some((time, node, request)) = self.protocol.next_request(&mut self.workload_rng) {
-            self.push(time, Item::Request { node, request });
+    fn schedule_wakes(&mut self, wake: &mut Vec<(Time, u64)>) {
+        for (time, token) in wake.drain(..) {
+            self.push(time.max(self.now), Item::Wake(token));
         }
     }
 
@@ -395,6 +398,7 @@ impl<P: Protocol> Sim<P> {
     pub fn step(&mut self) -> bool {
         self.apply_due_replays(Time(u64::MAX));
         if self.finished() {
+            self.check_at_end();
             return false;
         }
         let Some(Reverse(entry)) = self.queue.pop() else {
@@ -418,19 +422,56 @@ impl<P: Protocol> Sim<P> {
                     self.step_node(node, Input::Timer(timer));
                 }
             }
-            Item::Request { node, request } => {
-                self.emit(EventKind::Request {
-                    node,
-                    request: request.clone(),
-                });
-                self.schedule_next_request();
-                if self.nodes[node.0 as usize].node.is_some() {
-                    self.step_node(node, Input::Request(request));
+            Item::Wake(token) => {
+                let mut wake = std::mem::take(&mut self.wake);
+                let request =
+                    self.protocol
+                        .wake_client(self.now, token, &mut self.workload_rng, &mut wake);
+                self.schedule_wakes(&mut wake);
+                self.wake = wake;
+                if let Some((node, request)) = request {
+                    self.emit(EventKind::Request {
+                        node,
+                        request: request.clone(),
+                    });
+                    if self.nodes[node.0 as usize].node.is_some() {
+                        self.step_node(node, Input::Request(request));
+                    }
                 }
             }
             Item::Fault(fault) => self.apply_fault(*fault),
         }
         true
+    }
+
+    /// Runs the whole-run checks once, when the run is over.
+    fn check_at_end(&mut self) {
+        if self.finished_checked {
+            return;
+        }
+        self.finished_checked = true;
+        let mut found = std::mem::take(&mut self.found);
+        self.protocol.finish(self.now, &mut found);
+        self.report(&mut found);
+        self.found = found;
+    }
+
+    fn report(&mut self, found: &mut Vec<Violation>) {
+        for v in found.drain(..) {
+            self.violations.push(ViolationAt {
+                invariant: v.invariant,
+                detail: v.detail.clone(),
+                event: self.n_events,
+                time: self.now,
+            });
+            self.emit(EventKind::Violation {
+                invariant: v.invariant,
+                detail: v.detail,
+            });
+            if self.on_violation == OnViolation::Stop {
+                self.stopped = true;
+            }
+        }
     }
 
     /// Processes every event up to and including time `t` (capped at the duration), then sets
@@ -455,6 +496,9 @@ impl<P: Protocol> Sim<P> {
         }
         if !self.stopped {
             self.now = self.now.max(t);
+        }
+        if self.finished() {
+            self.check_at_end();
         }
         self.steps - start
     }
@@ -666,23 +710,13 @@ impl<P: Protocol> Sim<P> {
                 }
                 Effect::Output(output) => {
                     let mut found = std::mem::take(&mut self.found);
-                    self.protocol.observe(self.now, id, &output, &mut found);
+                    let mut wake = std::mem::take(&mut self.wake);
+                    self.protocol
+                        .observe(self.now, id, &output, &mut found, &mut wake);
+                    self.schedule_wakes(&mut wake);
+                    self.wake = wake;
                     self.emit(EventKind::Output { node: id, output });
-                    for v in found.drain(..) {
-                        self.violations.push(ViolationAt {
-                            invariant: v.invariant,
-                            detail: v.detail.clone(),
-                            event: self.n_events,
-                            time: self.now,
-                        });
-                        self.emit(EventKind::Violation {
-                            invariant: v.invariant,
-                            detail: v.detail,
-                        });
-                        if self.on_violation == OnViolation::Stop {
-                            self.stopped = true;
-                        }
-                    }
+                    self.report(&mut found);
                     self.found = found;
                 }
             }
@@ -896,6 +930,7 @@ impl<P: Protocol> Sim<P> {
             "now": self.now.0, "steps": self.steps, "finished": self.finished(),
             "duration_ms": self.duration.0, "nodes": nodes, "partition": partition,
             "in_flight": in_flight, "violations": self.violations,
+            "protocol": self.protocol.details(self.now),
         })
     }
 

@@ -78,21 +78,41 @@ pub trait Protocol {
         out: &mut Vec<Effects<Self::Node>>,
     ) -> Self::Node;
 
-    /// The next client request, if any: when it arrives and at which node. Called once at the
-    /// start and once after each request arrives.
-    fn next_request(
-        &mut self,
-        rng: &mut SimRng,
-    ) -> Option<(Time, NodeId, <Self::Node as Process>::Request)>;
+    /// Starts the clients: schedules their first wake-ups (a time and a protocol-chosen token).
+    fn start_clients(&mut self, rng: &mut SimRng, wake: &mut Vec<(Time, u64)>);
 
-    /// Watches every output; returns the invariants it breaks.
+    /// A client wakes up (think time over, a timeout, a retry): returns the request it sends
+    /// now and to which node, if any, and may schedule more wake-ups.
+    fn wake_client(
+        &mut self,
+        now: Time,
+        token: u64,
+        rng: &mut SimRng,
+        wake: &mut Vec<(Time, u64)>,
+    ) -> Option<(NodeId, <Self::Node as Process>::Request)>;
+
+    /// Watches every output: reports the invariants it breaks and may wake clients (a reply
+    /// ends a client's wait).
     fn observe(
         &mut self,
         now: Time,
         node: NodeId,
         output: &<Self::Node as Process>::Output,
         violations: &mut Vec<Violation>,
+        wake: &mut Vec<(Time, u64)>,
     );
+
+    /// Checks what can only be judged on the whole run (linearizability of client histories);
+    /// called once, when the run ends.
+    fn finish(&mut self, now: Time, violations: &mut Vec<Violation>) {
+        let _ = (now, violations);
+    }
+
+    /// Cluster-wide fields for display (a client history, a chosen log); empty by default.
+    fn details(&self, now: Time) -> serde_json::Map<String, serde_json::Value> {
+        let _ = now;
+        serde_json::Map::new()
+    }
 
     /// Protocol-specific fields of a node's view for display (role, transactions, …).
     fn node_details(

@@ -112,7 +112,6 @@ pub struct TwoPhase {
     config: Config,
     n_nodes: u32,
     workload: Workload,
-    next_tx: u64,
     txs: BTreeMap<TxId, TxTrack>,
     /// Per node: total ms in doubt over finished spells, and the open spells.
     in_doubt_total: Vec<u64>,
@@ -142,7 +141,6 @@ impl TwoPhase {
             config,
             n_nodes: scenario.nodes,
             workload: scenario.workload.clone(),
-            next_tx: 1,
             txs: BTreeMap::new(),
             in_doubt_total: vec![0; scenario.nodes as usize],
             in_doubt_open: vec![BTreeMap::new(); scenario.nodes as usize],
@@ -200,17 +198,28 @@ impl Protocol for TwoPhase {
         Node::recover(id, self.role(id), self.config, log, now, out)
     }
 
-    fn next_request(&mut self, rng: &mut SimRng) -> Option<(Time, NodeId, Request)> {
+    fn start_clients(&mut self, _rng: &mut SimRng, wake: &mut Vec<(Time, u64)>) {
+        if self.workload.transactions > 0 {
+            wake.push((Time(self.workload.start_ms), 1));
+        }
+    }
+
+    /// One client submits transaction `token` and plans the next one an interval later.
+    fn wake_client(
+        &mut self,
+        now: Time,
+        token: u64,
+        rng: &mut SimRng,
+        wake: &mut Vec<(Time, u64)>,
+    ) -> Option<(NodeId, Request)> {
         let w = &self.workload;
-        if self.next_tx > w.transactions {
+        let tx = token;
+        if tx > w.transactions {
             return None;
         }
-        let tx = self.next_tx;
-        self.next_tx += 1;
-        let at = Time(
-            w.start_ms
-                .saturating_add((tx - 1).saturating_mul(w.interval_ms)),
-        );
+        if tx < w.transactions {
+            wake.push((now.after(w.interval_ms), tx + 1));
+        }
         let mut pool: Vec<NodeId> = (1..self.n_nodes).map(NodeId).collect();
         let chosen: Vec<NodeId> = match w.participants_per_tx {
             None => pool,
@@ -245,7 +254,7 @@ impl Protocol for TwoPhase {
                 ..TxTrack::default()
             },
         );
-        Some((at, COORDINATOR, Request::Begin { tx: TxId(tx), work }))
+        Some((COORDINATOR, Request::Begin { tx: TxId(tx), work }))
     }
 
     fn observe(
@@ -254,6 +263,7 @@ impl Protocol for TwoPhase {
         node: NodeId,
         output: &Output,
         violations: &mut Vec<Violation>,
+        _wake: &mut Vec<(Time, u64)>,
     ) {
         match *output {
             Output::Voted { tx, vote } => {
