@@ -52,4 +52,5 @@
 mod io;
 pub use io::{Durability, Effect, Input, NodeId, Time, TxId};
 
+pub mod multi_paxos;
 pub mod two_phase;
