@@ -53,4 +53,5 @@ mod io;
 pub use io::{Durability, Effect, Input, NodeId, Time, TxId};
 
 pub mod multi_paxos;
+pub mod paxos;
 pub mod two_phase;
