@@ -44,6 +44,7 @@ mod explore;
 pub use explore::{ExploreReport, Failure, explore, first_violation, random_faults, shrink};
 pub mod gallery;
 mod hash;
+pub mod linearizability;
 mod process;
 pub use process::{Effects, Inputs, Process, Protocol, Violation};
 mod rng;
