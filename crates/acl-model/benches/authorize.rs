@@ -1,0 +1,3 @@
+//! Placeholder, replaced by the AuthorizerBenchmark reproduction.
+
+fn main() {}
