@@ -217,12 +217,18 @@ impl<P: Protocol> Sim<P> {
     ) -> Result<Sim<P>, ScenarioError> {
         scenario.check()?;
         let n = protocol.n_nodes();
+        let mut boot_effects = Vec::new();
         let nodes = (0..n)
-            .map(|i| Slot {
-                node: Some(protocol.boot(NodeId(i))),
-                log: Vec::new(),
-                synced: 0,
-                incarnation: 0,
+            .map(|i| {
+                let mut out = Vec::new();
+                let node = protocol.boot(NodeId(i), &mut out);
+                boot_effects.push(out);
+                Slot {
+                    node: Some(node),
+                    log: Vec::new(),
+                    synced: 0,
+                    incarnation: 0,
+                }
             })
             .collect();
         let mut sim = Sim {
@@ -269,6 +275,9 @@ impl<P: Protocol> Sim<P> {
             }
             sim.injected.push(fault.clone());
             sim.schedule_fault(fault.clone());
+        }
+        for (i, mut out) in boot_effects.into_iter().enumerate() {
+            sim.execute(NodeId(i as u32), &mut out);
         }
         // Replays run in the order they were injected at equal step counts.
         sim.replays.sort_by_key(|(after, _, _)| *after);

@@ -58,6 +58,18 @@ pub enum ScenarioError {
         /// The field.
         field: &'static str,
     },
+    /// A number outside the range the simulator accepts.
+    #[error("{field} is {value}; it must be between {min} and {max}")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The value given.
+        value: u64,
+        /// The least allowed.
+        min: u64,
+        /// The most allowed.
+        max: u64,
+    },
     /// A latency range with min above max.
     #[error("latency min {min} ms is greater than max {max} ms")]
     LatencyRange {

@@ -5,7 +5,7 @@ use crate::error::ScenarioError;
 use crate::scenario::Scenario;
 
 /// Every gallery scenario's JSON text, in display order.
-const SOURCES: [&str; 11] = [
+const SOURCES: [&str; 23] = [
     include_str!("../scenarios/happy-path.json"),
     include_str!("../scenarios/no-vote.json"),
     include_str!("../scenarios/coordinator-crash-before-decision.json"),
@@ -17,6 +17,18 @@ const SOURCES: [&str; 11] = [
     include_str!("../scenarios/vote-before-log.json"),
     include_str!("../scenarios/abort-on-timeout.json"),
     include_str!("../scenarios/bench.json"),
+    include_str!("../scenarios/paxos-normal.json"),
+    include_str!("../scenarios/paxos-minority-crash.json"),
+    include_str!("../scenarios/paxos-majority-crash.json"),
+    include_str!("../scenarios/paxos-dueling-proposers.json"),
+    include_str!("../scenarios/paxos-partition-old-leader.json"),
+    include_str!("../scenarios/paxos-storm.json"),
+    include_str!("../scenarios/paxos-leader-crash-mid-slot.json"),
+    include_str!("../scenarios/paxos-ignore-accepted.json"),
+    include_str!("../scenarios/paxos-forgetful-acceptor.json"),
+    include_str!("../scenarios/paxos-non-unique-ballots.json"),
+    include_str!("../scenarios/paxos-stale-reads.json"),
+    include_str!("../scenarios/paxos-bench.json"),
 ];
 
 /// Every gallery scenario, parsed.

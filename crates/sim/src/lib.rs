@@ -54,9 +54,11 @@ pub use run::{Run, RunOptions, parse_seed};
 mod scenario;
 pub use scenario::{
     Conflict, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS, Network,
-    Ordering, Pattern, ProtocolName, Scenario, Timeouts, When, Workload,
+    Ordering, Pattern, PaxosTimeouts, ProtocolName, Scenario, Timeouts, When, Workload,
 };
 mod trace;
 pub use trace::{DropReason, Event, EventKind};
+mod multi_paxos;
+pub use multi_paxos::MultiPaxos;
 mod two_phase;
 pub use two_phase::{COORDINATOR, TwoPhase};

@@ -66,8 +66,8 @@ pub trait Protocol {
     /// A node's display name (`"C"`, `"P1"`).
     fn node_name(&self, id: NodeId) -> String;
 
-    /// A fresh node with an empty log.
-    fn boot(&self, id: NodeId) -> Self::Node;
+    /// A fresh node with an empty log; effects it needs at start (timers) go to `out`.
+    fn boot(&self, id: NodeId, out: &mut Vec<Effects<Self::Node>>) -> Self::Node;
 
     /// A node rebuilt after a crash from its durable log only.
     fn recover(

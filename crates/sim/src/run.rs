@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::engine::{OnViolation, Recording, Sim, ViolationAt};
 use crate::error::ScenarioError;
+use crate::multi_paxos::MultiPaxos;
 use crate::process::Protocol;
 use crate::scenario::{Fault, ProtocolName, Scenario};
 use crate::two_phase::TwoPhase;
@@ -55,6 +56,14 @@ impl Run {
         let inner: Box<dyn DynRun> = match scenario.protocol {
             ProtocolName::TwoPhaseCommit => Box::new(Sim::new(
                 TwoPhase::new(scenario),
+                scenario,
+                seed,
+                &options.injected,
+                options.recording,
+                options.on_violation,
+            )?),
+            ProtocolName::MultiPaxos => Box::new(Sim::new(
+                MultiPaxos::new(scenario, seed),
                 scenario,
                 seed,
                 &options.injected,

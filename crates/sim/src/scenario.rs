@@ -4,7 +4,7 @@
 //! one the simulator can run: node ids are in range, rates are per-mille, message kinds exist.
 
 use serde::{Deserialize, Serialize};
-use underhood_consensus::two_phase;
+use underhood_consensus::{multi_paxos, two_phase};
 
 use crate::error::ScenarioError;
 
@@ -36,9 +36,12 @@ pub struct Scenario {
     pub seed: u64,
     /// The run stops when virtual time passes this.
     pub duration_ms: u64,
-    /// Protocol timeouts.
+    /// Two-Phase Commit timeouts.
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// Multi-Paxos timing.
+    #[serde(default)]
+    pub paxos: PaxosTimeouts,
     /// How the network behaves.
     #[serde(default)]
     pub network: Network,
@@ -56,6 +59,9 @@ pub enum ProtocolName {
     /// Two-Phase Commit with presumed abort (`underhood_consensus::two_phase`).
     #[serde(rename = "two-phase-commit")]
     TwoPhaseCommit,
+    /// Multi-Paxos serving a key-value store (`underhood_consensus::multi_paxos`).
+    #[serde(rename = "multi-paxos")]
+    MultiPaxos,
 }
 
 impl ProtocolName {
@@ -63,6 +69,7 @@ impl ProtocolName {
     pub fn name(self) -> &'static str {
         match self {
             ProtocolName::TwoPhaseCommit => "two-phase-commit",
+            ProtocolName::MultiPaxos => "multi-paxos",
         }
     }
 
@@ -70,6 +77,7 @@ impl ProtocolName {
     pub fn variants(self) -> &'static [&'static str] {
         match self {
             ProtocolName::TwoPhaseCommit => &two_phase::Variant::NAMES,
+            ProtocolName::MultiPaxos => &multi_paxos::Variant::NAMES,
         }
     }
 
@@ -79,6 +87,7 @@ impl ProtocolName {
             ProtocolName::TwoPhaseCommit => &[
                 "prepare", "vote", "commit", "abort", "ack", "query", "status",
             ],
+            ProtocolName::MultiPaxos => &multi_paxos::Msg::KINDS,
         }
     }
 }
@@ -102,6 +111,32 @@ impl Default for Timeouts {
             vote_timeout_ms: c.vote_timeout_ms,
             decision_timeout_ms: c.decision_timeout_ms,
             retry_ms: c.retry_ms,
+        }
+    }
+}
+
+/// Multi-Paxos timing in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaxosTimeouts {
+    /// A follower runs for leader after this long without a leader (plus jitter).
+    pub election_ms: u64,
+    /// How often the leader sends heartbeats.
+    pub heartbeat_ms: u64,
+    /// Base of the randomized back-off after a lost election.
+    pub backoff_ms: u64,
+    /// Compact the log into a snapshot every this many slots (0: never).
+    pub snapshot_every: u64,
+}
+
+impl Default for PaxosTimeouts {
+    fn default() -> Self {
+        let c = multi_paxos::Config::default();
+        PaxosTimeouts {
+            election_ms: c.election_ms,
+            heartbeat_ms: c.heartbeat_ms,
+            backoff_ms: c.backoff_ms,
+            snapshot_every: c.snapshot_every,
         }
     }
 }
@@ -189,6 +224,17 @@ pub struct Workload {
     pub conflict_per_mille: u32,
     /// Scripted conflicts: this participant votes to abort this transaction.
     pub conflicts: Vec<Conflict>,
+    /// Multi-Paxos: how many clients run operations concurrently (`transactions` is then the
+    /// total number of operations and `interval_ms` each client's think time).
+    pub clients: u32,
+    /// Multi-Paxos: how many keys the operations spread over.
+    pub keys: u32,
+    /// Multi-Paxos: chance in a thousand that an operation is a read.
+    pub read_per_mille: u32,
+    /// Multi-Paxos: how many of the clients only read (dashboards, caches); the first ones.
+    pub readers: u32,
+    /// Multi-Paxos: a client retries at another node after waiting this long.
+    pub client_timeout_ms: u64,
 }
 
 impl Default for Workload {
@@ -200,6 +246,11 @@ impl Default for Workload {
             participants_per_tx: None,
             conflict_per_mille: 0,
             conflicts: Vec::new(),
+            clients: 3,
+            keys: 2,
+            read_per_mille: 500,
+            readers: 0,
+            client_timeout_ms: 150,
         }
     }
 }
@@ -411,7 +462,46 @@ impl Scenario {
             });
         }
         check_per_mille("workload.conflict_per_mille", w.conflict_per_mille)?;
+        check_per_mille("workload.read_per_mille", w.read_per_mille)?;
+        if w.readers > w.clients {
+            return Err(ScenarioError::OutOfRange {
+                field: "workload.readers",
+                value: u64::from(w.readers),
+                min: 0,
+                max: u64::from(w.clients),
+            });
+        }
+        for (field, value, max) in [
+            (
+                "workload.clients",
+                u64::from(w.clients),
+                u64::from(MAX_NODES),
+            ),
+            ("workload.keys", u64::from(w.keys), 1_000_000),
+            (
+                "workload.client_timeout_ms",
+                w.client_timeout_ms,
+                MAX_DURATION_MS,
+            ),
+            ("paxos.election_ms", self.paxos.election_ms, MAX_DURATION_MS),
+            (
+                "paxos.heartbeat_ms",
+                self.paxos.heartbeat_ms,
+                MAX_DURATION_MS,
+            ),
+            ("paxos.backoff_ms", self.paxos.backoff_ms, MAX_DURATION_MS),
+        ] {
+            if value == 0 || value > max {
+                return Err(ScenarioError::OutOfRange {
+                    field,
+                    value,
+                    min: 1,
+                    max,
+                });
+            }
+        }
         if let Some(k) = w.participants_per_tx
+            && self.protocol == ProtocolName::TwoPhaseCommit
             && (k == 0 || k >= self.nodes)
         {
             return Err(ScenarioError::ParticipantsPerTx {
@@ -420,7 +510,7 @@ impl Scenario {
             });
         }
         for c in &w.conflicts {
-            if c.node == 0 {
+            if c.node == 0 && self.protocol == ProtocolName::TwoPhaseCommit {
                 return Err(ScenarioError::NotAParticipant { node: c.node });
             }
             self.check_node("workload.conflicts[].node", c.node)?;

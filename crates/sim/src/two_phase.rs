@@ -187,7 +187,7 @@ impl Protocol for TwoPhase {
         node_name(id)
     }
 
-    fn boot(&self, id: NodeId) -> Node {
+    fn boot(&self, id: NodeId, _out: &mut Vec<Effects<Node>>) -> Node {
         match self.role(id) {
             Role::Coordinator => Node::coordinator(id, self.config),
             Role::Participant { coordinator } => Node::participant(id, coordinator, self.config),

@@ -81,3 +81,114 @@ fn vote_before_log_breaks_atomicity() {
 fn abort_on_timeout_breaks_atomicity() {
     check("abort-on-timeout", Some("atomicity"), false);
 }
+
+/// Runs a Multi-Paxos gallery scenario; returns its summary.
+#[track_caller]
+fn check_paxos(name: &str, expected_violation: Option<&str>) -> String {
+    let scenario = gallery::find(name).unwrap();
+    let mut run = Run::new(&scenario, RunOptions::default()).unwrap();
+    run.run_to_end();
+    let summary = run.summary();
+    let got = run.violations().first().map(|v| v.invariant);
+    assert_eq!(got, expected_violation, "{name}:\n{summary}");
+    if expected_violation.is_some() {
+        // The same faults against correct Paxos break nothing: the variant is to blame.
+        let mut fixed = scenario.clone();
+        fixed.variant = "correct".into();
+        let mut run = Run::new(&fixed, RunOptions::default()).unwrap();
+        run.run_to_end();
+        assert!(
+            run.violations().is_empty(),
+            "{name} (correct):\n{}",
+            run.summary()
+        );
+        // Every scripted fault is needed: the schedule is already shrunk.
+        let mut bare = scenario.clone();
+        let faults = std::mem::take(&mut bare.faults);
+        let (shrunk, _) = underhood_sim::shrink(&bare, scenario.seed, faults.clone()).unwrap();
+        assert_eq!(shrunk.len(), faults.len(), "{name}: {shrunk:?}");
+    }
+    summary
+}
+
+fn operations(summary: &str) -> (u64, u64) {
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("operations: "))
+        .unwrap();
+    let nums: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    (nums[0], nums[1])
+}
+
+#[test]
+fn paxos_normal_operation_completes_every_operation() {
+    let (invoked, completed) = operations(&check_paxos("paxos-normal", None));
+    assert_eq!((invoked, completed), (200, 200));
+}
+
+#[test]
+fn paxos_survives_a_minority_crash() {
+    let (invoked, completed) = operations(&check_paxos("paxos-minority-crash", None));
+    assert_eq!((invoked, completed), (200, 200));
+}
+
+#[test]
+fn paxos_stalls_safely_without_a_majority() {
+    let (invoked, completed) = operations(&check_paxos("paxos-majority-crash", None));
+    assert!(
+        completed < invoked && invoked < 200,
+        "{invoked} {completed}"
+    );
+}
+
+#[test]
+fn dueling_proposers_resolve_after_several_ballots() {
+    let summary = check_paxos("paxos-dueling-proposers", None);
+    let leaders = summary.lines().find(|l| l.starts_with("leaders:")).unwrap();
+    // The first leader won only after several rounds of pre-empted ballots.
+    assert!(!leaders.contains("(b1."), "{leaders}");
+    assert_eq!(operations(&summary), (40, 40));
+}
+
+#[test]
+fn a_partitioned_old_leader_is_replaced() {
+    let summary = check_paxos("paxos-partition-old-leader", None);
+    assert!(summary.contains("R2 (b2.2"), "{summary}");
+    assert_eq!(operations(&summary), (200, 200));
+}
+
+#[test]
+fn a_message_storm_stays_safe() {
+    let (invoked, completed) = operations(&check_paxos("paxos-storm", None));
+    assert!(completed + 2 >= invoked, "{invoked} {completed}");
+}
+
+#[test]
+fn a_new_leader_finishes_the_slot_of_a_crashed_one() {
+    let summary = check_paxos("paxos-leader-crash-mid-slot", None);
+    assert_eq!(operations(&summary), (200, 200));
+}
+
+#[test]
+fn ignoring_accepted_values_breaks_agreement() {
+    check_paxos("paxos-ignore-accepted", Some("agreement"));
+}
+
+#[test]
+fn a_forgetful_acceptor_breaks_agreement() {
+    check_paxos("paxos-forgetful-acceptor", Some("agreement"));
+}
+
+#[test]
+fn non_unique_ballots_break_agreement() {
+    check_paxos("paxos-non-unique-ballots", Some("agreement"));
+}
+
+#[test]
+fn stale_reads_break_linearizability() {
+    let summary = check_paxos("paxos-stale-reads", Some("linearizability"));
+    assert!(summary.contains("contradict each other"), "{summary}");
+}

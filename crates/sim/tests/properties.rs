@@ -37,6 +37,7 @@ fn scenario_strategy() -> impl Strategy<Value = Scenario> {
                 nodes,
                 seed: 1,
                 duration_ms: 1500,
+                paxos: Default::default(),
                 timeouts: Timeouts {
                     vote_timeout_ms: vote,
                     decision_timeout_ms: decision,
@@ -58,7 +59,7 @@ fn scenario_strategy() -> impl Strategy<Value = Scenario> {
                     interval_ms: interval,
                     participants_per_tx: None,
                     conflict_per_mille: conflict,
-                    conflicts: Vec::new(),
+                    ..Workload::default()
                 },
                 faults: Vec::new(),
             },

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::NodeId;
 
 pub use kv::{Kv, Snapshot};
-pub use replica::Replica;
+pub use replica::{Replica, RoleView};
 
 /// A proposal number: unique per proposer because it carries the proposer's id.
 #[derive(

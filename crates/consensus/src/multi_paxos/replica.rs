@@ -176,7 +176,7 @@ impl Replica {
     }
 
     /// Accepted (slot, ballot, command) not yet compacted, in slot order.
-    pub fn accepted(&self) -> impl Iterator<Item = (Slot, Ballot, Command)> + '_ {
+    pub fn accepted(&self) -> impl DoubleEndedIterator<Item = (Slot, Ballot, Command)> + '_ {
         self.accepted.iter().map(|(s, (b, c))| (*s, *b, *c))
     }
 

@@ -138,7 +138,7 @@ fn a_leader_is_elected_and_serves_writes_and_reads_through_the_log() {
     let mut c = Cluster::new(3, Variant::Correct);
     c.elect(NodeId(1));
     c.settle();
-    assert_eq!(c.replicas[1].role(), replica::RoleView::Leader);
+    assert_eq!(c.replicas[1].role(), RoleView::Leader);
     c.step(NodeId(1), put(7, 1, 3, 42));
     c.settle();
     c.step(NodeId(1), get(7, 2, 3));
