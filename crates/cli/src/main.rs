@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod sim;
+mod zerocopy;
 
 /// Infrastructure under the hood of a large web service: simulate it, break it, understand it.
 #[derive(Parser, Debug)]
@@ -25,12 +26,16 @@ enum Command {
     /// The deterministic distributed-systems simulator.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Zero-copy file and socket transfer: copy, send, recv, proxy.
+    #[command(subcommand)]
+    Zerocopy(zerocopy::ZerocopyCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(command) => sim::run(command),
+        Command::Zerocopy(command) => zerocopy::run(command),
     };
     match result {
         Ok(code) => code,

@@ -128,7 +128,7 @@ pub(crate) struct Mapping {
 impl Mapping {
     /// Maps `len` bytes of `fd` from `offset`, which must be a multiple of the page size.
     pub(crate) fn new(fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping> {
-        if len == 0 || offset % page_size() as u64 != 0 {
+        if len == 0 || !offset.is_multiple_of(page_size() as u64) {
             return Err(Errno::INVAL);
         }
         // SAFETY: a null hint lets the kernel pick fresh address space, so no existing Rust
