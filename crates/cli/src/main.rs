@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod sim;
+mod sparse;
 mod zerocopy;
 
 /// Infrastructure under the hood of a large web service: simulate it, break it, understand it.
@@ -26,6 +27,9 @@ enum Command {
     /// The deterministic distributed-systems simulator.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Thin and thick files, extent maps, holes and hole-preserving copies.
+    #[command(subcommand)]
+    Sparse(sparse::SparseCommand),
     /// Zero-copy file and socket transfer: copy, send, recv, proxy.
     #[command(subcommand)]
     Zerocopy(zerocopy::ZerocopyCommand),
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(command) => sim::run(command),
+        Command::Sparse(command) => sparse::run(command),
         Command::Zerocopy(command) => zerocopy::run(command),
     };
     match result {

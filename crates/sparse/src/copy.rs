@@ -277,6 +277,9 @@ impl Copier<'_> {
     }
 
     fn allocate(&self, start: u64, end: u64) -> Result<()> {
+        if start >= end {
+            return Ok(());
+        }
         sys::fallocate(self.dest, FallocateFlags::empty(), start, end - start)
             .map_err(|e| self.progressed(io_error(Op::Allocate, self.dst, e, 0, 0), start))
     }

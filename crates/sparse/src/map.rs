@@ -257,7 +257,9 @@ fn fiemap_runs(file: &File, path: &Path, size: u64) -> Result<Vec<Extent>, Fiema
     let mut runs = Vec::new();
     let mut start = 0;
     let mut flags = FIEMAP_FLAG_SYNC;
-    while start < size {
+    // At least one call, even for an empty file, so that a filesystem without FIEMAP is
+    // recognised as such.
+    loop {
         let reply = buf.map(file, start, flags).map_err(FiemapFailure::Io)?;
         flags = 0;
         let extents = decode_fiemap(&reply).map_err(|source| {
@@ -281,7 +283,7 @@ fn fiemap_runs(file: &File, path: &Path, size: u64) -> Result<Vec<Extent>, Fiema
             });
         }
         let end = last.logical + last.length;
-        if last.is_last() || end <= start {
+        if last.is_last() || end <= start || end >= size {
             break;
         }
         start = end;

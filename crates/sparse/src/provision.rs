@@ -60,8 +60,8 @@ pub fn create(path: &Path, size: u64, provisioning: Provisioning) -> Result<()> 
     result
 }
 
-/// Converts the file at `path` in place. To [`Provisioning::Thin`]: unwritten extents are
-/// punched and all-zero data blocks dug out. To thick: holes are allocated (and, eagerly, zeros
+/// Converts the file at `path` in place. To [`Provisioning::Thin`]: unwritten extents (and
+/// holes, which may hide preallocation where there is no FIEMAP) are punched and all-zero data blocks dug out. To thick: holes are allocated (and, eagerly, zeros
 /// written over holes and unwritten extents). The content never changes; on
 /// [`Error::NoSpace`] the file keeps its content and the error says how far it got.
 pub fn convert(path: &Path, provisioning: Provisioning) -> Result<ConvertReport> {
@@ -76,9 +76,13 @@ pub fn convert(path: &Path, provisioning: Provisioning) -> Result<ConvertReport>
     };
     match provisioning {
         Provisioning::Thin => {
-            for extent in map.runs(ExtentKind::Unwritten) {
+            // Holes are punched too: without FIEMAP (tmpfs), preallocation looks like holes,
+            // and punching a real hole changes nothing.
+            for extent in map.extents().iter().filter(|e| e.kind != ExtentKind::Data) {
                 punch(&file, path, extent.offset, extent.length)?;
-                report.freed_bytes += extent.length;
+                if extent.kind == ExtentKind::Unwritten {
+                    report.freed_bytes += extent.length;
+                }
             }
             report.freed_bytes += dig_file(&file, path, &map)?.punched_bytes;
         }

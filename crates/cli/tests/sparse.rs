@@ -1,0 +1,330 @@
+//! The `underhood sparse` command-line contract: arguments, JSON shapes and exit statuses.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn underhood(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_underhood"))
+        .args(args)
+        .output()
+        .expect("the underhood binary runs")
+}
+
+#[track_caller]
+fn check(args: &[&str], status: i32, output_has: &str) -> String {
+    let out = underhood(args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "{args:?}\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(output_has) || stderr.contains(output_has),
+        "{args:?}: {output_has:?} not in\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+#[track_caller]
+fn json_of(args: &[&str]) -> Value {
+    serde_json::from_str(&check(args, 0, "")).expect("JSON on stdout")
+}
+
+fn path(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().unwrap().to_owned()
+}
+
+fn write_at(file: &str, offset: u64, bytes: &[u8]) {
+    let f = OpenOptions::new().write(true).open(file).unwrap();
+    f.write_all_at(bytes, offset).unwrap();
+    f.sync_all().unwrap();
+}
+
+#[test]
+fn create_stat_and_map_a_thin_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let thin = path(dir.path(), "thin.img");
+    check(&["sparse", "create", "--thin", "1G", &thin], 0, "");
+    let stat = json_of(&["sparse", "stat", &thin, "--json"]);
+    assert_eq!(stat["apparent_bytes"], 1u64 << 30);
+    assert_eq!(stat["allocated_bytes"], 0);
+    assert_eq!(stat["block_size"], 4096);
+    assert_eq!(stat["data_extents"], 0);
+    assert_eq!(stat["holes"], 1);
+    let map = json_of(&["sparse", "map", &thin, "--json"]);
+    assert_eq!(
+        map,
+        json!([{"offset": 0, "length": 1u64 << 30, "kind": "hole"}])
+    );
+    check(
+        &["sparse", "stat", &thin],
+        0,
+        "apparent size: 1073741824 bytes (1.0 GiB)",
+    );
+    check(&["sparse", "map", &thin], 0, "hole");
+    // Never overwrites.
+    check(
+        &["sparse", "create", "--thin", "1K", &thin],
+        2,
+        "already exists",
+    );
+}
+
+#[test]
+fn thick_files_are_allocated_lazily_or_eagerly() {
+    let dir = tempfile::tempdir().unwrap();
+    let lazy = path(dir.path(), "lazy.img");
+    let eager = path(dir.path(), "eager.img");
+    check(&["sparse", "create", "--thick-lazy", "1M", &lazy], 0, "");
+    check(&["sparse", "create", "--thick-eager", "1M", &eager], 0, "");
+    for file in [&lazy, &eager] {
+        let stat = json_of(&["sparse", "stat", file, "--json"]);
+        assert!(
+            stat["allocated_bytes"].as_u64().unwrap() >= 1 << 20,
+            "{stat}"
+        );
+    }
+    assert_eq!(
+        json_of(&["sparse", "map", &lazy, "--json"])[0]["kind"],
+        "unwritten"
+    );
+    assert_eq!(
+        json_of(&["sparse", "map", &eager, "--json"])[0]["kind"],
+        "data"
+    );
+    // Convert in place: thin, then thick again.
+    check(&["sparse", "convert", "--thin", &lazy], 0, "");
+    assert_eq!(
+        json_of(&["sparse", "stat", &lazy, "--json"])["allocated_bytes"],
+        0
+    );
+    check(&["sparse", "convert", "--thick-lazy", &lazy], 0, "");
+    assert_eq!(
+        json_of(&["sparse", "map", &lazy, "--json"])[0]["kind"],
+        "unwritten"
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = path(dir.path(), "f.img");
+    check(
+        &["sparse", "create", "--thin", "10X", &file],
+        2,
+        "unknown size suffix",
+    );
+    check(&["sparse", "create", "--thin", "8E", &file], 2, "too large");
+    check(
+        &["sparse", "create", "--thin", "--thick-lazy", "1M", &file],
+        2,
+        "cannot be used with",
+    );
+    check(&["sparse", "create", "1M", &file], 2, "required");
+    check(
+        &["sparse", "stat", &path(dir.path(), "missing")],
+        2,
+        "No such file",
+    );
+    check(
+        &["sparse", "map", dir.path().to_str().unwrap()],
+        2,
+        "not a regular file",
+    );
+    check(&["sparse", "create", "--thin", "8K", &file], 0, "");
+    check(
+        &["sparse", "punch", &file, "4K", "8K"],
+        2,
+        "reaches past the end",
+    );
+    check(&["sparse", "copy", &file, &file], 2, "same file");
+    check(
+        &[
+            "sparse",
+            "copy",
+            &file,
+            &path(dir.path(), "x"),
+            "--sparse=sometimes",
+        ],
+        2,
+        "invalid value",
+    );
+    check(
+        &[
+            "sparse",
+            "copy",
+            &file,
+            &path(dir.path(), "x"),
+            "--prealloc=fat",
+        ],
+        2,
+        "invalid value",
+    );
+}
+
+#[test]
+fn punch_and_dig_make_holes_without_changing_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = path(dir.path(), "f.img");
+    check(&["sparse", "create", "--thick-eager", "64K", &file], 0, "");
+    write_at(&file, 8192, b"keep me");
+    check(&["sparse", "punch", &file, "0", "4K"], 0, "");
+    let map = json_of(&["sparse", "map", &file, "--json"]);
+    assert_eq!(map[0], json!({"offset": 0, "length": 4096, "kind": "hole"}));
+    check(
+        &["sparse", "dig", &file],
+        0,
+        "punched 57344 of 61440 scanned bytes",
+    );
+    let map = json_of(&["sparse", "map", &file, "--json"]);
+    assert_eq!(
+        map,
+        json!([
+            {"offset": 0, "length": 8192, "kind": "hole"},
+            {"offset": 8192, "length": 4096, "kind": "data"},
+            {"offset": 12288, "length": 53248, "kind": "hole"},
+        ])
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[8192..8199], b"keep me");
+    assert_eq!(bytes.len(), 65536);
+    check(&["sparse", "zero", &file, "8K", "4K"], 0, "");
+    assert!(std::fs::read(&file).unwrap().iter().all(|&b| b == 0));
+}
+
+#[test]
+fn copy_keeps_holes_and_honours_the_sparse_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = path(dir.path(), "src.img");
+    check(&["sparse", "create", "--thin", "16M", &src], 0, "");
+    write_at(&src, 1 << 20, &vec![7u8; 8192]);
+    write_at(&src, 4 << 20, &vec![0u8; 65536]); // written zeros: data, but all-zero blocks
+    let content = std::fs::read(&src).unwrap();
+    let allocated = |file: &str| {
+        json_of(&["sparse", "stat", file, "--json"])["allocated_bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    for (sparse, low, high) in [
+        ("auto", 73728, 86016),
+        ("always", 8192, 20480),
+        ("never", 16 << 20, 17 << 20),
+    ] {
+        let dst = path(dir.path(), &format!("{sparse}.img"));
+        check(
+            &["sparse", "copy", &src, &dst, &format!("--sparse={sparse}")],
+            0,
+            "",
+        );
+        assert_eq!(std::fs::read(&dst).unwrap(), content, "{sparse}");
+        let got = allocated(&dst);
+        assert!((low..=high).contains(&got), "{sparse}: {got} allocated");
+    }
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("underhood-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn copy_preserves_preallocation_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = path(dir.path(), "src.img");
+    check(&["sparse", "create", "--thick-lazy", "1M", &src], 0, "");
+    let kind = |file: &str| json_of(&["sparse", "map", file, "--json"])[0]["kind"].clone();
+    for (prealloc, expected) in [
+        ("preserve", "unwritten"),
+        ("thin", "hole"),
+        ("thick", "unwritten"),
+    ] {
+        let dst = path(dir.path(), &format!("{prealloc}.img"));
+        check(
+            &[
+                "sparse",
+                "copy",
+                &src,
+                &dst,
+                &format!("--prealloc={prealloc}"),
+            ],
+            0,
+            "",
+        );
+        assert_eq!(kind(&dst), expected, "{prealloc}");
+    }
+}
+
+/// Thin provisioning's classic failure: a 64 MiB image promised on a 1 MiB filesystem. Creating
+/// it works (overcommit); making it thick, or copying real data onto the filesystem, hits
+/// ENOSPC, which is reported with how far it got, and leaves nothing half-done behind.
+/// Needs a private tmpfs, mounted in a new user and mount namespace with `unshare`.
+#[test]
+fn overcommit_then_enospc_on_a_tiny_filesystem() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = path(dir.path(), "mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let src = path(dir.path(), "src.img");
+    check(&["sparse", "create", "--thin", "64M", &src], 0, "");
+    write_at(&src, 0, &vec![1u8; 2 << 20]);
+    let bin = env!("CARGO_BIN_EXE_underhood");
+    let script = format!(
+        r#"set -u
+mount -t tmpfs -o size=1m none {mnt} || exit 77
+{bin} sparse create --thin 64M {mnt}/thin.img || exit 10
+{bin} sparse stat --json {mnt}/thin.img || exit 11
+{bin} sparse convert --thick-lazy {mnt}/thin.img; echo "convert=$?"
+{bin} sparse stat --json {mnt}/thin.img
+{bin} sparse copy {src} {mnt}/copy.img; echo "copy=$?"
+ls -a {mnt}
+"#
+    );
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+        .output();
+    let out = match out {
+        Ok(out) if out.status.code() != Some(77) && out.status.code() != Some(1) => out,
+        other => {
+            eprintln!("skipped: cannot mount a private tmpfs with unshare ({other:?})");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let mut lines = stdout.lines();
+    let thin: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(thin["apparent_bytes"], 64 << 20);
+    assert_eq!(thin["allocated_bytes"], 0);
+    assert_eq!(lines.next(), Some("convert=2"), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("no space left on device: cannot allocate"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("of 67108864 bytes"), "{stderr}");
+    let after: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(
+        after["apparent_bytes"],
+        64 << 20,
+        "content and size untouched"
+    );
+    assert_eq!(lines.next(), Some("copy=2"), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("no space left on device: cannot write"),
+        "{stderr}"
+    );
+    // The source is untouched and no partial copy (or temporary file) is left.
+    assert!(
+        !stdout.contains("copy.img") && !stdout.contains("underhood-tmp"),
+        "{stdout}"
+    );
+    let bytes = std::fs::read(&src).unwrap();
+    assert!(bytes[..2 << 20].iter().all(|&b| b == 1) && bytes[2 << 20..].iter().all(|&b| b == 0));
+}
