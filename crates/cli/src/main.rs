@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cpu;
 mod sim;
 mod sparse;
 mod zerocopy;
@@ -27,6 +28,9 @@ enum Command {
     /// The deterministic distributed-systems simulator.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// CPU feature detection and KVM guest CPU planning.
+    #[command(subcommand)]
+    Cpu(cpu::CpuCommand),
     /// Thin and thick files, extent maps, holes and hole-preserving copies.
     #[command(subcommand)]
     Sparse(sparse::SparseCommand),
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(command) => sim::run(command),
+        Command::Cpu(command) => cpu::run(command),
         Command::Sparse(command) => sparse::run(command),
         Command::Zerocopy(command) => zerocopy::run(command),
     };

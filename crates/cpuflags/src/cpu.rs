@@ -1,0 +1,191 @@
+//! What one machine's CPU offers: architecture, vendor, canonical flags and the hints archspec
+//! needs (ARM CPU part, POWER generation, RISC-V core name), plus what the capture lacked.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::names::vocabulary;
+
+/// An instruction-set family, spelled as archspec spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Arch {
+    /// 64-bit x86 (`x86_64`).
+    X86_64,
+    /// 64-bit Arm (`aarch64`).
+    Aarch64,
+    /// Little-endian 64-bit POWER (`ppc64le`).
+    Ppc64le,
+    /// Big-endian 64-bit POWER (`ppc64`).
+    Ppc64,
+    /// 64-bit RISC-V (`riscv64`).
+    Riscv64,
+}
+
+impl Arch {
+    /// archspec's name of the family root (`x86_64`, `aarch64`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+            Arch::Ppc64le => "ppc64le",
+            Arch::Ppc64 => "ppc64",
+            Arch::Riscv64 => "riscv64",
+        }
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a [`Cpu`] description came from; archspec decides Apple silicon by name under macOS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Source {
+    /// A Linux `/proc/cpuinfo` text.
+    Cpuinfo,
+    /// A macOS `sysctl machdep.cpu` / `sysctl hw` dump.
+    Sysctl,
+    /// The CPUID instruction of the running x86-64 host.
+    Cpuid,
+}
+
+/// Cores of one kind; more than one group means a heterogeneous (big.LITTLE, P/E) machine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CoreGroup {
+    /// What tells the kind apart: the model name, or the ARM implementer and part.
+    pub kind: String,
+    /// How many logical CPUs are of this kind.
+    pub count: usize,
+}
+
+/// Something a capture lacked or garbled; the result is still usable but partial.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "missing", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Missing {
+    /// A line with no `key: value` shape (1-based line number).
+    GarbledLine {
+        /// Line number, from 1.
+        line: usize,
+    },
+    /// The text stopped in the middle of this line, which was ignored.
+    TruncatedLine {
+        /// Line number, from 1.
+        line: usize,
+    },
+    /// No vendor was given; archspec's `generic` is assumed.
+    Vendor,
+    /// A processor block has no flag list (`flags`, `Features` or `isa`).
+    Flags {
+        /// The block's `processor` number, if it had one.
+        processor: Option<u32>,
+    },
+    /// An aarch64 capture has no `CPU part`.
+    CpuPart,
+    /// A POWER capture names no generation (`POWER9`, …); generation 0 is assumed.
+    Generation,
+    /// The ARM implementer code is not in archspec's table.
+    UnknownImplementer {
+        /// The code as written (`0x41`).
+        code: String,
+    },
+}
+
+/// One machine's CPU as the planner sees it.
+///
+/// Flags use Linux `/proc/cpuinfo` names (see [`canonical_flag`](crate::canonical_flag)); on
+/// x86 they also include the CPUID-level names that QEMU and libvirt use for bits Linux only shows
+/// as synthetic flags (`spec_ctrl`, `amd_ssbd`, `invtsc`, …).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cpu {
+    /// The instruction-set family.
+    pub arch: Arch,
+    /// Where this description came from.
+    pub source: Source,
+    /// The vendor as archspec names it (`GenuineIntel`, `AuthenticAMD`, `ARM`, `Apple`, `IBM`,
+    /// or `generic`).
+    pub vendor: String,
+    /// The marketing name, if the capture had one.
+    pub model_name: Option<String>,
+    /// Flags every core has, canonical names.
+    pub flags: BTreeSet<String>,
+    /// The aarch64 `CPU part` of the first core (`0xd0c`).
+    pub cpu_part: Option<String>,
+    /// The POWER generation (9 for POWER9).
+    pub generation: Option<u32>,
+    /// A core name archspec matches directly: RISC-V `uarch` (`u74mc`) or Apple chip (`m2`).
+    pub core_name: Option<String>,
+    /// Whether the CPU says it runs under a hypervisor.
+    pub hypervisor: bool,
+    /// The hypervisor's signature (`KVMKVMKVM`), if known.
+    pub hypervisor_vendor: Option<String>,
+    /// Logical CPUs grouped by kind.
+    pub cores: Vec<CoreGroup>,
+    /// What the capture lacked; empty for a complete one.
+    pub missing: Vec<Missing>,
+}
+
+impl Cpu {
+    /// Whether the cores are not all of one kind.
+    pub fn is_heterogeneous(&self) -> bool {
+        self.cores.len() > 1
+    }
+}
+
+/// Adds the CPUID-level names QEMU and libvirt use for bits Linux reports as synthetic flags, and
+/// the reverse, so that a `/proc/cpuinfo` capture and a CPUID read give the same set.
+///
+/// The speculation-control twins are vendor-neutral because KVM offers both vendors' bits to
+/// guests whenever the host has the capability (`kvm_set_cpu_caps`).
+pub(crate) fn derive_x86(flags: &mut BTreeSet<String>) {
+    let has = |name: &str| flags.contains(name);
+    let mut add = Vec::new();
+    if has("constant_tsc") && has("nonstop_tsc") {
+        add.push("invtsc");
+    }
+    if has("invtsc") {
+        add.extend(["constant_tsc", "nonstop_tsc"]);
+    }
+    if has("xsave") {
+        // Linux shows `xsave` only once the kernel has enabled it, which is what OSXSAVE reports.
+        add.push("osxsave");
+    }
+    if has("ibrs") && has("ibpb") {
+        add.push("spec_ctrl");
+    }
+    if has("spec_ctrl") {
+        add.extend(["ibrs", "ibpb"]);
+    }
+    if has("stibp") {
+        add.push("amd_stibp");
+    }
+    if has("amd_stibp") {
+        add.push("stibp");
+    }
+    if has("ssbd") && !has("virt_ssbd") {
+        add.push("amd_ssbd");
+    }
+    if has("amd_ssbd") || has("virt_ssbd") {
+        add.push("ssbd");
+    }
+    flags.extend(add.into_iter().map(str::to_owned));
+}
+
+/// Canonical x86 names for a whitespace-separated list in any spelling.
+pub(crate) fn canonical_x86<'a>(words: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    let vocabulary = vocabulary();
+    words
+        .map(|word| match vocabulary.canonical(word) {
+            Some(name) => name.to_owned(),
+            None => word.to_ascii_lowercase(),
+        })
+        .collect()
+}
