@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cpu;
+mod secret;
 mod sim;
 mod sparse;
 mod zerocopy;
@@ -28,9 +28,9 @@ enum Command {
     /// The deterministic distributed-systems simulator.
     #[command(subcommand)]
     Sim(sim::SimCommand),
-    /// CPU feature detection and KVM guest CPU planning.
+    /// Vault-compatible secrets: Shamir shares, transit encryption, an encrypted barrier.
     #[command(subcommand)]
-    Cpu(cpu::CpuCommand),
+    Secret(secret::SecretCommand),
     /// Thin and thick files, extent maps, holes and hole-preserving copies.
     #[command(subcommand)]
     Sparse(sparse::SparseCommand),
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(command) => sim::run(command),
-        Command::Cpu(command) => cpu::run(command),
+        Command::Secret(command) => secret::run(command),
         Command::Sparse(command) => sparse::run(command),
         Command::Zerocopy(command) => zerocopy::run(command),
     };

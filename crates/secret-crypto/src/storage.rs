@@ -141,6 +141,22 @@ impl Storage for FileStorage {
     }
 }
 
+/// Replaces the file at `path` with `bytes` atomically and durably, readable by its owner only:
+/// a temporary file beside it, fsync, rename, fsync of the directory.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path has no UTF-8 file name",
+        )
+    })?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    write_atomically(dir, name, bytes)
+}
+
 fn check_path(path: &str) -> Result<(), StorageError> {
     let bad_segment = |s: &str| s.is_empty() || s.starts_with('.') || s.contains(['\0', '\\']);
     if path.split('/').any(bad_segment) {
@@ -156,7 +172,7 @@ fn write_atomically(dir: &Path, name: &str, value: &[u8]) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     fs::create_dir_all(dir)?;
     let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let temp = dir.join(format!(".tmp{name}.{}.{unique}", std::process::id()));
+    let temp = dir.join(format!(".tmp-{name}.{}.{unique}", std::process::id()));
     let result = (|| {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
@@ -240,7 +256,7 @@ mod tests {
         let mut storage = FileStorage::new(dir.path());
         storage.put("secret/a", b"old").unwrap();
         // A crash after writing the temporary file but before the rename.
-        fs::write(dir.path().join("secret/.tmp_a.1.0"), b"half-writ").unwrap();
+        fs::write(dir.path().join("secret/.tmp-_a.1.0"), b"half-writ").unwrap();
         assert_eq!(
             storage.get("secret/a").unwrap().as_deref(),
             Some(&b"old"[..])
@@ -255,7 +271,7 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         names.sort();
-        assert_eq!(names, [".tmp_a.1.0", "_a"]);
+        assert_eq!(names, [".tmp-_a.1.0", "_a"]);
     }
 
     #[cfg(unix)]
