@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cpu;
 mod secret;
 mod sim;
 mod sparse;
@@ -31,6 +32,9 @@ enum Command {
     /// Vault-compatible secrets: Shamir shares, transit encryption, an encrypted barrier.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// CPU feature detection and KVM guest CPU planning.
+    #[command(subcommand)]
+    Cpu(cpu::CpuCommand),
     /// Thin and thick files, extent maps, holes and hole-preserving copies.
     #[command(subcommand)]
     Sparse(sparse::SparseCommand),
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sim(command) => sim::run(command),
         Command::Secret(command) => secret::run(command),
+        Command::Cpu(command) => cpu::run(command),
         Command::Sparse(command) => sparse::run(command),
         Command::Zerocopy(command) => zerocopy::run(command),
     };
