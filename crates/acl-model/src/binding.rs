@@ -313,6 +313,16 @@ impl AccessControlEntryFilter {
         permission: AclPermissionType::Any,
     };
 
+    /// The filter that matches exactly `entry` (Kafka's `AccessControlEntry.toFilter`).
+    pub fn exact(entry: &AccessControlEntry) -> Self {
+        Self {
+            principal: Some(entry.principal.to_string()),
+            host: Some(entry.host.clone()),
+            operation: entry.operation,
+            permission: entry.permission,
+        }
+    }
+
     /// Kafka's `AccessControlEntryFilter.matches`.
     pub fn matches(&self, entry: &AccessControlEntry) -> bool {
         self.principal
@@ -361,12 +371,7 @@ impl AclBindingFilter {
                 name: Some(binding.pattern.name.clone()),
                 pattern_type: binding.pattern.pattern_type,
             },
-            entry: AccessControlEntryFilter {
-                principal: Some(binding.entry.principal.to_string()),
-                host: Some(binding.entry.host.clone()),
-                operation: binding.entry.operation,
-                permission: binding.entry.permission,
-            },
+            entry: AccessControlEntryFilter::exact(&binding.entry),
         }
     }
 

@@ -12,7 +12,8 @@ use thiserror::Error;
 
 use crate::{
     AccessControlEntry, AclBinding, AclBindingFilter, AclError, AclOperation, AclPermissionType,
-    KafkaPrincipal, PatternType, Resource, ResourcePattern, ResourceType,
+    Authorizer, AuthorizerConfig, KafkaPrincipal, PatternType, Resource, ResourcePattern,
+    ResourceType,
 };
 
 /// Why JSON input was refused.
@@ -20,14 +21,14 @@ use crate::{
 #[non_exhaustive]
 pub enum JsonError {
     /// Not JSON of the expected shape.
-    #[error("invalid JSON: {source}")]
+    #[error("invalid JSON")]
     Syntax {
         /// The parser's error.
         #[from]
         source: serde_json::Error,
     },
     /// The binding at `index` (0-based) cannot exist.
-    #[error("binding #{index} {raw}: {source}")]
+    #[error("binding #{index} {raw}")]
     Binding {
         /// Its position in the list.
         index: usize,
@@ -36,8 +37,8 @@ pub enum JsonError {
         /// Why it is refused.
         source: AclError,
     },
-    /// A request whose principal has no `:`.
-    #[error("{source}")]
+    /// A request whose principal has no `:` or whose resource type is ANY.
+    #[error("invalid request")]
     Request {
         /// Why it is refused.
         source: AclError,
@@ -111,6 +112,31 @@ pub fn parse_bindings(text: &str) -> Result<Vec<AclBinding>, JsonError> {
             })
         })
         .collect()
+}
+
+/// Parses a JSON array of bindings and loads them as KRaft does
+/// ([`Authorizer::load`](crate::Authorizer::load)); a refused binding is reported with its
+/// position and its text as written.
+pub fn load_authorizer(text: &str, config: AuthorizerConfig) -> Result<Authorizer, JsonError> {
+    let raw: Vec<RawBinding> = serde_json::from_str(text)?;
+    let refused = |index: usize, source| JsonError::Binding {
+        index,
+        raw: Box::new(raw[index].clone()),
+        source,
+    };
+    let mut bindings = Vec::with_capacity(raw.len());
+    for (index, one) in raw.iter().enumerate() {
+        bindings.push(one.parse().map_err(|source| refused(index, source))?);
+    }
+    Authorizer::load(config, bindings.clone()).map_err(|source| {
+        let index = match &source {
+            AclError::InvalidBinding { binding, .. } => {
+                bindings.iter().position(|b| b == &**binding).unwrap_or(0)
+            }
+            _ => 0,
+        };
+        refused(index, source)
+    })
 }
 
 /// One binding as a JSON value.

@@ -34,6 +34,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod analysis;
+pub use analysis::{Access, AclDiff, Finding, From, Who, diff, lint, who_can};
 mod authorizer;
 pub use authorizer::{Authorizer, AuthorizerConfig, Decision, Reason};
 mod binding;
@@ -45,6 +47,7 @@ mod error;
 pub use error::{AclError, BindingProblem, FilterPart};
 mod index;
 pub mod json;
+pub mod kafka_acls;
 pub mod naive;
 mod shared;
 pub use shared::{AuthorizerReader, SharedAuthorizer};
