@@ -11,7 +11,6 @@ use clap::{Parser, Subcommand};
 
 mod cpu;
 mod secret;
-mod acl;
 mod sim;
 mod sparse;
 mod zerocopy;
@@ -30,9 +29,6 @@ enum Command {
     /// The deterministic distributed-systems simulator.
     #[command(subcommand)]
     Sim(sim::SimCommand),
-    /// Kafka ACLs: evaluate, explain, translate kafka-acls.sh, lint, who-can, diff.
-    #[command(subcommand)]
-    Acl(acl::AclCommand),
     /// Vault-compatible secrets: Shamir shares, transit encryption, an encrypted barrier.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
@@ -51,7 +47,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(command) => sim::run(command),
-        Command::Acl(command) => acl::run(command),
         Command::Secret(command) => secret::run(command),
         Command::Cpu(command) => cpu::run(command),
         Command::Sparse(command) => sparse::run(command),

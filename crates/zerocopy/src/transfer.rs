@@ -515,36 +515,14 @@ fn mmap_step(
             .call(Call::Seek, || sys::position(src))
             .map_err(failed(Call::Seek))?,
     };
-    let covered = plan
-        .mapping
-        .as_ref()
-        .is_some_and(|m| m.offset <= pos && pos < m.offset + m.bytes().len() as u64);
-    if !covered {
-        plan.mapping = None;
-        let size = kernel
-            .call(Call::Stat, || sys::size(src))
-            .map_err(failed(Call::Stat))?;
-        if size <= pos {
-            return Ok(0);
-        }
-        let page = sys::page_size() as u64;
-        let start = pos - pos % page;
-        let end = size.min(start + WINDOW);
-        let len = usize::try_from(end - start).unwrap_or(usize::MAX);
-        let mapping = kernel
-            .call(Call::Mmap, || Mapping::new(src, start, len))
-            .map_err(failed(Call::Mmap))?;
-        plan.mapping = Some(mapping);
-    }
-    let mapping = plan.mapping.as_ref().expect("mapped above");
-    let from = usize::try_from(pos - mapping.offset).unwrap_or(0);
-    let bytes = &mapping.bytes()[from..];
-    let bytes = &bytes[..bytes.len().min(want)];
-    let dst_pos = plan.dst_pos;
-    let n = match kernel.call(Call::Write, || sys::write(dst, bytes, dst_pos)) {
-        Ok(n) => n,
-        // The file shrank under the mapping: what is left of it is beyond the end now.
-        Err(Errno::FAULT) => {
+    // A second attempt follows a shrink seen through EFAULT, with a mapping cut to the new size.
+    let mut n = None;
+    for _attempt in 0..2 {
+        let covered = plan
+            .mapping
+            .as_ref()
+            .is_some_and(|m| m.offset <= pos && pos < m.offset + m.bytes().len() as u64);
+        if !covered {
             plan.mapping = None;
             let size = kernel
                 .call(Call::Stat, || sys::size(src))
@@ -552,9 +530,32 @@ fn mmap_step(
             if size <= pos {
                 return Ok(0);
             }
-            return Err(Stop::Failed(Call::Write, Errno::FAULT));
+            let page = sys::page_size() as u64;
+            let start = pos - pos % page;
+            let end = size.min(start + WINDOW);
+            let len = usize::try_from(end - start).unwrap_or(usize::MAX);
+            let mapping = kernel
+                .call(Call::Mmap, || Mapping::new(src, start, len))
+                .map_err(failed(Call::Mmap))?;
+            plan.mapping = Some(mapping);
         }
-        Err(errno) => return Err(Stop::from_errno(Call::Write, errno, Side::Destination)),
+        let mapping = plan.mapping.as_ref().expect("mapped above");
+        let from = usize::try_from(pos - mapping.offset).unwrap_or(0);
+        let bytes = &mapping.bytes()[from..];
+        let bytes = &bytes[..bytes.len().min(want)];
+        let dst_pos = plan.dst_pos;
+        match kernel.call(Call::Write, || sys::write(dst, bytes, dst_pos)) {
+            Ok(written) => {
+                n = Some(written);
+                break;
+            }
+            // The file shrank under the mapping: map again up to its new end, if it has one.
+            Err(Errno::FAULT) => plan.mapping = None,
+            Err(errno) => return Err(Stop::from_errno(Call::Write, errno, Side::Destination)),
+        }
+    }
+    let Some(n) = n else {
+        return Err(Stop::Failed(Call::Write, Errno::FAULT));
     };
     if let Some(pos) = &mut plan.dst_pos {
         *pos += n as u64;
