@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod cpu;
 mod secret;
+mod acl;
 mod sim;
 mod sparse;
 mod zerocopy;
@@ -29,6 +30,9 @@ enum Command {
     /// The deterministic distributed-systems simulator.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Kafka ACLs: evaluate, explain, translate kafka-acls.sh, lint, who-can, diff.
+    #[command(subcommand)]
+    Acl(acl::AclCommand),
     /// Vault-compatible secrets: Shamir shares, transit encryption, an encrypted barrier.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(command) => sim::run(command),
+        Command::Acl(command) => acl::run(command),
         Command::Secret(command) => secret::run(command),
         Command::Cpu(command) => cpu::run(command),
         Command::Sparse(command) => sparse::run(command),
