@@ -31,6 +31,9 @@ const STEPS: [Step; 6] = [
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                // Feature-gated code (proptest strategies, the tokio adapter) is linted and
+                // tested too.
+                "--all-features",
                 "--",
                 "-D",
                 "warnings",
@@ -39,7 +42,7 @@ const STEPS: [Step; 6] = [
     },
     Step {
         name: "test",
-        run: || cmd::run(cmd::cargo().args(["test", "--workspace"])),
+        run: || cmd::run(cmd::cargo().args(["test", "--workspace", "--all-features"])),
     },
     Step {
         name: "wasm",

@@ -81,6 +81,33 @@ pub struct Sim<P: Protocol> {
     found: Vec<Violation>,
     wake: Vec<(Time, u64)>,
     finished_checked: bool,
+    invariants: Vec<Invariant<P::Node>>,
+}
+
+/// A named predicate over every node's state (`None` for a node that is down), checked after
+/// every event: "at most one leader per ballot", "a backup never runs ahead of its primary".
+pub struct Invariant<N> {
+    /// The invariant's name, as violations report it.
+    pub name: &'static str,
+    /// `Err(detail)` when broken.
+    pub check: fn(&[Option<&N>]) -> Result<(), String>,
+}
+
+impl<N> Clone for Invariant<N> {
+    fn clone(&self) -> Self {
+        Invariant {
+            name: self.name,
+            check: self.check,
+        }
+    }
+}
+
+impl<N> std::fmt::Debug for Invariant<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invariant")
+            .field("name", &self.name)
+            .finish()
+    }
 }
 
 struct Slot<N: Process> {
@@ -261,6 +288,7 @@ impl<P: Protocol> Sim<P> {
             found: Vec::new(),
             wake: Vec::new(),
             finished_checked: false,
+            invariants: Vec::new(),
         };
         for fault in &scenario.faults {
             sim.schedule_fault(fault.clone());
@@ -450,7 +478,32 @@ impl<P: Protocol> Sim<P> {
             }
             Item::Fault(fault) => self.apply_fault(*fault),
         }
+        if !self.invariants.is_empty() {
+            self.check_state_invariants();
+        }
         true
+    }
+
+    /// Adds a state invariant checked after every event from now on.
+    pub fn add_invariant(&mut self, invariant: Invariant<P::Node>) {
+        self.invariants.push(invariant);
+    }
+
+    fn check_state_invariants(&mut self) {
+        let nodes: Vec<Option<&P::Node>> = self.nodes.iter().map(|s| s.node.as_ref()).collect();
+        let mut found: Vec<Violation> = self
+            .invariants
+            .iter()
+            .filter_map(|inv| {
+                (inv.check)(&nodes).err().map(|detail| Violation {
+                    invariant: inv.name,
+                    detail,
+                })
+            })
+            .collect();
+        if !found.is_empty() {
+            self.report(&mut found);
+        }
     }
 
     /// Runs the whole-run checks once, when the run is over.

@@ -128,6 +128,9 @@ pub enum ScenarioError {
     /// Rules count matches from 1.
     #[error("nth counts from 1; 0 never matches")]
     NthIsZero,
+    /// A scenario for a custom protocol was run by name.
+    #[error("a custom protocol cannot be run by name; pass it to underhood_sim::check")]
+    CustomProtocol,
     /// No gallery scenario has this name.
     #[error("no gallery scenario named {name:?} (try `underhood sim list`)")]
     UnknownScenario {

@@ -103,8 +103,18 @@ pub fn first_violation(
 pub fn shrink(
     scenario: &Scenario,
     seed: u64,
-    mut faults: Vec<Fault>,
+    faults: Vec<Fault>,
 ) -> Result<(Vec<Fault>, u64), ScenarioError> {
+    shrink_with(faults, |candidate| {
+        Ok(first_violation(scenario, seed, candidate)?.is_some())
+    })
+}
+
+/// The shrinking loop of [`shrink`] over any failure predicate (`Ok(true)`: still fails).
+pub(crate) fn shrink_with<E>(
+    mut faults: Vec<Fault>,
+    mut fails: impl FnMut(&[Fault]) -> Result<bool, E>,
+) -> Result<(Vec<Fault>, u64), E> {
     let mut runs = 0;
     let mut changed = true;
     while changed {
@@ -114,7 +124,7 @@ pub fn shrink(
             let mut candidate = faults.clone();
             candidate.remove(i);
             runs += 1;
-            if first_violation(scenario, seed, &candidate)?.is_some() {
+            if fails(&candidate)? {
                 faults = candidate;
                 changed = true;
             } else {
@@ -126,7 +136,7 @@ pub fn shrink(
                 let mut candidate = faults.clone();
                 candidate[i] = simpler;
                 runs += 1;
-                if first_violation(scenario, seed, &candidate)?.is_some() {
+                if fails(&candidate)? {
                     faults = candidate;
                     changed = true;
                     break;
@@ -228,7 +238,8 @@ pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
             .min(busy_end);
         let node = rng.below(n) as u32;
         let pattern = |rng: &mut SimRng| Pattern {
-            kind: Some(kinds[rng.below(kinds.len() as u64) as usize].to_owned()),
+            kind: (!kinds.is_empty())
+                .then(|| kinds[rng.below(kinds.len() as u64) as usize].to_owned()),
             from: None,
             to: Some(rng.below(n) as u32),
             nth: 1 + rng.below(3),

@@ -37,12 +37,14 @@
 #![deny(missing_docs)]
 
 mod engine;
-pub use engine::{OnViolation, Recording, Sim, ViolationAt};
+pub use engine::{Invariant, OnViolation, Recording, Sim, ViolationAt};
 mod error;
 pub use error::{InjectRefusal, ScenarioError};
 mod explore;
 pub use explore::{ExploreReport, Failure, explore, first_violation, random_faults, shrink};
 pub mod gallery;
+mod harness;
+pub use harness::{CheckFailure, CheckOptions, CheckReport, check, check_with};
 mod hash;
 pub mod linearizability;
 mod process;
@@ -52,6 +54,8 @@ pub use rng::SimRng;
 mod run;
 pub use run::{Run, RunOptions, parse_seed};
 mod scenario;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 pub use scenario::{
     Conflict, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS, Network,
     Ordering, Pattern, PaxosTimeouts, ProtocolName, Scenario, Timeouts, When, Workload,

@@ -40,18 +40,31 @@ pub trait Process: Clone + Debug {
     fn step(&mut self, now: Time, input: Inputs<Self>, out: &mut Vec<Effects<Self>>);
 
     /// A message's kind as a short lowercase word, matched by scripted rules (`"commit"`).
-    fn msg_kind(msg: &Self::Msg) -> &'static str;
+    fn msg_kind(msg: &Self::Msg) -> &'static str {
+        let _ = msg;
+        "msg"
+    }
 
-    /// Short human labels for traces and the browser.
-    fn label_msg(msg: &Self::Msg) -> String;
+    /// Short human labels for traces and the browser (`Debug` by default).
+    fn label_msg(msg: &Self::Msg) -> String {
+        format!("{msg:?}")
+    }
     /// See [`Process::label_msg`].
-    fn label_timer(timer: &Self::Timer) -> String;
+    fn label_timer(timer: &Self::Timer) -> String {
+        format!("{timer:?}")
+    }
     /// See [`Process::label_msg`].
-    fn label_record(record: &Self::Record) -> String;
+    fn label_record(record: &Self::Record) -> String {
+        format!("{record:?}")
+    }
     /// See [`Process::label_msg`].
-    fn label_request(request: &Self::Request) -> String;
+    fn label_request(request: &Self::Request) -> String {
+        format!("{request:?}")
+    }
     /// See [`Process::label_msg`].
-    fn label_output(output: &Self::Output) -> String;
+    fn label_output(output: &Self::Output) -> String {
+        format!("{output:?}")
+    }
 }
 
 /// A cluster running one protocol: how its nodes start and recover, what clients ask of it, and
@@ -63,8 +76,10 @@ pub trait Protocol {
     /// How many nodes the cluster has; ids are `0..n_nodes()`.
     fn n_nodes(&self) -> u32;
 
-    /// A node's display name (`"C"`, `"P1"`).
-    fn node_name(&self, id: NodeId) -> String;
+    /// A node's display name (`"C"`, `"P1"`; `"n3"` by default).
+    fn node_name(&self, id: NodeId) -> String {
+        id.to_string()
+    }
 
     /// A fresh node with an empty log; effects it needs at start (timers) go to `out`.
     fn boot(&self, id: NodeId, out: &mut Vec<Effects<Self::Node>>) -> Self::Node;
@@ -79,7 +94,10 @@ pub trait Protocol {
     ) -> Self::Node;
 
     /// Starts the clients: schedules their first wake-ups (a time and a protocol-chosen token).
-    fn start_clients(&mut self, rng: &mut SimRng, wake: &mut Vec<(Time, u64)>);
+    /// By default there are no clients.
+    fn start_clients(&mut self, rng: &mut SimRng, wake: &mut Vec<(Time, u64)>) {
+        let _ = (rng, wake);
+    }
 
     /// A client wakes up (think time over, a timeout, a retry): returns the request it sends
     /// now and to which node, if any, and may schedule more wake-ups.
@@ -89,7 +107,10 @@ pub trait Protocol {
         token: u64,
         rng: &mut SimRng,
         wake: &mut Vec<(Time, u64)>,
-    ) -> Option<(NodeId, <Self::Node as Process>::Request)>;
+    ) -> Option<(NodeId, <Self::Node as Process>::Request)> {
+        let _ = (now, token, rng, wake);
+        None
+    }
 
     /// Watches every output: reports the invariants it breaks and may wake clients (a reply
     /// ends a client's wait).
@@ -100,7 +121,9 @@ pub trait Protocol {
         output: &<Self::Node as Process>::Output,
         violations: &mut Vec<Violation>,
         wake: &mut Vec<(Time, u64)>,
-    );
+    ) {
+        let _ = (now, node, output, violations, wake);
+    }
 
     /// Checks what can only be judged on the whole run (linearizability of client histories);
     /// called once, when the run ends.
@@ -120,10 +143,15 @@ pub trait Protocol {
         id: NodeId,
         node: Option<&Self::Node>,
         now: Time,
-    ) -> serde_json::Map<String, serde_json::Value>;
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let _ = (id, node, now);
+        serde_json::Map::new()
+    }
 
     /// Appends the protocol's part of the run summary (decisions, liveness) to `out`.
-    fn summarize(&self, now: Time, out: &mut String);
+    fn summarize(&self, now: Time, out: &mut String) {
+        let _ = (now, out);
+    }
 }
 
 /// A broken invariant.

@@ -62,6 +62,7 @@ impl Run {
                 options.recording,
                 options.on_violation,
             )?),
+            ProtocolName::Custom => return Err(ScenarioError::CustomProtocol),
             ProtocolName::MultiPaxos => Box::new(Sim::new(
                 MultiPaxos::new(scenario, seed),
                 scenario,

@@ -62,6 +62,9 @@ pub enum ProtocolName {
     /// Multi-Paxos serving a key-value store (`underhood_consensus::multi_paxos`).
     #[serde(rename = "multi-paxos")]
     MultiPaxos,
+    /// A protocol of your own, run through [`crate::check`]; it cannot be run by name.
+    #[serde(rename = "custom")]
+    Custom,
 }
 
 impl ProtocolName {
@@ -70,6 +73,7 @@ impl ProtocolName {
         match self {
             ProtocolName::TwoPhaseCommit => "two-phase-commit",
             ProtocolName::MultiPaxos => "multi-paxos",
+            ProtocolName::Custom => "custom",
         }
     }
 
@@ -78,6 +82,7 @@ impl ProtocolName {
         match self {
             ProtocolName::TwoPhaseCommit => &two_phase::Variant::NAMES,
             ProtocolName::MultiPaxos => &multi_paxos::Variant::NAMES,
+            ProtocolName::Custom => &["correct"],
         }
     }
 
@@ -88,6 +93,8 @@ impl ProtocolName {
                 "prepare", "vote", "commit", "abort", "ack", "query", "status",
             ],
             ProtocolName::MultiPaxos => &multi_paxos::Msg::KINDS,
+            // Unknown to the simulator: rules match any kind the protocol reports.
+            ProtocolName::Custom => &[],
         }
     }
 }
@@ -559,6 +566,7 @@ impl Scenario {
 
     fn check_pattern(&self, pattern: &Pattern) -> Result<(), ScenarioError> {
         if let Some(kind) = &pattern.kind
+            && self.protocol != ProtocolName::Custom
             && !self.protocol.msg_kinds().contains(&kind.as_str())
         {
             return Err(ScenarioError::UnknownMessageKind {

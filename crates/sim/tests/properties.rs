@@ -191,3 +191,41 @@ fn stopping_at_a_violation_reports_it() {
     assert_eq!(full.violations()[0], stopped.violations()[0]);
     assert_eq!(stopped.violations().len(), 1);
 }
+
+/// The published strategies give schedules every scenario accepts, and correct 2PC survives them.
+#[cfg(feature = "proptest")]
+mod strategies {
+    use proptest::prelude::*;
+    use underhood_sim::{first_violation, gallery, strategies};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn correct_2pc_survives_any_published_schedule(
+            faults in strategies::fault_schedule(4, 400, &["prepare", "vote", "commit", "abort"]),
+            network in strategies::network(),
+            seed: u64,
+        ) {
+            let mut scenario = gallery::find("happy-path").unwrap();
+            scenario.network = network;
+            prop_assert!(scenario.check().is_ok());
+            let v = first_violation(&scenario, seed, &faults).unwrap();
+            prop_assert!(v.is_none(), "{v:?} with {faults:?}");
+        }
+
+        #[test]
+        fn correct_paxos_survives_any_published_schedule(
+            faults in strategies::fault_schedule(3, 600, &[]),
+            workload in strategies::workload(),
+            seed: u64,
+        ) {
+            let mut scenario = gallery::find("paxos-normal").unwrap();
+            scenario.nodes = 3;
+            scenario.duration_ms = 1_500;
+            scenario.workload = workload;
+            let v = first_violation(&scenario, seed, &faults).unwrap();
+            prop_assert!(v.is_none(), "{v:?} with {faults:?}");
+        }
+    }
+}

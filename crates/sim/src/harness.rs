@@ -1,0 +1,300 @@
+//! A one-call harness for other projects' CI: run your own sans-IO protocol under random faults
+//! over many seeds, check your invariants after every event, and get back the first failure with
+//! its fault schedule shrunk to a minimal one.
+//!
+//!
+//! See [`check`] for a complete example, and `docs/HARNESS.md` in the repository.
+
+use std::fmt;
+
+use crate::engine::{Invariant, OnViolation, Recording, Sim, ViolationAt};
+use crate::error::ScenarioError;
+use crate::explore::{random_faults, shrink_with};
+use crate::process::Protocol;
+use crate::scenario::{Fault, Network, ProtocolName, Scenario, Timeouts, Workload};
+
+/// How [`check_with`] runs a protocol.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// How many seeds to try.
+    pub runs: u64,
+    /// The first seed; seeds are `first_seed..first_seed + runs`.
+    pub first_seed: u64,
+    /// Virtual duration of each run.
+    pub duration_ms: u64,
+    /// The network.
+    pub network: Network,
+    /// Whether each seed adds a random fault schedule (crashes, partitions, drops, delays).
+    pub random_faults: bool,
+    /// Faults added to every run (rules or timed faults), for example to reproduce a failure.
+    pub faults: Vec<Fault>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            runs: 100,
+            first_seed: 1,
+            duration_ms: 1_000,
+            network: Network::default(),
+            random_faults: true,
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// What a passing [`check`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Seeds run.
+    pub runs: u64,
+    /// Queue events processed over all runs.
+    pub events: u64,
+}
+
+/// The first failing seed, with the fault schedule shrunk to a minimal one.
+#[derive(Clone, Debug)]
+pub struct CheckFailure {
+    /// The seed.
+    pub seed: u64,
+    /// The broken invariant (with the shrunk schedule).
+    pub violation: ViolationAt,
+    /// The random faults the seed drew.
+    pub faults: Vec<Fault>,
+    /// A minimal subset that still breaks an invariant; pass it as [`CheckOptions::faults`]
+    /// (with `random_faults: false`, `first_seed: seed`, `runs: 1`) to reproduce.
+    pub shrunk: Vec<Fault>,
+}
+
+impl fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = &self.violation;
+        writeln!(
+            f,
+            "invariant `{}` broken with seed {} at {} ms (event {}): {}",
+            v.invariant, self.seed, v.time.0, v.event, v.detail
+        )?;
+        writeln!(
+            f,
+            "shrunk fault schedule ({} of {} faults):",
+            self.shrunk.len(),
+            self.faults.len()
+        )?;
+        for fault in &self.shrunk {
+            writeln!(f, "  {}", serde_json::to_string(fault).unwrap_or_default())?;
+        }
+        write!(
+            f,
+            "reproduce with CheckOptions {{ first_seed: {}, runs: 1, random_faults: false, faults: <the list above>, .. }}",
+            self.seed
+        )
+    }
+}
+
+impl std::error::Error for CheckFailure {}
+
+/// Runs `make(seed)` for `runs` seeds with random faults and checks `invariants` after every
+/// event (and the protocol's own checks in [`Protocol::observe`] and [`Protocol::finish`]).
+///
+/// # Example
+///
+/// A client (node 0) asks a server (node 1) to add one, re-sending until acknowledged; the server
+/// must apply each request once, however often the network duplicates or the client re-sends.
+/// The buggy server forgets to de-duplicate, and the harness says so.
+///
+/// ```
+/// use std::collections::BTreeSet;
+/// use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
+/// use underhood_sim::{CheckOptions, Effects, Inputs, Invariant, Network, Process, Protocol};
+///
+/// #[derive(Clone, Debug)]
+/// enum Node {
+///     Client { next: u64, acked: u64 },
+///     Server { count: u64, seen: BTreeSet<u64>, dedup: bool },
+/// }
+///
+/// #[derive(Clone, Debug, Hash, serde::Serialize)]
+/// enum Msg { Add(u64), Ack(u64) }
+///
+/// impl Process for Node {
+///     type Msg = Msg;
+///     type Timer = ();
+///     type Record = u64;
+///     type Request = ();
+///     type Output = ();
+///
+///     fn step(&mut self, _now: Time, input: Inputs<Self>, out: &mut Vec<Effects<Self>>) {
+///         match (self, input) {
+///             // Every 10 ms the client (re-)sends its oldest unacknowledged request.
+///             (Node::Client { next, acked }, Input::Timer(())) => {
+///                 if *acked == *next && *next < 20 {
+///                     *next += 1;
+///                 }
+///                 if *acked < *next {
+///                     out.push(Effect::Send { to: NodeId(1), msg: Msg::Add(*next) });
+///                 }
+///                 out.push(Effect::SetTimer { timer: (), after_ms: 10 });
+///             }
+///             (Node::Client { acked, .. }, Input::Msg { msg: Msg::Ack(id), .. }) => {
+///                 *acked = (*acked).max(id);
+///             }
+///             (Node::Server { count, seen, dedup }, Input::Msg { from, msg: Msg::Add(id) }) => {
+///                 if seen.insert(id) || !*dedup {
+///                     *count += 1;
+///                 }
+///                 out.push(Effect::Persist { record: id, durability: Durability::Forced });
+///                 out.push(Effect::Send { to: from, msg: Msg::Ack(id) });
+///             }
+///             _ => {}
+///         }
+///     }
+/// }
+///
+/// struct Counter { dedup: bool }
+///
+/// impl Protocol for Counter {
+///     type Node = Node;
+///     fn n_nodes(&self) -> u32 { 2 }
+///     fn boot(&self, id: NodeId, out: &mut Vec<Effects<Node>>) -> Node {
+///         self.recover(id, &[], Time(0), out)
+///     }
+///     fn recover(&self, id: NodeId, log: &[u64], _: Time, out: &mut Vec<Effects<Node>>) -> Node {
+///         if id == NodeId(0) {
+///             out.push(Effect::SetTimer { timer: (), after_ms: 1 });
+///             return Node::Client { next: 0, acked: 0 };
+///         }
+///         let seen: BTreeSet<u64> = log.iter().copied().collect();
+///         Node::Server { count: seen.len() as u64, seen, dedup: self.dedup }
+///     }
+/// }
+///
+/// fn applied_once(nodes: &[Option<&Node>]) -> Result<(), String> {
+///     match nodes.get(1).copied().flatten() {
+///         Some(Node::Server { count, seen, .. }) if *count as usize != seen.len() => {
+///             Err(format!("counted {count} adds for {} distinct requests", seen.len()))
+///         }
+///         _ => Ok(()),
+///     }
+/// }
+/// let invariants = [Invariant { name: "applied-once", check: applied_once }];
+/// let options = CheckOptions {
+///     runs: 30,
+///     network: Network { duplicate_per_mille: 50, ..Network::default() },
+///     ..CheckOptions::default()
+/// };
+///
+/// // The correct server passes every seed, faults and all.
+/// let report = underhood_sim::check_with(|_seed| Counter { dedup: true }, &invariants, &options)?;
+/// assert_eq!(report.runs, 30);
+///
+/// // The buggy one fails, with a seed and a shrunk fault schedule that reproduce it.
+/// let failure = underhood_sim::check_with(|_seed| Counter { dedup: false }, &invariants, &options)
+///     .unwrap_err();
+/// assert_eq!(failure.violation.invariant, "applied-once");
+/// assert!(failure.to_string().contains("seed"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check<P: Protocol>(
+    make: impl Fn(u64) -> P,
+    invariants: &[Invariant<P::Node>],
+    runs: u64,
+) -> Result<CheckReport, CheckFailure> {
+    check_with(
+        make,
+        invariants,
+        &CheckOptions {
+            runs,
+            ..CheckOptions::default()
+        },
+    )
+}
+
+/// [`check`] with every knob.
+pub fn check_with<P: Protocol>(
+    make: impl Fn(u64) -> P,
+    invariants: &[Invariant<P::Node>],
+    options: &CheckOptions,
+) -> Result<CheckReport, CheckFailure> {
+    let mut events = 0;
+    for seed in options.first_seed..options.first_seed.saturating_add(options.runs) {
+        let scenario = environment(make(seed).n_nodes(), options, seed);
+        let faults = if options.random_faults {
+            random_faults(&scenario, seed)
+        } else {
+            Vec::new()
+        };
+        let run = |extra: &[Fault]| -> Result<(Option<ViolationAt>, u64), ScenarioError> {
+            let mut s = scenario.clone();
+            s.faults.extend(extra.iter().cloned());
+            let mut sim = Sim::new(
+                make(seed),
+                &s,
+                seed,
+                &[],
+                Recording::HashOnly,
+                OnViolation::Stop,
+            )?;
+            for invariant in invariants {
+                sim.add_invariant(invariant.clone());
+            }
+            sim.run_to_end();
+            Ok((sim.violations().first().cloned(), sim.steps()))
+        };
+        // The options' own faults were checked when the scenario was built; a failure to set
+        // up is reported as a violation of the harness itself rather than a panic.
+        let (violation, steps) = run(&faults).unwrap_or_else(|e| (Some(setup_error(&e)), 0));
+        events += steps;
+        let Some(original) = violation else {
+            continue;
+        };
+        let (shrunk, _) = shrink_with(faults.clone(), |candidate| {
+            run(candidate).map(|(v, _)| v.is_some())
+        })
+        .unwrap_or_else(|_| (faults.clone(), 0));
+        let violation = run(&shrunk).ok().and_then(|(v, _)| v).unwrap_or(original);
+        return Err(CheckFailure {
+            seed,
+            violation,
+            faults,
+            shrunk,
+        });
+    }
+    Ok(CheckReport {
+        runs: options.runs,
+        events,
+    })
+}
+
+/// The scenario a custom protocol runs in: the options' network, duration and faults; random
+/// faults are spread over the whole run (one "transaction" per 50 ms tells `random_faults` where).
+fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Scenario {
+    let interval = 50;
+    Scenario {
+        name: "check".into(),
+        description: String::new(),
+        protocol: ProtocolName::Custom,
+        variant: "correct".into(),
+        nodes: n_nodes,
+        seed,
+        duration_ms: options.duration_ms,
+        timeouts: Timeouts::default(),
+        paxos: Default::default(),
+        network: options.network.clone(),
+        workload: Workload {
+            transactions: (options.duration_ms / interval).max(1),
+            start_ms: 0,
+            interval_ms: interval,
+            ..Workload::default()
+        },
+        faults: options.faults.clone(),
+    }
+}
+
+fn setup_error(e: &ScenarioError) -> ViolationAt {
+    ViolationAt {
+        invariant: "harness-setup",
+        detail: e.to_string(),
+        event: 0,
+        time: underhood_consensus::Time(0),
+    }
+}
