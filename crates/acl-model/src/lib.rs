@@ -54,3 +54,4 @@ pub use shared::{AuthorizerReader, SharedAuthorizer};
 mod sync;
 mod types;
 pub use types::{AclOperation, AclPermissionType, AuthorizationResult, PatternType, ResourceType};
+pub mod zk;
