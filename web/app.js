@@ -6,6 +6,9 @@ import { parseHash, formatHash } from './url.js';
 import { Cards } from './cards.js';
 import { Diagram, describe } from './diagram.js';
 import { el, escapeHtml } from './dom.js';
+import { ChosenLog } from './chosenlog.js';
+import { Timeline } from './timeline.js';
+import { ClientHistory, heartbeatNoise, isPaxos, parseLinearizability, sameOp, violationSlot } from './paxos.js';
 
 const $ = id => document.getElementById(id);
 
@@ -32,6 +35,14 @@ const S = {
   writtenHash: '',
   summaryAt: 0,
   violationsKey: '',
+  /** Multi-Paxos only: every client operation so far, rebuilt from the trace. */
+  history: new ClientHistory(),
+  /** Whether heartbeats are hidden from the diagram and the log (a Multi-Paxos run only). */
+  hideHeartbeats: true,
+  noise: () => false,
+  /** The operations the linearizability violation names, and a key for them. */
+  badOps: [],
+  badKey: '',
 };
 
 const cards = new Cards($('cards'), {
@@ -44,6 +55,10 @@ const diagram = new Diagram($('diagram'), $('tooltip'), {
   dropMessage: id => inject({ type: 'drop_message', id }, 'drop message'),
   selectEvent: i => selectEvent(i),
 });
+
+const chosenLog = new ChosenLog($('chosen-log'));
+
+const timeline = new Timeline($('timeline'), $('tooltip'), { selectEvent: i => selectEvent(i) });
 
 boot();
 
@@ -80,8 +95,11 @@ function start(source, seed, tape, t) {
   S.seed = run.seed();
   S.duration = run.durationMs();
   S.trace = [];
+  S.noise = heartbeatNoise(S.trace);
+  S.history = new ClientHistory();
   S.clock = 0;
   S.highlight = null;
+  chosenLog.slot = null;
   $('log').replaceChildren();
   showSource(source);
   $('seed').value = S.seed;
@@ -180,6 +198,7 @@ function sync() {
     const fresh = run.eventsSince(S.trace.length);
     for (const e of fresh) S.trace.push(e);
     S.state = run.state();
+    if (isPaxos(S.state)) S.history.add(fresh);
     appendLog(fresh);
   });
   render();
@@ -278,9 +297,17 @@ function selectEvent(i) {
 
 function render() {
   if (!S.state) return;
+  const paxos = isPaxos(S.state);
+  const protocol = paxos ? 'multi-paxos' : 'two-phase-commit';
+  if (document.body.dataset.protocol !== protocol) document.body.dataset.protocol = protocol;
+  $('log').classList.toggle('hide-hb', paxos && S.hideHeartbeats);
   cards.update(S.state);
-  diagram.update({ trace: S.trace, state: S.state, clock: S.clock, axis: S.axis === 'compressed' ? 'compressed' : 'linear', pxPerMs: S.pxPerMs, highlight: S.highlight, playing: S.playing });
+  diagram.update({
+    trace: S.trace, state: S.state, clock: S.clock, axis: S.axis === 'compressed' ? 'compressed' : 'linear', pxPerMs: S.pxPerMs,
+    highlight: S.highlight, playing: S.playing, paxos, hidden: paxos && S.hideHeartbeats ? S.noise : null,
+  });
   renderViolations();
+  if (paxos) renderPaxos();
   renderControls();
   const now = performance.now();
   if (!S.playing || now - S.summaryAt > 250) renderSlow();
@@ -326,6 +353,43 @@ function renderControls() {
   $('clear-faults').textContent = `Clear ${S.tape.length} injected fault${S.tape.length === 1 ? '' : 's'}`;
 }
 
+/** The Multi-Paxos panels: the chosen log per replica and the client history. */
+function renderPaxos() {
+  const st = S.state;
+  const bad = [];
+  for (const v of st.violations ?? []) if (v.invariant === 'linearizability') bad.push(...parseLinearizability(v.detail));
+  const badKey = JSON.stringify(bad);
+  if (badKey !== S.badKey) {
+    S.badKey = badKey;
+    S.badOps = bad;
+  }
+  chosenLog.update(st);
+  const conflicts = chosenLog.conflicts();
+  $('chosen-note').textContent = conflicts.length
+    ? `${conflicts.length} slot${conflicts.length === 1 ? '' : 's'} with two different commands`
+    : st.nodes.some(n => n.up) ? 'each replica lists its last 16 applied slots' : '';
+  $('chosen-note').classList.toggle('bad-note', conflicts.length > 0);
+  timeline.update({
+    history: S.history, clock: S.clock, playing: S.playing, badKey: S.badKey,
+    isBad: op => S.badOps.length > 0 && S.badOps.some(named => sameOp(op, named)),
+  });
+  const ops = S.history.ops;
+  const pending = ops.filter(o => o.response === null).length;
+  $('timeline-note').textContent = ops.length
+    ? `${ops.length} operation${ops.length === 1 ? '' : 's'}, ${pending} pending${S.badOps.length ? ` · ${S.badOps.length} in red cannot be ordered` : ''}`
+    : 'no client operation yet';
+  $('timeline-note').classList.toggle('bad-note', S.badOps.length > 0);
+}
+
+/** What a correct protocol promises, for the banner's note. */
+const PROMISE = {
+  'two-phase-commit': 'A correct 2PC never commits a transaction at one node and aborts it at another.',
+  'multi-paxos': 'A correct Multi-Paxos never chooses two commands for one slot, every replica applies the same command in each slot, and every reply is consistent with some order of the operations that respects real time (linearizability).',
+};
+
+/** Violations repeat (each replica reports the same slot); the banner shows a few of each kind. */
+const PER_INVARIANT = 3;
+
 function renderViolations() {
   const vs = S.state.violations ?? [];
   const key = JSON.stringify(vs);
@@ -339,12 +403,69 @@ function renderViolations() {
   }
   const entry = S.gallery.find(g => g.name === (S.source.name ?? S.source.base));
   const broken = entry && entry.variant && entry.variant !== 'correct';
-  banner.innerHTML = `<div class="v-title">⚠ Invariant violated</div><ul>${vs.map(v =>
-    `<li><b>${escapeHtml(v.invariant)}</b>: ${escapeHtml(v.detail)} <span class="muted">(t = ${escapeHtml(v.time)} ms, event #${escapeHtml(v.event)})</span>
-      <button type="button" data-testid="show-violation" data-ev="${escapeHtml(v.event)}">Show event</button></li>`).join('')}</ul>
-    <p class="v-note">${broken
-      ? `This scenario runs the deliberately broken variant <b>${escapeHtml(entry.variant)}</b>. A correct 2PC never commits a transaction at one node and aborts it at another.`
-      : 'A correct 2PC never commits a transaction at one node and aborts it at another.'}</p>`;
+  const protocol = isPaxos(S.state) ? 'multi-paxos' : 'two-phase-commit';
+  // Group by invariant, dropping repeats of the same detail.
+  const groups = new Map();
+  for (const v of vs) {
+    if (!groups.has(v.invariant)) groups.set(v.invariant, { shown: [], details: new Set(), total: 0 });
+    const g = groups.get(v.invariant);
+    g.total++;
+    if (g.details.has(v.detail)) continue;
+    g.details.add(v.detail);
+    g.shown.push(v);
+  }
+  const items = [];
+  for (const [invariant, g] of groups) {
+    for (const v of g.shown.slice(0, PER_INVARIANT)) items.push(violationItem(v));
+    const more = g.total - Math.min(g.shown.length, PER_INVARIANT);
+    if (more > 0) items.push(`<li class="more">… and ${more} more <b>${escapeHtml(invariant)}</b> report${more === 1 ? '' : 's'}${g.shown.length > PER_INVARIANT ? ` (${g.shown.length - PER_INVARIANT} distinct)` : ''}</li>`);
+  }
+  const names = [...groups.keys()];
+  banner.innerHTML = `<div class="v-title">⚠ Invariant violated: ${names.map(escapeHtml).join(', ')}</div><ul>${items.join('')}</ul>
+    <p class="v-note">${broken ? `This scenario runs the deliberately broken variant <b>${escapeHtml(entry.variant)}</b>. ` : ''}${PROMISE[protocol]}</p>`;
+}
+
+function violationItem(v) {
+  const slot = violationSlot(v);
+  const lin = v.invariant === 'linearizability';
+  const what = lin ? 'Show operations' : slot !== null ? `Show slot #${slot}` : 'Show event';
+  const detail = lin ? linearizabilityDetail(v.detail) : escapeHtml(v.detail);
+  return `<li><b>${escapeHtml(v.invariant)}</b>: ${detail} <span class="muted">(t = ${escapeHtml(v.time)} ms, event #${escapeHtml(v.event)})</span>
+      <button type="button" data-testid="show-violation" data-ev="${escapeHtml(v.event)}" data-time="${escapeHtml(v.time)}"${slot !== null ? ` data-slot="${slot}"` : ''}${lin ? ' data-lin=""' : ''}>${what}</button></li>`;
+}
+
+/** The linearizability detail with each named operation on its own line. */
+function linearizabilityDetail(detail) {
+  const [head, ...rest] = String(detail).split(': ');
+  const ops = rest.join(': ').split('; ');
+  if (ops.length < 2) return escapeHtml(detail);
+  return `${escapeHtml(head)}:<ol class="lin-ops">${ops.map(o => `<li class="mono">${escapeHtml(o)}</li>`).join('')}</ol>`;
+}
+
+/** The banner's "Show" button: the event, and for Multi-Paxos the slot or the operations too. */
+function showViolation(button) {
+  const ev = Number(button.dataset.ev);
+  if (button.dataset.slot !== undefined) {
+    const slot = Number(button.dataset.slot);
+    // The replicas list only recent slots; if this one has scrolled away, go back to the moment.
+    if (!chosenLog.has(slot) && Number(button.dataset.time) < S.clock) seek(Number(button.dataset.time));
+    selectEvent(ev);
+    chosenLog.highlight(slot);
+    $('chosen-panel').scrollIntoView({ block: 'center', behavior: 'smooth' });
+    return;
+  }
+  selectEvent(ev);
+  if (button.dataset.lin !== undefined && S.badOps.length) {
+    const t1 = Math.min(...S.badOps.map(o => o.invoke));
+    const t2 = Math.max(...S.badOps.map(o => o.response ?? S.clock));
+    timeline.scrollToSpan(t1, t2);
+    $('timeline').classList.remove('flash');
+    void $('timeline').offsetWidth;
+    $('timeline').classList.add('flash');
+    $('timeline-panel').scrollIntoView({ block: 'center', behavior: 'smooth' });
+    return;
+  }
+  $('diagram').scrollIntoView({ block: 'center', behavior: 'smooth' });
 }
 
 function appendLog(events) {
@@ -353,6 +474,9 @@ function appendLog(events) {
   const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 24;
   const nameOf = new Map((S.state?.nodes ?? []).map(n => [n.id, n.name]));
   const frag = document.createDocumentFragment();
+  // An election timeout is noise only if nothing followed it; that is known once the next event is in.
+  const before = events[0].i - 1;
+  if (before >= 0 && S.trace[before].kind === 'timer') log.lastElementChild?.classList.toggle('hb', S.noise(before));
   for (const e of events) {
     const who = e.node !== undefined ? nameOf.get(e.node) ?? `n${e.node}`
       : e.from !== undefined ? `${nameOf.get(e.from) ?? e.from}→${nameOf.get(e.to) ?? e.to}` : '';
@@ -362,6 +486,7 @@ function appendLog(events) {
       el('span', { class: 'kind' }, e.kind),
       el('span', { class: 'label' }, e.label ?? '', ...(e.kind === 'drop' && e.reason ? [el('span', { class: 'reason' }, ` ${String(e.reason).replace(/_/g, ' ')}`)] : [])));
     if (e.i === S.highlight) li.classList.add('hl');
+    if (S.noise(e.i)) li.classList.add('hb');
     frag.append(li);
   }
   log.append(frag);
@@ -462,10 +587,13 @@ function wireControls() {
   });
   $('violation-banner').addEventListener('click', e => {
     const button = e.target.closest('button[data-ev]');
-    if (!button) return;
-    selectEvent(Number(button.dataset.ev));
-    $('diagram').scrollIntoView({ block: 'center', behavior: 'smooth' });
+    if (button) showViolation(button);
   });
+  $('hide-heartbeats').addEventListener('change', e => {
+    S.hideHeartbeats = e.target.checked;
+    render();
+  });
+  $('timeline-zoom').addEventListener('change', e => timeline.setScale(Number(e.target.value)));
   document.addEventListener('keydown', e => {
     if (e.target.closest('input, select, textarea, button') || e.metaKey || e.ctrlKey || e.altKey) return;
     const keys = { ' ': () => (S.playing ? pause() : play()), ArrowRight: stepOnce, End: runToEnd, Home: () => $('rewind').click() };

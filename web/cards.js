@@ -27,7 +27,8 @@ export class Cards {
     const key = state.nodes.map(n => `${n.id}:${n.name}:${n.role}`).join(',');
     if (key !== this.key) this.rebuild(state.nodes, key);
     const groupOf = partitionGroups(state.partition);
-    for (const node of state.nodes) this.updateCard(this.cards.get(node.id), node, state.now, groupOf.get(node.id));
+    const names = new Map(state.nodes.map(n => [n.id, n.name]));
+    for (const node of state.nodes) this.updateCard(this.cards.get(node.id), node, state.now, groupOf.get(node.id), names);
   }
 
   rebuild(nodes, key) {
@@ -43,38 +44,47 @@ export class Cards {
       head.append(
         el('label', { class: 'select', title: 'Select for a partition' }, c.select),
         el('span', { class: 'name' }, node.name),
-        el('span', { class: 'role' }, node.role),
+        (c.roleTag = el('span', { class: 'role' }, node.role)),
         (c.group = el('span', { class: 'group-tag', hidden: '' })),
         (c.badge = el('span', { class: 'badge' })),
       );
-      c.doubt = el('div', { class: 'doubt-line', hidden: '' });
-      c.txs = el('ul', { class: 'txs' });
-      c.log = el('ol', { class: 'log' });
       c.crash = el('button', { type: 'button', class: 'danger', 'data-testid': `crash-${node.id}`, 'aria-label': `Crash ${node.name}`, title: 'Crash: volatile state is lost, the durable log is kept' }, 'Crash');
       c.power = el('button', { type: 'button', class: 'ghost', 'data-testid': `power-loss-${node.id}`, 'aria-label': `Power loss at ${node.name}`, title: 'Power loss: crash and also lose log writes that were not forced to disk' }, 'Power loss');
       c.restart = el('button', { type: 'button', class: 'primary', 'data-testid': `restart-${node.id}`, 'aria-label': `Restart ${node.name}`, title: 'Restart: recover from the durable log' }, 'Restart');
       c.crash.addEventListener('click', () => this.actions.crash(node.id, false));
       c.power.addEventListener('click', () => this.actions.crash(node.id, true));
       c.restart.addEventListener('click', () => this.actions.restart(node.id));
-      c.inDoubtMs = el('div', { class: 'doubt-ms' });
-      c.root.append(
-        head,
-        c.doubt,
-        el('div', { class: 'section-label' }, 'transactions'),
-        c.txs,
-        el('div', { class: 'section-label' }, 'durable log'),
-        c.log,
-        c.inDoubtMs,
-        el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart),
-      );
+      c.log = el('ol', { class: 'log' });
+      c.paxos = node.role === 'replica';
+      if (c.paxos) {
+        c.root.classList.add('paxos');
+        c.roleTag.textContent = '';
+        head.insertBefore((c.roleBadge = el('span', { class: 'role-badge', hidden: '' })), c.roleTag);
+        c.body = el('div', { class: 'paxos-body' });
+        c.logLabel = el('div', { class: 'section-label' }, 'durable log');
+        c.root.append(head, c.body, c.logLabel, c.log, el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart));
+      } else {
+        c.doubt = el('div', { class: 'doubt-line', hidden: '' });
+        c.txs = el('ul', { class: 'txs' });
+        c.inDoubtMs = el('div', { class: 'doubt-ms' });
+        c.root.append(
+          head,
+          c.doubt,
+          el('div', { class: 'section-label' }, 'transactions'),
+          c.txs,
+          el('div', { class: 'section-label' }, 'durable log'),
+          c.log,
+          c.inDoubtMs,
+          el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart),
+        );
+      }
       c.last = {};
       this.cards.set(node.id, c);
       this.container.append(c.root);
     }
   }
 
-  updateCard(c, node, now, group) {
-    const inDoubt = node.in_doubt_now ?? 0;
+  updateCard(c, node, now, group, names) {
     set(c, 'up', node.up, () => {
       c.root.dataset.up = String(node.up);
       c.root.classList.toggle('down', !node.up);
@@ -84,26 +94,18 @@ export class Cards {
       c.power.hidden = !node.up;
       c.restart.hidden = node.up;
     });
-    set(c, 'inDoubt', inDoubt, () => {
-      c.root.dataset.inDoubt = String(inDoubt);
-      c.root.classList.toggle('in-doubt', inDoubt > 0);
-      c.doubt.hidden = inDoubt === 0;
-      c.doubt.textContent = `in doubt: ${inDoubt} transaction${inDoubt === 1 ? '' : 's'} blocked`;
-    });
     set(c, 'group', group ?? '', () => {
       c.group.hidden = group === undefined;
       c.group.textContent = group === undefined ? '' : `side ${group}`;
       c.group.title = 'Partition side: nodes on different sides cannot talk';
     });
-    const ms = Math.round(node.in_doubt_ms ?? 0);
-    set(c, 'ms', ms, () => {
-      c.inDoubtMs.textContent = ms ? `in doubt ${ms} ms in total` : '';
-    });
-    const txsHtml = node.txs.length ? node.txs.map(tx => txItem(tx, now)).join('') : '<li class="none">none</li>';
-    set(c, 'txs', txsHtml, () => { c.txs.innerHTML = txsHtml; });
+    if (c.paxos) this.updatePaxos(c, node, names);
+    else this.updateTwoPhase(c, node, now);
     const firstUnsynced = node.log.length - (node.unsynced ?? 0);
+    // A replica's log grows with every slot; the card shows its tail.
+    const shown = c.paxos ? Math.max(0, node.log.length - 12) : 0;
     const logHtml = node.log.length
-      ? node.log.map((l, k) => (k >= firstUnsynced
+      ? (shown ? `<li class="more">… ${shown} earlier record${shown === 1 ? '' : 's'}</li>` : '') + node.log.slice(shown).map((l, k) => (k + shown >= firstUnsynced
         ? `<li class="unsynced" title="A lazy write not yet synced to disk: a power loss would lose it">${escapeHtml(l)}</li>`
         : `<li>${escapeHtml(l)}</li>`)).join('')
       : '<li class="none">empty</li>';
@@ -112,6 +114,63 @@ export class Cards {
       c.log.scrollTop = c.log.scrollHeight;
     });
   }
+
+  updateTwoPhase(c, node, now) {
+    const inDoubt = node.in_doubt_now ?? 0;
+    set(c, 'inDoubt', inDoubt, () => {
+      c.root.dataset.inDoubt = String(inDoubt);
+      c.root.classList.toggle('in-doubt', inDoubt > 0);
+      c.doubt.hidden = inDoubt === 0;
+      c.doubt.textContent = `in doubt: ${inDoubt} transaction${inDoubt === 1 ? '' : 's'} blocked`;
+    });
+    const ms = Math.round(node.in_doubt_ms ?? 0);
+    set(c, 'ms', ms, () => {
+      c.inDoubtMs.textContent = ms ? `in doubt ${ms} ms in total` : '';
+    });
+    const txsHtml = node.txs.length ? node.txs.map(tx => txItem(tx, now)).join('') : '<li class="none">none</li>';
+    set(c, 'txs', txsHtml, () => { c.txs.innerHTML = txsHtml; });
+  }
+
+  updatePaxos(c, node, names) {
+    const role = node.up ? node.paxos_role ?? '' : '';
+    set(c, 'role', role, () => {
+      if (role) c.root.dataset.role = role;
+      else delete c.root.dataset.role;
+      c.root.classList.toggle('leader', role === 'leader');
+      c.root.classList.toggle('candidate', role === 'candidate');
+      c.roleBadge.hidden = !role;
+      c.roleBadge.textContent = role === 'leader' ? 'LEADER' : role;
+      c.roleBadge.className = `role-badge ${role}`;
+      c.roleBadge.title = {
+        leader: 'Leader: its ballot won a majority of promises, so it proposes commands for new slots',
+        candidate: 'Candidate: it sent prepare with its own ballot and is collecting promises',
+        follower: 'Follower: it answers the leader it believes in and accepts its proposals',
+      }[role] ?? '';
+    });
+    const html = node.up ? paxosBody(node, names) : '<div class="none">down: promises, accepted values and the key-value store are gone from memory; the durable log below is what a restart recovers from</div>';
+    set(c, 'body', html, () => { c.body.innerHTML = html; });
+  }
+}
+
+function paxosBody(node, names) {
+  const ballot = b => (b === null || b === undefined ? '<span class="none">none</span>' : `<span class="ballot">b${escapeHtml(b)}</span>`);
+  const leader = node.leader === null || node.leader === undefined ? '<span class="none">unknown</span>'
+    : node.leader === node.id ? '<b>itself</b>' : `<b>${escapeHtml(names.get(node.leader) ?? `n${node.leader}`)}</b>`;
+  const facts = [
+    `<dt title="The highest ballot it promised: it rejects prepare and accept messages with a lower one">promised</dt><dd>${ballot(node.promised)}</dd>`,
+    node.ballot ? `<dt title="Its own ballot, as candidate or leader">own ballot</dt><dd>${ballot(node.ballot)}</dd>` : '',
+    `<dt title="The leader this replica currently believes in">leader</dt><dd>${leader}</dd>`,
+    `<dt title="Slots below this are applied to its key-value store">applied</dt><dd>${node.next_apply > 0 ? `up to <b>#${node.next_apply - 1}</b>` : '<span class="none">nothing yet</span>'}</dd>`,
+    node.snapshot > 0 ? `<dt title="Slots below this are compacted into a snapshot">snapshot</dt><dd>below #${escapeHtml(node.snapshot)}</dd>` : '',
+  ].join('');
+  const accepted = (node.accepted ?? []).slice(0, 4);
+  const acceptedHtml = accepted.length
+    ? accepted.map(a => `<li class="${a.slot < node.next_apply ? 'applied' : 'pending'}" title="accepted under ballot b${escapeHtml(a.ballot)}${a.slot < node.next_apply ? ', since chosen and applied' : ', not known to be chosen yet'}"><span class="slot">#${escapeHtml(a.slot)}</span><span class="ballot">b${escapeHtml(a.ballot)}</span><span class="cmd">${escapeHtml(a.command)}</span></li>`).join('')
+    : '<li class="none">none</li>';
+  const kv = (node.kv ?? []).map(([k, v]) => `<span class="kv-pair"><span class="k">k${escapeHtml(k)}</span>=${escapeHtml(v)}</span>`).join('');
+  return `<dl class="facts">${facts}</dl>`
+    + `<div class="section-label">latest accepted</div><ul class="accepted">${acceptedHtml}</ul>`
+    + `<div class="section-label">key-value store</div><div class="kv">${kv || '<span class="none">empty</span>'}</div>`;
 }
 
 function set(c, field, value, apply) {

@@ -9,9 +9,13 @@ const BOTTOM = 18;
 const PAD = 18;
 const SAME_INSTANT = 8;
 
-/** Message colours: well-known 2PC kinds first, any other first word gets a palette slot by hash. */
+/** Message colours: well-known kinds first, any other first word gets a palette slot by hash. */
 const KNOWN = { prepare: 0, 'vote commit': 1, 'vote abort': 2, commit: 3, abort: 4, query: 5, status: 5, ack: 6 };
-const PALETTE = ['#2563eb', '#16a34a', '#dc2626', '#047857', '#b91c1c', '#7c3aed', '#64748b', '#0891b2', '#c026d3', '#ea580c', '#4d7c0f', '#9333ea'];
+/** Multi-Paxos kinds, by first word; "N entries" and "snapshot …" are catch-up answers. */
+const KNOWN_PAXOS = { prepare: 0, promise: 7, nack: 2, accept: 5, accepted: 1, commit: 3, heartbeat: 12, catch: 9, entries: 8, snapshot: 8 };
+const PALETTE = ['#2563eb', '#16a34a', '#dc2626', '#047857', '#b91c1c', '#7c3aed', '#64748b', '#0891b2', '#c026d3', '#ea580c', '#4d7c0f', '#9333ea', '#b6bfca'];
+const HASHED = 7;
+const HASHED_N = 5;
 
 /**
  * `actions` has `dropMessage(id)` and `selectEvent(i)`.
@@ -52,11 +56,14 @@ export class Diagram {
     this.scroller.addEventListener('mouseleave', () => { this.tooltip.hidden = true; });
   }
 
-  /** model: {trace, state, clock, axis: 'compressed'|'linear', pxPerMs, highlight, playing} */
+  /**
+   * model: {trace, state, clock, axis: 'compressed'|'linear', pxPerMs, highlight, playing, paxos,
+   * hidden: null or a function of an event index that is true for events not to draw}
+   */
   update(model) {
     this.model = model;
     const { trace, state } = model;
-    const key = [trace.length, model.axis, model.pxPerMs, model.highlight, state.nodes.map(n => n.up ? 1 : 0).join(''),
+    const key = [trace.length, model.axis, model.pxPerMs, model.highlight, Boolean(model.hidden), state.nodes.map(n => n.up ? 1 : 0).join(''),
       state.in_flight.map(m => m.id).join(','), JSON.stringify(state.partition)].join('|');
     // Also redraw when "now" runs past the drawn width, as it does through a quiet stretch.
     if (key !== this.key || (this.axis && this.axis.xAt(model.clock) > this.width - 40)) {
@@ -67,12 +74,14 @@ export class Diagram {
     if (model.playing) this.follow(model.clock);
   }
 
-  render({ trace, state, axis, pxPerMs, highlight, clock }) {
+  render({ trace, state, axis, pxPerMs, highlight, clock, hidden, paxos }) {
+    const category = label => categoryOf(label, paxos);
+    const isHidden = hidden ?? (() => false);
     const nodes = state.nodes;
     const laneOf = new Map(nodes.map((n, k) => [n.id, k]));
     const nameOf = new Map(nodes.map(n => [n.id, n.name]));
     const y = id => TOP + (laneOf.get(id) ?? 0) * LANE_H + LANE_H / 2;
-    const ax = axis === 'linear' ? linearAxis(trace, pxPerMs) : compressedAxis(trace);
+    const ax = axis === 'linear' ? linearAxis(trace, pxPerMs) : compressedAxis(trace, isHidden);
     this.axis = ax;
     const height = TOP + nodes.length * LANE_H + BOTTOM;
     const lastT = Math.max(clock, ...state.in_flight.map(m => m.deliver_at), trace.length ? trace[trace.length - 1].t : 0);
@@ -134,6 +143,7 @@ export class Diagram {
     const marks = [];
     for (const e of trace) {
       const x = ax.xOf(e.i);
+      if (isHidden(e.i) && e.i !== highlight) continue;
       if (x < from && e.kind !== 'deliver' && e.kind !== 'drop') continue;
       if (x > to && e.kind !== 'deliver' && e.kind !== 'drop') continue;
       const hl = e.i === highlight ? ' hl' : '';
@@ -165,9 +175,12 @@ export class Diagram {
         case 'persist':
           marks.push(`<rect class="persist ${e.durability === 'lazy' ? 'lazy' : 'forced'}${hl}" x="${x - 4}" y="${y(e.node) - 4}" width="8" height="8" data-tip="${tip}" data-ev="${e.i}"/>`);
           break;
-        case 'output':
-          marks.push(`<circle class="output ${outputClass(e.label)}${hl}" cx="${x}" cy="${y(e.node)}" r="5.5" data-tip="${tip}" data-ev="${e.i}"/>`);
+        case 'output': {
+          const cls = outputClass(e.label);
+          const r = cls === 'elected' ? 7.5 : cls === 'applied' || cls === 'accepted' ? 3.5 : cls.startsWith('reply') ? 3 : 5.5;
+          marks.push(`<circle class="output ${cls}${hl}" cx="${x}" cy="${y(e.node)}" r="${r}" data-tip="${tip}" data-ev="${e.i}"/>`);
           break;
+        }
         case 'timer':
           marks.push(`<g class="timer${hl}" data-tip="${tip}" data-ev="${e.i}"><line x1="${x}" x2="${x}" y1="${y(e.node) - 13}" y2="${y(e.node) - 3}"/><circle cx="${x}" cy="${y(e.node) - 15}" r="3"/></g>`);
           break;
@@ -198,6 +211,7 @@ export class Diagram {
     // Messages still in the network, to their future delivery: click one to drop it.
     for (const m of state.in_flight) {
       const s = sendOf.get(m.id);
+      if (s && isHidden(s.i)) continue;
       const x1 = s ? ax.xOf(s.i) : ax.xAt(m.sent_at);
       const x2 = Math.max(ax.xAt(m.deliver_at), x1 + 6);
       if (!near(x1, x2)) continue;
@@ -263,14 +277,23 @@ export class Diagram {
   }
 }
 
-/** Time to x by event order: each event gets a column, and gaps between instants grow with log(gap). */
-function compressedAxis(trace) {
+/**
+ * Time to x by event order: each event gets a column, and gaps between instants grow with log(gap).
+ * Hidden events take no column: they sit on the previous shown event's.
+ */
+function compressedAxis(trace, isHidden) {
   const gap = g => (g <= 0 ? 0 : 10 + 9 * Math.log2(1 + g));
   const xs = new Float64Array(trace.length);
   let x = PAD;
+  let prev = null;
   for (let i = 0; i < trace.length; i++) {
-    const prev = i ? trace[i - 1].t : 0;
-    x += i === 0 ? gap(trace[0].t) : trace[i].t === prev ? SAME_INSTANT : gap(trace[i].t - prev);
+    if (isHidden(i)) {
+      xs[i] = x;
+      continue;
+    }
+    const t = trace[i].t;
+    x += prev === null ? gap(t) : t === prev ? SAME_INSTANT : gap(t - prev);
+    prev = t;
     xs[i] = x;
   }
   const xAt = t => {
@@ -325,19 +348,32 @@ function defs() {
   return `<defs>${markers.join('')}</defs>`;
 }
 
-/** The palette slot for a message label: "vote commit t1" → vote commit, "prepare t1" → prepare. */
-export function category(label) {
+/**
+ * The palette slot for a message label: "vote commit t1" → vote commit, "prepare t1" → prepare;
+ * for Multi-Paxos by its first word ("3 entries" counts as "entries").
+ */
+export function categoryOf(label, paxos) {
   const words = String(label).toLowerCase().split(/\s+/);
-  const two = words.slice(0, 2).join(' ');
-  if (two in KNOWN) return KNOWN[two];
-  if (words[0] in KNOWN) return KNOWN[words[0]];
+  if (paxos) {
+    const first = /^\d+$/.test(words[0]) ? 'entries' : words[0];
+    if (first in KNOWN_PAXOS) return KNOWN_PAXOS[first];
+  } else {
+    const two = words.slice(0, 2).join(' ');
+    if (two in KNOWN) return KNOWN[two];
+    if (words[0] in KNOWN) return KNOWN[words[0]];
+  }
   let h = 0;
   for (const ch of words[0]) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return 7 + (h % (PALETTE.length - 7));
+  return HASHED + (h % HASHED_N);
 }
 
 function outputClass(label) {
   const l = String(label).toLowerCase();
+  // Multi-Paxos outputs, by first word.
+  if (l.startsWith('elected')) return 'elected';
+  if (l.startsWith('applied')) return 'applied';
+  if (l.startsWith('accepted')) return 'accepted';
+  if (l.startsWith('reply')) return /not leader/.test(l) ? 'reply redirect' : 'reply';
   const voted = /\bvot/.test(l);
   if (/commit/.test(l)) return voted ? 'voted-commit' : 'commit';
   if (/abort/.test(l)) return voted ? 'voted-abort' : 'abort';
