@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod acl;
 mod cpu;
 mod secret;
-mod acl;
 mod sim;
 mod sparse;
 mod zerocopy;

@@ -23,7 +23,7 @@
 //!
 //! Non-blocking sockets use [`Transfer::resume`], which returns [`Status::WouldBlock`] with the
 //! side to wait for and keeps the bytes already taken; with the `tokio` feature,
-//! [`tokio::send_file`] and [`tokio::recv_file`] wait on tokio's readiness instead.
+//! `tokio::send_file`, `tokio::recv_file` and `tokio::proxy` wait on tokio's readiness instead.
 //!
 //! The crate never opens, creates or truncates files: it moves bytes between descriptors it is
 //! given. It refuses to copy a file onto itself. It runs on Linux only.
@@ -36,6 +36,9 @@ mod proxy;
 mod report;
 mod strategy;
 mod sys;
+/// The async adapter (feature `tokio`).
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod transfer;
 
 pub use error::{Call, Error, Side};
