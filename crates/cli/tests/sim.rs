@@ -173,3 +173,39 @@ fn explore_finds_and_shrinks_a_broken_variant() {
     assert!(out.contains("shrunk fault schedule"), "{out}");
     assert!(out.contains("reproduce: underhood sim run"), "{out}");
 }
+
+#[test]
+fn paxos_scenarios_run_like_2pc_ones() {
+    let list = check(&["sim", "list"], 0, "paxos-normal");
+    assert!(list.contains("paxos-stale-reads"));
+    let out = check(
+        &["sim", "run", "--scenario", "paxos-partition-old-leader"],
+        0,
+        "invariants: all held",
+    );
+    assert!(out.lines().any(|l| l.starts_with("trace-hash: ")), "{out}");
+    for (name, invariant) in [
+        ("paxos-ignore-accepted", "agreement"),
+        ("paxos-forgetful-acceptor", "agreement"),
+        ("paxos-non-unique-ballots", "agreement"),
+        ("paxos-stale-reads", "linearizability"),
+    ] {
+        check(
+            &["sim", "run", "--scenario", name],
+            1,
+            &format!("VIOLATED {invariant}"),
+        );
+    }
+    check(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "paxos-normal",
+            "--seeds",
+            "1..5",
+        ],
+        0,
+        "every invariant held",
+    );
+}
