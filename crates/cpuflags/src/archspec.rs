@@ -194,14 +194,40 @@ fn compatible(db: &Db, cpu: &Cpu, root: usize, idx: usize) -> bool {
 
 #[derive(Deserialize)]
 struct File {
-    microarchitectures: serde_json::Map<String, serde_json::Value>,
+    microarchitectures: InOrder,
     conversions: Conversions,
+}
+
+/// The targets in file order, which decides ties as Python's `max` does.
+struct InOrder(Vec<(String, RawTarget)>);
+
+impl<'de> Deserialize<'de> for InOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = InOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of microarchitectures")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<InOrder, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(InOrder(out))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 #[derive(Deserialize)]
 struct Conversions {
     arm_vendors: BTreeMap<String, String>,
-    darwin_flags: serde_json::Map<String, serde_json::Value>,
+    darwin_flags: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -221,29 +247,37 @@ fn load() -> Db {
     // The vendored archspec file is checked by the tests; a broken copy is a build defect.
     let file: File = serde_json::from_str(include_str!("../data/archspec/microarchitectures.json"))
         .expect("vendored microarchitectures.json parses");
-    let names: Vec<String> = file.microarchitectures.keys().cloned().collect();
-    let by_name: BTreeMap<String, usize> = names
+    // archspec inserts each target after its parents, walking the file in order.
+    let raw: BTreeMap<&str, &RawTarget> = file
+        .microarchitectures
+        .0
+        .iter()
+        .map(|(n, t)| (n.as_str(), t))
+        .collect();
+    let mut order: Vec<&str> = Vec::new();
+    for (name, _) in &file.microarchitectures.0 {
+        insert_after_parents(name, &raw, &mut order);
+    }
+    let by_name: BTreeMap<String, usize> = order
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.clone(), i))
+        .map(|(i, n)| ((*n).to_owned(), i))
         .collect();
-    let targets: Vec<Target> = file
-        .microarchitectures
-        .into_iter()
-        .map(|(name, value)| {
-            let raw: RawTarget =
-                serde_json::from_value(value).expect("vendored archspec target has the schema");
+    let targets: Vec<Target> = order
+        .iter()
+        .map(|name| {
+            let raw = raw[name];
             Target {
+                name: (*name).to_owned(),
                 parents: raw
                     .from
                     .iter()
                     .filter_map(|p| by_name.get(p).copied())
                     .collect(),
-                vendor: raw.vendor,
-                features: raw.features.into_iter().collect(),
+                vendor: raw.vendor.clone(),
+                features: raw.features.iter().cloned().collect(),
                 generation: raw.generation,
-                cpupart: raw.cpupart.map(|p| p.to_ascii_lowercase()),
-                name,
+                cpupart: raw.cpupart.as_ref().map(|p| p.to_ascii_lowercase()),
             }
         })
         .collect();
@@ -259,13 +293,26 @@ fn load() -> Db {
         targets,
         by_name,
         arm_vendors: file.conversions.arm_vendors,
-        darwin_flags: file
-            .conversions
-            .darwin_flags
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v.as_str()?.to_owned())))
-            .collect(),
+        darwin_flags: file.conversions.darwin_flags.into_iter().collect(),
     }
+}
+
+fn insert_after_parents<'a>(
+    name: &'a str,
+    raw: &BTreeMap<&'a str, &'a RawTarget>,
+    order: &mut Vec<&'a str>,
+) {
+    if order.contains(&name) {
+        return;
+    }
+    if let Some(target) = raw.get(name) {
+        for parent in &target.from {
+            if let Some((&parent, _)) = raw.get_key_value(parent.as_str()) {
+                insert_after_parents(parent, raw, order);
+            }
+        }
+    }
+    order.push(name);
 }
 
 /// archspec's `ancestors`: parents, then each parent's ancestors not seen yet.

@@ -453,6 +453,9 @@ fn common_flags(hosts: &[Cpu]) -> BTreeSet<String> {
     common
 }
 
+/// QEMU's vendor-neutral models.
+const GENERIC_QEMU: &[&str] = &["qemu64", "kvm64", "qemu32", "kvm32"];
+
 /// The model with the highest psABI level, then the most flags, whose flags are all common.
 fn best_model(
     models: &'static [CpuModel],
@@ -461,7 +464,13 @@ fn best_model(
 ) -> Option<&'static CpuModel> {
     let mut best: Option<&'static CpuModel> = None;
     for model in models {
-        let vendor_ok = model.vendor.as_deref().is_none_or(|v| Some(v) == vendor);
+        let vendor_ok = match (model.vendor.as_deref(), vendor) {
+            (None, _) => true,
+            (Some(model_vendor), Some(fleet)) => model_vendor == fleet,
+            // A fleet of mixed vendors gets QEMU's generic models, which only carry a default
+            // vendor string (`kvm64` says Intel, `qemu64` says AMD) and run on both.
+            (Some(_), None) => GENERIC_QEMU.contains(&model.name.split("-v").next().unwrap_or("")),
+        };
         if model.alias_of.is_some() || !vendor_ok || !model.flags.is_subset(flags) {
             continue;
         }
