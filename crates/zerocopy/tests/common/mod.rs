@@ -23,15 +23,17 @@ pub const ENDS: [End; 3] = [End::File, End::Pipe, End::Socket];
 
 /// Deterministic, position-dependent bytes, so a shifted or repeated block shows up.
 pub fn payload(len: usize, seed: u64) -> Vec<u8> {
+    // Word at a time: debug builds are slow per byte, and tests move tens of MiB.
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
 }
 
 pub enum Source {
