@@ -86,8 +86,8 @@ pub(crate) struct Allowed {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TypeIndex {
-    pub(crate) literal: Map<Box<str>, Arc<PatternAcls>>,
-    pub(crate) prefixed: Map<Box<str>, Arc<PatternAcls>>,
+    pub(crate) literal: Map<Arc<str>, Arc<PatternAcls>>,
+    pub(crate) prefixed: Map<Arc<str>, Arc<PatternAcls>>,
     /// Byte length of PREFIXED names → how many patterns have it.
     pub(crate) prefix_lengths: BTreeMap<usize, usize>,
     pub(crate) allowed: Map<(Id, Id, AclOperation), Arc<Allowed>>,
@@ -125,7 +125,7 @@ impl TypeIndex {
             .map(|(k, v)| (PatternType::Prefixed, &**k, &**v))
     }
 
-    fn patterns(&self, pattern_type: PatternType) -> &Map<Box<str>, Arc<PatternAcls>> {
+    fn patterns(&self, pattern_type: PatternType) -> &Map<Arc<str>, Arc<PatternAcls>> {
         match pattern_type {
             PatternType::Prefixed => &self.prefixed,
             _ => &self.literal,
@@ -253,8 +253,12 @@ impl Index {
             PatternType::Prefixed => &mut index.prefixed,
             _ => &mut index.literal,
         };
-        let is_new_pattern = !map.contains_key(name);
-        let acls = Arc::make_mut(map.entry(Box::from(name)).or_default());
+        // One allocation per pattern name, shared with the allowed-name sets.
+        let (key, is_new_pattern) = match map.get_key_value(name) {
+            Some((key, _)) => (Arc::clone(key), false),
+            None => (Arc::from(name), true),
+        };
+        let acls = Arc::make_mut(map.entry(Arc::clone(&key)).or_default());
         let entry = match acls
             .entries
             .binary_search_by(|e| (e.principal, e.host).cmp(&(principal, host)))
@@ -296,7 +300,7 @@ impl Index {
                 PatternType::Prefixed => &mut allowed.prefixes,
                 _ => &mut allowed.literals,
             };
-            set.insert(Arc::from(name));
+            set.insert(key);
         }
         self.len += 1;
         true
