@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use underhood_secret_crypto::Key;
 use underhood_secret_crypto::barrier::{self, Keyring, TermKey};
 use underhood_secret_crypto::transit::{self, Derivation, KeyType, Params, TransitKey};
-use underhood_secret_crypto::Key;
 
 fuzz_target!(|data: &[u8]| {
     let key32 = Key::new(vec![7; 32]);
@@ -19,12 +19,23 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = transit::parse_version(text);
     let _ = TransitKey::from_json(text);
-    let context = Params { context: Some(b"ctx"), ..Params::default() };
+    let context = Params {
+        context: Some(b"ctx"),
+        ..Params::default()
+    };
     for key_type in KeyType::ALL {
         for derivation in [Derivation::Direct, Derivation::Hkdf, Derivation::Convergent] {
-            let versions = vec![Key::new(vec![1; key_type.key_len()]), Key::new(vec![2; key_type.key_len()])];
-            let key = TransitKey::from_versions("fuzz", key_type, derivation, versions).expect("valid key");
-            let params = if derivation == Derivation::Direct { Params::default() } else { context };
+            let versions = vec![
+                Key::new(vec![1; key_type.key_len()]),
+                Key::new(vec![2; key_type.key_len()]),
+            ];
+            let key = TransitKey::from_versions("fuzz", key_type, derivation, versions)
+                .expect("valid key");
+            let params = if derivation == Derivation::Direct {
+                Params::default()
+            } else {
+                context
+            };
             let _ = key.decrypt(text, &params);
         }
     }

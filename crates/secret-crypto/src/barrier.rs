@@ -613,6 +613,17 @@ impl<S: Storage> Barrier<S> {
             .get(SEAL_CONFIG_PATH)?
             .ok_or(BarrierError::NotInitialized)?;
         let config: SealConfig = serde_json::from_slice(&json).map_err(keyring_json)?;
+        let (parts, threshold) = (usize::from(config.shares), usize::from(config.threshold));
+        if threshold < 2 {
+            return Err(BarrierError::SealConfig {
+                source: ShamirError::ThresholdTooSmall { threshold },
+            });
+        }
+        if parts < threshold {
+            return Err(BarrierError::SealConfig {
+                source: ShamirError::PartsBelowThreshold { parts, threshold },
+            });
+        }
         Ok(Barrier {
             storage,
             config,

@@ -206,3 +206,41 @@ fn an_uninitialized_storage_and_a_moved_entry_are_errors() {
         Err(BarrierError::SealConfig { .. })
     ));
 }
+
+#[test]
+fn a_tampered_seal_config_is_refused_and_nothing_prints_key_material() {
+    let mut rng = rng();
+    let (mut barrier, shares) =
+        Barrier::initialize(MemoryStorage::new(), CONFIG, UNIX_EPOCH, &mut rng).unwrap();
+    for share in &shares[..3] {
+        barrier.unseal(share.expose_secret()).unwrap();
+    }
+    let keyring = barrier.keyring().unwrap();
+    let debug = format!("{keyring:?} {:?} {shares:?}", keyring.root_key());
+    assert!(
+        debug.contains("Key(..)") && debug.contains("Share { x: "),
+        "{debug}"
+    );
+    let root_hex: String = keyring
+        .root_key()
+        .expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let root_bytes = format!("{:?}", keyring.root_key().expose_secret());
+    assert!(!debug.contains(&root_hex) && !debug.contains(&root_bytes[1..20]));
+
+    for config in [
+        r#"{"secret_shares":5,"secret_threshold":1}"#,
+        r#"{"secret_shares":2,"secret_threshold":3}"#,
+    ] {
+        let mut storage = MemoryStorage::new();
+        storage
+            .put(barrier::SEAL_CONFIG_PATH, config.as_bytes())
+            .unwrap();
+        assert!(
+            matches!(Barrier::open(storage), Err(BarrierError::SealConfig { .. })),
+            "{config}"
+        );
+    }
+}
