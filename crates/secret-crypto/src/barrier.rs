@@ -932,3 +932,44 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let year = yoe + era * 400 + u64::from(month <= 2);
     (year, month, day)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[track_caller]
+    fn check(nanos_since_epoch: u64, expected: &str) {
+        assert_eq!(
+            rfc3339_nano(UNIX_EPOCH + Duration::from_nanos(nanos_since_epoch)),
+            expected
+        );
+    }
+
+    #[test]
+    fn install_times_print_like_gos_rfc3339_nano() {
+        check(0, "1970-01-01T00:00:00Z");
+        check(1_704_164_645_123_456_789, "2024-01-02T03:04:05.123456789Z");
+        check(1_704_164_645_120_000_000, "2024-01-02T03:04:05.12Z");
+        check(951_782_400_000_000_001, "2000-02-29T00:00:00.000000001Z");
+        check(4_102_444_799_000_000_000, "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn rotation_config_is_sanitised_like_vaults() {
+        let config = |max_operations, interval_ns| {
+            RotationConfig {
+                disabled: false,
+                max_operations,
+                interval_ns,
+            }
+            .sanitized()
+        };
+        assert_eq!(config(0, 0), config(MAX_OPERATIONS, 0));
+        assert_eq!(config(i64::MAX, 0).max_operations, MAX_OPERATIONS);
+        assert_eq!(config(5, 0).max_operations, MIN_OPERATIONS);
+        assert_eq!(config(2_000_000, 0).max_operations, 2_000_000);
+        assert_eq!(config(0, 1).interval_ns, MIN_INTERVAL_NS);
+        assert_eq!(config(0, -1).interval_ns, 0);
+    }
+}

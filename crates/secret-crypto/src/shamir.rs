@@ -53,7 +53,8 @@ impl fmt::Debug for Share {
     }
 }
 
-/// Why a split or a combine failed. The first line of each message is Vault's own string.
+/// Why a split or a combine failed. Where Vault has an error, the message starts with its exact
+/// words, and the context (lengths, positions, x) follows in parentheses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ShamirError {

@@ -148,6 +148,27 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn keyring_json_parse_of_print_is_identity(rotations in 0usize..6, seconds in 0u64..4_000_000_000, seed: u64) {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(seconds * 1_000_000_007);
+        let mut keyring = Keyring::new(Key::random(32, &mut rng), Key::random(16, &mut rng), at).unwrap();
+        for _ in 0..rotations {
+            keyring.encrypt("p", b"v", &mut rng);
+            keyring.rotate(at, &mut rng);
+        }
+        keyring.encrypt("p", b"v", &mut rng);
+        let json = keyring.to_json();
+        let back = Keyring::from_json(&json).unwrap();
+        let again = back.to_json();
+        prop_assert_eq!(again.as_slice(), json.as_slice());
+        prop_assert_eq!(back.active_term(), rotations as u32 + 1);
+    }
+}
+
 #[test]
 fn the_x_shuffle_is_uniform_not_sattolo() {
     // Vault's shuffle never gives share k the x = k + 1; a uniform one does, about 1/255 of the time.
