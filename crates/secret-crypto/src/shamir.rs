@@ -17,9 +17,18 @@ use crate::gf256::{inv, mul, mul_add_into};
 /// The most shares one split can make: x runs over 1..=255.
 pub const MAX_SHARES: usize = 255;
 
-/// One share in Vault's layout, `y_1 … y_L ‖ x`. It is secret: it zeroizes on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+/// One share in Vault's layout, `y_1 … y_L ‖ x`. It is secret: it zeroizes on drop, and
+/// equality runs in constant time.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Share(Vec<u8>);
+
+impl PartialEq for Share {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for Share {}
 
 impl Share {
     /// The share's x-coordinate (its last byte; public).
@@ -349,7 +358,7 @@ pub fn combine_checked(shares: &[impl AsRef<[u8]>]) -> Result<Key, ShamirError> 
 /// The checksum is the first 8 bytes of SHA-256 over a domain label and everything before it; it
 /// catches typos and bit rot, not forgery (a forged share is caught by verified reconstruction
 /// when more than the threshold are given).
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct CheckedShare {
     bytes: Vec<u8>,
     // The share in Vault's layout, kept alongside so combine borrows it.
@@ -427,6 +436,14 @@ impl CheckedShare {
         CheckedShare { bytes, vault }
     }
 }
+
+impl PartialEq for CheckedShare {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes.ct_eq(&other.bytes).into()
+    }
+}
+
+impl Eq for CheckedShare {}
 
 impl fmt::Debug for CheckedShare {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
