@@ -4,7 +4,8 @@
 import { loadSimulation, Run } from './sim.js';
 import { parseHash, formatHash } from './url.js';
 import { Cards } from './cards.js';
-import { Diagram, describe } from './diagram.js';
+import { Diagram } from './diagram.js';
+import { EventLog } from './eventlog.js';
 import { el, escapeHtml } from './dom.js';
 import { ChosenLog } from './chosenlog.js';
 import { Timeline } from './timeline.js';
@@ -60,6 +61,11 @@ const chosenLog = new ChosenLog($('chosen-log'));
 
 const timeline = new Timeline($('timeline'), $('tooltip'), { selectEvent: i => selectEvent(i) });
 
+const eventLog = new EventLog($('log'), i => selectEvent(i));
+
+/** The event filter when nothing is hidden. */
+const SHOW_ALL = () => false;
+
 boot();
 
 async function boot() {
@@ -100,7 +106,7 @@ function start(source, seed, tape, t) {
   S.clock = 0;
   S.highlight = null;
   chosenLog.slot = null;
-  $('log').replaceChildren();
+  eventLog.reset();
   showSource(source);
   $('seed').value = S.seed;
   $('scrubber').max = String(S.duration);
@@ -199,7 +205,6 @@ function sync() {
     for (const e of fresh) S.trace.push(e);
     S.state = run.state();
     if (isPaxos(S.state)) S.history.add(fresh);
-    appendLog(fresh);
   });
   render();
 }
@@ -282,13 +287,7 @@ function seek(t) {
 
 function selectEvent(i) {
   S.highlight = i;
-  const item = $('log').querySelector(`[data-i="${i}"]`);
-  for (const old of $('log').querySelectorAll('.hl')) old.classList.remove('hl');
-  if (item) {
-    item.classList.add('hl');
-    const log = $('log');
-    log.scrollTop = item.offsetTop - log.offsetTop - log.clientHeight / 2;
-  }
+  eventLog.select(i);
   render();
   diagram.scrollToEvent(i);
 }
@@ -300,12 +299,13 @@ function render() {
   const paxos = isPaxos(S.state);
   const protocol = paxos ? 'multi-paxos' : 'two-phase-commit';
   if (document.body.dataset.protocol !== protocol) document.body.dataset.protocol = protocol;
-  $('log').classList.toggle('hide-hb', paxos && S.hideHeartbeats);
+  const hidden = paxos && S.hideHeartbeats ? S.noise : null;
   cards.update(S.state);
   diagram.update({
     trace: S.trace, state: S.state, clock: S.clock, axis: S.axis === 'compressed' ? 'compressed' : 'linear', pxPerMs: S.pxPerMs,
-    highlight: S.highlight, playing: S.playing, paxos, hidden: paxos && S.hideHeartbeats ? S.noise : null,
+    highlight: S.highlight, playing: S.playing, paxos, hidden,
   });
+  eventLog.update(S.trace, hidden ?? SHOW_ALL, new Map(S.state.nodes.map(n => [n.id, n.name])));
   renderViolations();
   if (paxos) renderPaxos();
   renderControls();
@@ -348,7 +348,8 @@ function renderControls() {
     S.tape.length ? `${S.tape.length} injected fault${S.tape.length === 1 ? '' : 's'}` : '',
     finished ? '<span class="pill done">finished</span>' : S.playing ? '<span class="pill live">playing</span>' : '',
   ].filter(Boolean).join(' · ');
-  $('log-count').textContent = `${S.trace.length} events`;
+  const hiddenEvents = S.trace.length - eventLog.rows.length;
+  $('log-count').textContent = `${S.trace.length} events${hiddenEvents > 0 ? ` · ${hiddenEvents} heartbeats hidden` : ''}`;
   $('clear-faults').hidden = S.tape.length === 0;
   $('clear-faults').textContent = `Clear ${S.tape.length} injected fault${S.tape.length === 1 ? '' : 's'}`;
 }
@@ -359,6 +360,7 @@ function renderPaxos() {
   const bad = [];
   for (const v of st.violations ?? []) if (v.invariant === 'linearizability') bad.push(...parseLinearizability(v.detail));
   const badKey = JSON.stringify(bad);
+  const newlyBad = badKey !== S.badKey && bad.length > 0;
   if (badKey !== S.badKey) {
     S.badKey = badKey;
     S.badOps = bad;
@@ -373,12 +375,20 @@ function renderPaxos() {
     history: S.history, clock: S.clock, playing: S.playing, badKey: S.badKey,
     isBad: op => S.badOps.length > 0 && S.badOps.some(named => sameOp(op, named)),
   });
+  if (newlyBad) showBadOps();
   const ops = S.history.ops;
   const pending = ops.filter(o => o.response === null).length;
   $('timeline-note').textContent = ops.length
     ? `${ops.length} operation${ops.length === 1 ? '' : 's'}, ${pending} pending${S.badOps.length ? ` · ${S.badOps.length} in red cannot be ordered` : ''}`
     : 'no client operation yet';
   $('timeline-note').classList.toggle('bad-note', S.badOps.length > 0);
+}
+
+/** Scrolls the timeline to the operations the linearizability violation names. */
+function showBadOps() {
+  const t1 = Math.min(...S.badOps.map(o => o.invoke));
+  const t2 = Math.max(...S.badOps.map(o => o.response ?? S.clock));
+  timeline.scrollToSpan(t1, t2);
 }
 
 /** What a correct protocol promises, for the banner's note. */
@@ -456,9 +466,7 @@ function showViolation(button) {
   }
   selectEvent(ev);
   if (button.dataset.lin !== undefined && S.badOps.length) {
-    const t1 = Math.min(...S.badOps.map(o => o.invoke));
-    const t2 = Math.max(...S.badOps.map(o => o.response ?? S.clock));
-    timeline.scrollToSpan(t1, t2);
+    showBadOps();
     $('timeline').classList.remove('flash');
     void $('timeline').offsetWidth;
     $('timeline').classList.add('flash');
@@ -466,31 +474,6 @@ function showViolation(button) {
     return;
   }
   $('diagram').scrollIntoView({ block: 'center', behavior: 'smooth' });
-}
-
-function appendLog(events) {
-  if (!events.length) return;
-  const log = $('log');
-  const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 24;
-  const nameOf = new Map((S.state?.nodes ?? []).map(n => [n.id, n.name]));
-  const frag = document.createDocumentFragment();
-  // An election timeout is noise only if nothing followed it; that is known once the next event is in.
-  const before = events[0].i - 1;
-  if (before >= 0 && S.trace[before].kind === 'timer') log.lastElementChild?.classList.toggle('hb', S.noise(before));
-  for (const e of events) {
-    const who = e.node !== undefined ? nameOf.get(e.node) ?? `n${e.node}`
-      : e.from !== undefined ? `${nameOf.get(e.from) ?? e.from}→${nameOf.get(e.to) ?? e.to}` : '';
-    const li = el('li', { 'data-i': String(e.i), class: `ev ${e.kind}`, title: describe(e, nameOf) },
-      el('span', { class: 't' }, `${e.t}`),
-      el('span', { class: 'who' }, who),
-      el('span', { class: 'kind' }, e.kind),
-      el('span', { class: 'label' }, e.label ?? '', ...(e.kind === 'drop' && e.reason ? [el('span', { class: 'reason' }, ` ${String(e.reason).replace(/_/g, ' ')}`)] : [])));
-    if (e.i === S.highlight) li.classList.add('hl');
-    if (S.noise(e.i)) li.classList.add('hb');
-    frag.append(li);
-  }
-  log.append(frag);
-  if (stick) log.scrollTop = log.scrollHeight;
 }
 
 // ---- URL ----
@@ -580,10 +563,6 @@ function wireControls() {
     S.axis = v === 'compressed' ? 'compressed' : 'linear';
     S.pxPerMs = v.startsWith('linear-') ? Number(v.slice(7)) : 1;
     render();
-  });
-  $('log').addEventListener('click', e => {
-    const li = e.target.closest('li[data-i]');
-    if (li) selectEvent(Number(li.dataset.i));
   });
   $('violation-banner').addEventListener('click', e => {
     const button = e.target.closest('button[data-ev]');

@@ -97,10 +97,9 @@ export function heartbeatNoise(trace) {
       case 'timer': {
         if (label.startsWith('heartbeat')) return true;
         if (!label.startsWith('election')) return false;
+        // The effects of a timeout follow it directly, and a queue event's trace arrives whole.
         const next = trace[i + 1];
-        // The effect of a timeout follows it directly; until it is in the trace, keep the timer.
-        if (!next) return false;
-        const acted = next.t === e.t && ((next.kind === 'persist' && next.node === e.node) || (next.kind === 'send' && next.from === e.node));
+        const acted = next && next.t === e.t && ((next.kind === 'persist' && next.node === e.node) || (next.kind === 'send' && next.from === e.node));
         return !acted;
       }
       default:

@@ -161,7 +161,8 @@ export class Timeline {
     const x1 = this.sc.x(t1);
     const x2 = this.sc.x(t2);
     const view = this.scroller.clientWidth;
-    this.scroller.scrollLeft = Math.max(0, (x1 + x2) / 2 - view / 2);
+    // Centre the span if it fits, else start the view just before it.
+    this.scroller.scrollLeft = Math.max(0, x2 - x1 < view - 80 ? (x1 + x2) / 2 - view / 2 : x1 - 40);
     if (this.model) this.render(this.model);
     this.setClock(this.model ? this.model.clock : 0);
   }

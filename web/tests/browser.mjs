@@ -162,6 +162,66 @@ try {
     await page.screenshot({ path: join(shots, 'browser-violation.png'), fullPage: true });
   });
 
+  await check('Multi-Paxos: one leader, and a chosen log per replica', async () => {
+    await chooseAndRunToEnd(page, 'paxos-normal');
+    const leaders = await leaderIds(page);
+    assert(leaders.length === 1, `${leaders.length} cards have data-role="leader": ${leaders.join(', ')}`);
+    const replicas = await page.$$eval('[data-testid^="node-"]', cs => cs.map(c => c.dataset.testid.slice('node-'.length)));
+    assert(replicas.length >= 3, `only ${replicas.length} replica cards`);
+    for (const id of replicas) {
+      const rows = await page.$$eval(`[data-testid="chosen-log"] td.applied[data-replica="${id}"]`, tds => tds.length);
+      assert(rows >= 1, `the chosen log has no applied row for replica ${id}`);
+    }
+    const bars = await page.$$eval('[data-testid="timeline"] [data-testid="op-bar"]', gs => gs.length);
+    assert(bars > 0, 'the client history shows no operation');
+    assert(!(await page.locator('[data-testid="violation-banner"]').isVisible()), 'a correct run shows the violation banner');
+    await noErrorBox(page);
+  });
+
+  await check('Multi-Paxos: crashing the leader elects another', async () => {
+    await page.fill('[data-testid="scrubber"]', '600');
+    await page.waitForFunction(() => document.querySelector('[data-testid="time"]').textContent.startsWith('600 '));
+    const [old] = await leaderIds(page);
+    assert(old !== undefined, 'no leader at 600 ms');
+    await page.click(`[data-testid="crash-${old}"]`);
+    await waitAttr(page.locator(`[data-testid="node-${old}"]`), 'data-up', 'false');
+    await page.click('[data-testid="run-to-end"]');
+    await page.waitForSelector('body[data-finished="true"]');
+    const leaders = await leaderIds(page);
+    assert(leaders.length === 1 && leaders[0] !== old, `after crashing R${old} the leaders are [${leaders.join(', ')}]`);
+    await noErrorBox(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'browser-paxos.png'), fullPage: true });
+  });
+
+  await check('Multi-Paxos: stale reads are not linearizable, and the timeline shows which', async () => {
+    await chooseAndRunToEnd(page, 'paxos-stale-reads');
+    const banner = page.locator('[data-testid="violation-banner"]');
+    assert(await banner.isVisible(), 'violation banner not visible');
+    assert((await banner.innerText()).includes('linearizability'), `the banner does not mention linearizability: ${await banner.innerText()}`);
+    const bad = await page.$$eval('[data-testid="timeline"] [data-testid="op-bar"][data-bad="true"]', gs => gs.length);
+    assert(bad >= 2, `${bad} timeline bars are highlighted`);
+    await page.click('[data-testid="show-violation"][data-lin]');
+    await page.waitForTimeout(500);
+    assert(await page.locator('[data-testid="op-bar"][data-bad="true"]').first().isVisible(), 'a highlighted bar is not visible after "Show operations"');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'browser-paxos-stale-reads.png'), fullPage: true });
+  });
+
+  await check('Multi-Paxos: non-unique ballots break agreement', async () => {
+    await chooseAndRunToEnd(page, 'paxos-non-unique-ballots');
+    const banner = page.locator('[data-testid="violation-banner"]');
+    assert(await banner.isVisible(), 'violation banner not visible');
+    assert((await banner.innerText()).includes('agreement'), `the banner does not mention agreement: ${await banner.innerText()}`);
+    await page.click('[data-testid="show-violation"][data-slot]');
+    const row = page.locator('[data-testid="chosen-log"] tr.hl');
+    await row.waitFor({ timeout: 3000 });
+    assert(await row.evaluate(r => r.classList.contains('conflict')), 'the highlighted slot is not marked as a conflict');
+    const highlighted = await page.$$eval('[data-testid="event-log"] li.hl', lis => lis.length);
+    assert(highlighted === 1, `"Show" highlighted ${highlighted} log entries`);
+    await noErrorBox(page);
+  });
+
   await check('no page errors or console errors', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });
@@ -215,6 +275,10 @@ async function chooseAndRunToEnd(page, scenario) {
   await page.click('[data-testid="run-to-end"]');
   await page.waitForSelector('body[data-finished="true"]');
   await noErrorBox(page);
+}
+
+async function leaderIds(page) {
+  return page.$$eval('[data-testid^="node-"][data-role="leader"]', cs => cs.map(c => c.dataset.testid.slice('node-'.length)));
 }
 
 async function participantCards(page) {
