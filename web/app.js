@@ -388,6 +388,18 @@ function renderPaxos() {
 function showBadOps() {
   const t1 = Math.min(...S.badOps.map(o => o.invoke));
   const t2 = Math.max(...S.badOps.map(o => o.response ?? S.clock));
+  // Zoom out until all of them fit.
+  const zoom = $('timeline-zoom');
+  const fits = timeline.widthFor(t1, t2);
+  const current = Number(zoom.value);
+  if (current === 0 || current > fits) {
+    const options = [...zoom.options].map(o => Number(o.value)).filter(v => v > 0 && v <= fits);
+    const best = options.length ? Math.max(...options) : 0;
+    if (best !== current) {
+      zoom.value = String(best);
+      timeline.setScale(best);
+    }
+  }
   timeline.scrollToSpan(t1, t2);
 }
 
@@ -446,10 +458,10 @@ function violationItem(v) {
 
 /** The linearizability detail with each named operation on its own line. */
 function linearizabilityDetail(detail) {
-  const [head, ...rest] = String(detail).split(': ');
-  const ops = rest.join(': ').split('; ');
+  const m = String(detail).match(/^(.*?):\s*(c\d+ .*)$/);
+  const ops = m ? m[2].split('; ') : [];
   if (ops.length < 2) return escapeHtml(detail);
-  return `${escapeHtml(head)}:<ol class="lin-ops">${ops.map(o => `<li class="mono">${escapeHtml(o)}</li>`).join('')}</ol>`;
+  return `${escapeHtml(m[1])}:<ol class="lin-ops">${ops.map(o => `<li class="mono">${escapeHtml(o)}</li>`).join('')}</ol>`;
 }
 
 /** The banner's "Show" button: the event, and for Multi-Paxos the slot or the operations too. */

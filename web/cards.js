@@ -109,6 +109,11 @@ export class Cards {
         ? `<li class="unsynced" title="A lazy write not yet synced to disk: a power loss would lose it">${escapeHtml(l)}</li>`
         : `<li>${escapeHtml(l)}</li>`)).join('')
       : '<li class="none">empty</li>';
+    if (c.paxos) {
+      const unsynced = node.unsynced ?? 0;
+      const label = `durable log (${node.log.length})${unsynced ? ` · ${unsynced} unsynced` : ''}`;
+      set(c, 'logLabel', label, () => { c.logLabel.textContent = label; });
+    }
     set(c, 'log', logHtml, () => {
       c.log.innerHTML = logHtml;
       c.log.scrollTop = c.log.scrollHeight;

@@ -83,7 +83,8 @@ export class ChosenLog {
     this.conflictSlots = conflicts;
 
     const head = `<thead><tr><th scope="col">slot</th><th scope="col" class="global" title="The globally chosen log as the checker saw it (newest 60)">chosen</th>${nodes.map(n =>
-      `<th scope="col" class="${n.up ? '' : 'down'}" title="${escapeHtml(n.up ? `applied up to #${(n.next_apply ?? 0) - 1}${n.snapshot ? `, snapshot below #${n.snapshot}` : ''}` : 'down')}">${escapeHtml(n.name)}${n.up ? (n.paxos_role === 'leader' ? ' <span class="crown" title="leader">★</span>' : '') : ' <span class="down-tag">down</span>'}</th>`).join('')}</tr></thead>`;
+      `<th scope="col" class="${n.up ? '' : 'down'}" title="${escapeHtml(n.up ? `applied up to #${(n.next_apply ?? 0) - 1}${n.snapshot ? `, snapshot below #${n.snapshot}` : ''}` : 'down')}">${escapeHtml(n.name)}${n.up ? (n.paxos_role === 'leader' ? ' <span class="crown" title="leader">★</span>' : '') : ' <span class="down-tag">down</span>'}`
+      + `${n.up ? `<span class="sub">${n.next_apply > 0 ? `applied ≤ #${n.next_apply - 1}` : 'nothing applied'}</span>` : ''}</th>`).join('')}</tr></thead>`;
     const body = rows.length ? rows.join('') : `<tr class="gap"><td colspan="${nodes.length + 2}">no slot chosen yet</td></tr>`;
     const html = `<table class="chosen-table">${head}<tbody>${body}</tbody></table>`;
     if (html === this.html) return;

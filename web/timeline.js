@@ -155,6 +155,12 @@ export class Timeline {
     if (x > this.scroller.scrollLeft + view - 60 || x < this.scroller.scrollLeft) this.scroller.scrollLeft = Math.max(0, x - view * 0.6);
   }
 
+  /** The largest scale, in px/ms, at which time span [t1, t2] fits the view. */
+  widthFor(t1, t2) {
+    const view = (this.scroller.clientWidth || 1000) - 120;
+    return view / Math.max(1, t2 - t1);
+  }
+
   /** Scrolls so that time span [t1, t2] is in view, centred. */
   scrollToSpan(t1, t2) {
     if (!this.sc) return;
