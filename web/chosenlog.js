@@ -2,7 +2,7 @@
 // (a replica behind) or a divergence (two commands in one slot) shows at a glance.
 
 import { escapeHtml } from './dom.js';
-import { commandColor, splitCommand } from './paxos.js';
+import { agreementDecisions, commandColor, splitCommand } from './paxos.js';
 
 /** Renders into `root`; `highlight(slot)` marks one slot and scrolls it into view. */
 export class ChosenLog {
@@ -39,9 +39,12 @@ export class ChosenLog {
     this.state = state;
     const nodes = state.nodes;
     const global = new Map();
-    for (const c of state.protocol.chosen ?? []) {
+    // The global log keeps one decision per slot; an agreement violation names the other one.
+    const decisions = [...(state.protocol.chosen ?? []), ...(state.violations ?? []).flatMap(agreementDecisions)];
+    for (const c of decisions) {
       if (!global.has(c.slot)) global.set(c.slot, []);
-      global.get(c.slot).push(c);
+      const list = global.get(c.slot);
+      if (!list.some(d => d.command === c.command && d.ballot === c.ballot)) list.push(c);
     }
     const slots = new Set(global.keys());
     const cols = nodes.map(n => {

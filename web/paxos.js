@@ -82,6 +82,18 @@ export function violationSlot(v) {
 }
 
 /**
+ * The decisions an agreement violation names, from its detail
+ * `slot #0 chose c1#1 put k1=101 under ballot 1.1 and no-op under ballot 4.2`; [] if it names none.
+ */
+export function agreementDecisions(v) {
+  if (v.invariant !== 'agreement') return [];
+  const m = String(v.detail).match(/slot #(\d+) chose (.+?) under ballot (\S+) and (.+?) under ballot (\S+)$/);
+  if (!m) return [];
+  const slot = Number(m[1]);
+  return [{ slot, command: m[2], ballot: m[3] }, { slot, command: m[4], ballot: m[5] }];
+}
+
+/**
  * Trace events the "hide heartbeats" switch hides: heartbeat messages and timers, and election
  * timeouts that found the leader alive (nothing happens at that node in the same instant).
  * Returns a function of the event index; it works on the trace as it grows.

@@ -174,6 +174,12 @@ try {
     }
     const bars = await page.$$eval('[data-testid="timeline"] [data-testid="op-bar"]', gs => gs.length);
     assert(bars > 0, 'the client history shows no operation');
+    const count = () => page.textContent('#log-count');
+    assert((await count()).includes('heartbeats hidden'), `heartbeats are not hidden by default: "${await count()}"`);
+    await page.uncheck('[data-testid="hide-heartbeats"]');
+    assert(!(await count()).includes('hidden'), `unticking "hide heartbeats" still hides some: "${await count()}"`);
+    assert(await page.$('[data-testid="event-log"] li[data-i]'), 'the event log is empty with heartbeats shown');
+    await page.check('[data-testid="hide-heartbeats"]');
     assert(!(await page.locator('[data-testid="violation-banner"]').isVisible()), 'a correct run shows the violation banner');
     await noErrorBox(page);
   });
