@@ -8,7 +8,7 @@
 //! READ on TOPIC by resource type from 127.0.0.2, both as `User:test-user`.
 //!
 //! `cargo bench -p underhood-acl-model --bench authorize` runs resources {10k, 50k, 200k} ×
-//! ACLs {10, 50} at 20 % deny and a deny sweep at 10k × 10; `ACL_BENCH_FULL=1` runs the whole
+//! ACLs {10, 50} at 20 % deny, a deny sweep at 10k × 10 and 200k × 10 at 100 % deny; `ACL_BENCH_FULL=1` runs the whole
 //! Kafka grid (deny 0–100 % everywhere, which needs several GB for the linear baseline).
 
 use std::hint::black_box;
@@ -215,6 +215,7 @@ fn benches(c: &mut Criterion) {
         for deny in [0.0, 50.0, 90.0, 100.0] {
             bench_case(c, 10_000, 10, deny);
         }
+        bench_case(c, 200_000, 10, 100.0);
     }
 }
 

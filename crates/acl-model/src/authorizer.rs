@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::index::{Id, Index, Keys, TypeIndex};
+use crate::index::{Id, Index};
 use crate::{
     AclBinding, AclBindingFilter, AclError, AclOperation, AclPermissionType, AuthorizationResult,
     BindingProblem, KafkaPrincipal, PatternType, Resource, ResourceType, binding::CLUSTER_NAME,
@@ -293,14 +293,21 @@ impl Authorizer {
                     continue;
                 };
                 let usable = |kind, name: &str| {
-                    (kind == PatternType::Prefixed || !denied_literal(index, &keys, name, mask))
-                        && !denied_prefix(index, &keys, name, mask)
+                    (kind == PatternType::Prefixed || !index.denied_literal(&keys, name, mask))
+                        && !index.denied_prefix(&keys, name, mask)
                 };
                 let found = allowed
                     .literals
+                    .live
                     .iter()
                     .map(|n| (PatternType::Literal, n))
-                    .chain(allowed.prefixes.iter().map(|n| (PatternType::Prefixed, n)))
+                    .chain(
+                        allowed
+                            .prefixes
+                            .live
+                            .iter()
+                            .map(|n| (PatternType::Prefixed, n)),
+                    )
                     .find(|(kind, name)| usable(*kind, name));
                 if let Some((pattern_type, name)) = found {
                     let binding = self.index.binding(
@@ -448,18 +455,4 @@ fn lowest(bits: u16, requested: AclOperation) -> AclOperation {
         .copied()
         .find(|op| bits & op.bit() != 0)
         .unwrap_or(requested)
-}
-
-fn denied_literal(index: &TypeIndex, keys: &Keys, name: &str, mask: u16) -> bool {
-    index.literal.get(name).is_some_and(|acls| {
-        keys.iter()
-            .any(|k| acls.find(k.0, k.1).is_some_and(|e| e.deny & mask != 0))
-    })
-}
-
-fn denied_prefix(index: &TypeIndex, keys: &Keys, name: &str, mask: u16) -> bool {
-    index.prefixes_of(name).any(|(_, _, acls)| {
-        keys.iter()
-            .any(|k| acls.find(k.0, k.1).is_some_and(|e| e.deny & mask != 0))
-    })
 }

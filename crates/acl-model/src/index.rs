@@ -9,6 +9,7 @@
 //! only the pattern maps, not the ACLs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
@@ -69,6 +70,12 @@ pub(crate) struct PatternAcls {
 }
 
 impl PatternAcls {
+    /// Whether an entry of one of `keys` denies an operation in `mask`.
+    pub(crate) fn denies(&self, keys: &Keys, mask: u16) -> bool {
+        keys.iter()
+            .any(|k| self.find(k.0, k.1).is_some_and(|e| e.deny & mask != 0))
+    }
+
     pub(crate) fn find(&self, principal: Id, host: Id) -> Option<&Entry> {
         self.entries
             .binary_search_by(|e| (e.principal, e.host).cmp(&(principal, host)))
@@ -80,8 +87,50 @@ impl PatternAcls {
 /// The names on which one (principal, host, operation) has an ALLOW, `*` excluded.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Allowed {
-    pub(crate) literals: BTreeSet<Arc<str>>,
-    pub(crate) prefixes: BTreeSet<Arc<str>>,
+    pub(crate) literals: Names,
+    pub(crate) prefixes: Names,
+}
+
+/// Allowed names split by whether a DENY of the same (principal, host) with the same operation
+/// or ALL dominates them. Such a DENY counts in every query that sees this ALLOW, so a dead
+/// name can never make `authorize_by_resource_type` say ALLOWED and is not scanned.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Names {
+    pub(crate) live: BTreeSet<Arc<str>>,
+    dead: BTreeSet<Arc<str>>,
+}
+
+impl Names {
+    fn set(&mut self, name: Arc<str>, live: bool) {
+        if live {
+            self.dead.remove(&name);
+            self.live.insert(name);
+        } else {
+            self.live.remove(&name);
+            self.dead.insert(name);
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.live.remove(name);
+        self.dead.remove(name);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.live.is_empty() && self.dead.is_empty()
+    }
+
+    fn get(&self, name: &str) -> Option<Arc<str>> {
+        self.live.get(name).or_else(|| self.dead.get(name)).cloned()
+    }
+
+    fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = Arc<str>> + 'a {
+        [&self.live, &self.dead].into_iter().flat_map(move |set| {
+            set.range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+                .take_while(move |n| n.starts_with(prefix))
+                .cloned()
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -125,6 +174,83 @@ impl TypeIndex {
             .map(|(k, v)| (PatternType::Prefixed, &**k, &**v))
     }
 
+    /// A LITERAL on `name` denies (`mask`) one of `keys`.
+    pub(crate) fn denied_literal(&self, keys: &Keys, name: &str, mask: u16) -> bool {
+        self.literal
+            .get(name)
+            .is_some_and(|acls| acls.denies(keys, mask))
+    }
+
+    /// A PREFIXED on a prefix of `name` (itself included) denies (`mask`) one of `keys`.
+    pub(crate) fn denied_prefix(&self, keys: &Keys, name: &str, mask: u16) -> bool {
+        self.prefixes_of(name)
+            .any(|(_, _, acls)| acls.denies(keys, mask))
+    }
+
+    /// Whether DENYs of `key` itself with `operation` or ALL dominate this allowed name.
+    fn dominated(
+        &self,
+        key: (Id, Id),
+        operation: AclOperation,
+        kind: PatternType,
+        name: &str,
+    ) -> bool {
+        let keys = Keys::one(key);
+        let mask = operation.bit() | AclOperation::All.bit();
+        (kind == PatternType::Literal && self.denied_literal(&keys, name, mask))
+            || self.denied_prefix(&keys, name, mask)
+    }
+
+    /// Re-sorts the allowed names a DENY of (`key`, `operation`) on (`kind`, `name`) touches.
+    fn refresh(&mut self, key: (Id, Id), operation: AclOperation, kind: PatternType, name: &str) {
+        let operations: &[AclOperation] = if operation == AclOperation::All {
+            AclOperation::VALUES
+        } else {
+            std::slice::from_ref(&operation)
+        };
+        for op in operations {
+            let group_key = (key.0, key.1, *op);
+            let Some(group) = self.allowed.get(&group_key) else {
+                continue;
+            };
+            let touched: Vec<(PatternType, Arc<str>)> = match kind {
+                PatternType::Prefixed => group
+                    .literals
+                    .with_prefix(name)
+                    .map(|n| (PatternType::Literal, n))
+                    .chain(
+                        group
+                            .prefixes
+                            .with_prefix(name)
+                            .map(|n| (PatternType::Prefixed, n)),
+                    )
+                    .collect(),
+                _ => group
+                    .literals
+                    .get(name)
+                    .map(|n| (PatternType::Literal, n))
+                    .into_iter()
+                    .collect(),
+            };
+            let verdicts: Vec<(PatternType, Arc<str>, bool)> = touched
+                .into_iter()
+                .map(|(k, n)| {
+                    let live = !self.dominated(key, *op, k, &n);
+                    (k, n, live)
+                })
+                .collect();
+            if let Some(group) = self.allowed.get_mut(&group_key) {
+                let group = Arc::make_mut(group);
+                for (k, n, live) in verdicts {
+                    match k {
+                        PatternType::Prefixed => group.prefixes.set(n, live),
+                        _ => group.literals.set(n, live),
+                    }
+                }
+            }
+        }
+    }
+
     fn patterns(&self, pattern_type: PatternType) -> &Map<Arc<str>, Arc<PatternAcls>> {
         match pattern_type {
             PatternType::Prefixed => &self.prefixed,
@@ -163,6 +289,13 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
+    fn one(key: (Id, Id)) -> Self {
+        Self {
+            keys: [key; 4],
+            len: 1,
+        }
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Id, Id)> + '_ {
         self.keys[..self.len].iter().copied()
     }
@@ -290,17 +423,19 @@ impl Index {
             *index.prefix_lengths.entry(name.len()).or_default() += 1;
         }
         if allow && !(pattern_type == PatternType::Literal && name == WILDCARD) {
+            let live = !index.dominated((principal, host), operation, pattern_type, name);
             let allowed = Arc::make_mut(
                 index
                     .allowed
                     .entry((principal, host, operation))
                     .or_default(),
             );
-            let set = match pattern_type {
-                PatternType::Prefixed => &mut allowed.prefixes,
-                _ => &mut allowed.literals,
-            };
-            set.insert(key);
+            match pattern_type {
+                PatternType::Prefixed => allowed.prefixes.set(key, live),
+                _ => allowed.literals.set(key, live),
+            }
+        } else if !allow {
+            index.refresh((principal, host), operation, pattern_type, name);
         }
         self.len += 1;
         true
@@ -375,6 +510,8 @@ impl Index {
                     index.allowed.remove(&key);
                 }
             }
+        } else {
+            index.refresh((principal, host), operation, pattern_type, name);
         }
         self.len -= 1;
         true

@@ -45,9 +45,8 @@ pub enum JsonError {
     },
 }
 
-/// A binding as written, before its names are parsed.
+/// A binding as written, before its names are parsed. Other keys are ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawBinding {
     /// `Type:name`.
     pub principal: String,
@@ -210,7 +209,6 @@ pub enum Request {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRequest {
     principal: String,
     host: String,
@@ -219,8 +217,8 @@ struct RawRequest {
     name: Option<String>,
 }
 
-/// Parses `{"principal","host","operation","resource_type","name"}`; without a `name` key it
-/// is a by-resource-type request. Names parse as Kafka's `fromString` (unknown → UNKNOWN).
+/// Parses `{"principal","host","operation","resource_type","name"}` (other keys ignored);
+/// without a `name` key (or with `"name":null`) it is a by-resource-type request. Names parse as Kafka's `fromString` (unknown → UNKNOWN).
 pub fn parse_request(line: &str) -> Result<Request, JsonError> {
     let raw: RawRequest = serde_json::from_str(line)?;
     let wrap = |source| JsonError::Request { source };
