@@ -54,6 +54,7 @@ pub use rng::SimRng;
 mod run;
 pub use run::{Run, RunOptions, parse_seed};
 mod scenario;
+mod sync;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 pub use scenario::{
@@ -62,6 +63,7 @@ pub use scenario::{
 };
 mod trace;
 pub use trace::{DropReason, Event, EventKind};
+pub mod model;
 mod multi_paxos;
 pub use multi_paxos::MultiPaxos;
 mod two_phase;
