@@ -12,7 +12,7 @@
 //!
 //! let mut rng = os_rng();
 //! let root = Key::random(32, &mut rng);
-//! // The shares go to five holders; printing the root key itself is this example's only purpose.
+//! // Splitting needs the key's bytes; each share then goes to its own holder.
 //! let shares = shamir::split_checked(root.expose_secret(), 3, 5, &mut rng)?;
 //! let recovered = shamir::combine_checked(&[
 //!     shares[4].expose_secret(), shares[0].expose_secret(), shares[2].expose_secret(),
