@@ -1,27 +1,32 @@
 //! Criterion benchmarks against the anchors, then a table of same-run ratios of medians.
 //!
-//! `cargo bench -p underhood-zerocopy --bench transfer` (set `ZC_BENCH_MIB` to change the size;
-//! default 128). Every ratio compares medians measured in this one run.
+//! `cargo bench -p underhood-zerocopy --bench transfer` (`ZC_BENCH_MIB` sets the size, default
+//! 128; `ZC_BENCH_ROUNDS` the interleaved rounds behind the ratio table, default 9).
+//! The ratio table runs every contender of a comparison once per round, in rotating order, so
+//! drift on a busy machine hits them alike; it compares medians from this one run.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use criterion::Criterion;
 use underhood_zerocopy::{Options, Strategy, copy, proxy};
 
+type Run<'a> = (&'static str, Box<dyn Fn() + 'a>);
+
 fn main() {
-    let mib: usize = std::env::var("ZC_BENCH_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(128);
-    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("zerocopy-criterion");
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (mib, rounds) = (env("ZC_BENCH_MIB", 128), env("ZC_BENCH_ROUNDS", 9));
     let mut c = Criterion::default()
-        .output_directory(&out_dir)
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(3))
@@ -29,23 +34,148 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     write_file(&src, mib);
-    file_to_file(&mut c, "file_to_file", &src, &dir.path().join("dst"));
-    file_to_tcp(&mut c, &src);
+    let dst = dir.path().join("dst");
     let shm = tempfile::tempdir_in("/dev/shm").ok().filter(|shm| {
         rustix::fs::statfs(shm.path()).unwrap().f_type
             != rustix::fs::statfs(dir.path()).unwrap().f_type
     });
-    match &shm {
-        Some(shm) => {
-            let shm_src = shm.path().join("src");
-            write_file(&shm_src, mib);
-            file_to_file(&mut c, "cross_fs", &shm_src, &dir.path().join("dst2"));
-        }
+    let shm_src = shm.as_ref().map(|shm| shm.path().join("src"));
+    if let Some(path) = &shm_src {
+        write_file(path, mib);
+    }
+    let (drain_addr, drained) = drain_server();
+    let front = TcpListener::bind("127.0.0.1:0").unwrap();
+
+    let mut groups: Vec<(&str, Vec<Run<'_>>)> = vec![
+        ("file_to_file", file_to_file(&src, &dst)),
+        ("file_to_tcp", file_to_tcp(&src, drain_addr, &drained)),
+        ("proxy", proxies(&front, drain_addr, &drained, mib / 2)),
+    ];
+    match &shm_src {
+        Some(path) => groups.push(("cross_fs", file_to_file(path, &dst))),
         None => println!("cross_fs skipped: no /dev/shm on another filesystem"),
     }
-    proxies(&mut c, mib / 2);
+    for (name, runs) in &groups {
+        let mut g = c.benchmark_group(*name);
+        for (id, run) in runs {
+            g.bench_function(*id, |b| b.iter(run));
+        }
+        g.finish();
+    }
     c.final_summary();
-    ratios(&out_dir, mib, shm.is_some());
+
+    println!("\nInterleaved medians over {rounds} rounds, {mib} MiB, warm page cache:");
+    let mut medians = std::collections::BTreeMap::new();
+    for (name, runs) in &groups {
+        for (id, wall, cpu) in interleaved(runs, rounds) {
+            println!(
+                "  {name}/{id}: {:.1} ms wall, {:.1} ms sender CPU",
+                ms(wall),
+                ms(cpu)
+            );
+            medians.insert((*name, id), (wall, cpu));
+        }
+    }
+    let wall = |g: &str, id: &str| medians.get(&(g, id)).map_or(f64::NAN, |m| m.0);
+    let cpu = |g: &str, id: &str| medians.get(&(g, id)).map_or(f64::NAN, |m| m.1);
+    println!("\n| comparison (same run) | zerocopy | anchor | ratio | goal |");
+    println!("|---|---|---|---|---|");
+    let row = |what: &str, ours: f64, anchor: f64, goal: &str| {
+        println!(
+            "| {what} | {:.1} ms | {:.1} ms | {:.2}× | {goal} |",
+            ms(ours),
+            ms(anchor),
+            ours / anchor
+        );
+    };
+    let f = |id| wall("file_to_file", id);
+    row(
+        "file→file auto / cp",
+        f("zerocopy-auto"),
+        f("cp"),
+        "≤ 1.05×",
+    );
+    row(
+        "file→file auto / std::fs::copy",
+        f("zerocopy-auto"),
+        f("std-fs-copy"),
+        "≤ 1.05×",
+    );
+    row(
+        "file→file auto / heap 128 KiB loop",
+        f("zerocopy-auto"),
+        f("rw-loop-heap-128k"),
+        "≤ 0.70×",
+    );
+    let t = |id| wall("file_to_tcp", id);
+    row(
+        "file→TCP auto / std::io::copy",
+        t("zerocopy-auto"),
+        t("std-io-copy"),
+        "≤ 0.29× (3.5× faster)",
+    );
+    row(
+        "file→TCP auto / heap 128 KiB loop",
+        t("zerocopy-auto"),
+        t("rw-loop-heap-128k"),
+        "≤ 0.50× (2× faster)",
+    );
+    row(
+        "file→TCP sender CPU auto / std::io::copy",
+        cpu("file_to_tcp", "zerocopy-auto"),
+        cpu("file_to_tcp", "std-io-copy"),
+        "≤ 0.35×",
+    );
+    if shm_src.is_some() {
+        let x = |id| wall("cross_fs", id);
+        let best = x("cp")
+            .min(x("std-fs-copy"))
+            .min(x("zerocopy-rw-aligned-128k"));
+        row(
+            "cross-fs (EXDEV fallback) auto / best of cp, std::fs::copy, aligned loop",
+            x("zerocopy-auto"),
+            best,
+            "≤ 1.10×",
+        );
+    }
+    let p = |id| wall("proxy", id);
+    row(
+        "proxy splice / read-write proxy (time)",
+        p("zerocopy-splice"),
+        p("read-write-128k"),
+        "≤ 0.67× (1.5× throughput)",
+    );
+}
+
+fn ms(ns: f64) -> f64 {
+    ns / 1e6
+}
+
+/// Runs each contender once per round, rotating the order; returns median wall and CPU ns.
+fn interleaved(runs: &[Run<'_>], rounds: usize) -> Vec<(&'static str, f64, f64)> {
+    let mut samples = vec![(Vec::new(), Vec::new()); runs.len()];
+    for round in 0..rounds {
+        for k in 0..runs.len() {
+            let idx = (round + k) % runs.len();
+            let (cpu0, wall0) = (thread_cpu(), Instant::now());
+            (runs[idx].1)();
+            samples[idx].0.push(wall0.elapsed().as_nanos() as f64);
+            samples[idx].1.push((thread_cpu() - cpu0).as_nanos() as f64);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    runs.iter()
+        .zip(samples.iter_mut())
+        .map(|((id, _), (wall, cpu))| (*id, median(wall), median(cpu)))
+        .collect()
+}
+
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 fn write_file(path: &Path, mib: usize) {
@@ -80,68 +210,63 @@ fn rw_loop(src: &mut impl Read, dst: &mut impl Write, size: usize) {
     }
 }
 
-fn file_to_file(c: &mut Criterion, name: &str, src: &Path, dst: &Path) {
-    let mut g = c.benchmark_group(name);
-    let run = |g: &mut BenchmarkGroup<'_, WallTime>, id: &str, f: &dyn Fn()| {
-        g.bench_function(id, |b| b.iter(f));
-    };
-    run(&mut g, "zerocopy-auto", &|| {
-        let report = copy(
-            File::open(src).unwrap(),
-            File::create(dst).unwrap(),
-            &zc(Strategy::Auto),
-        )
-        .unwrap();
-        assert!(report.bytes > 0);
-    });
-    run(&mut g, "zerocopy-rw-aligned-128k", &|| {
-        copy(
-            File::open(src).unwrap(),
-            File::create(dst).unwrap(),
-            &zc(Strategy::ReadWrite),
-        )
-        .unwrap();
-    });
-    run(&mut g, "std-fs-copy", &|| {
-        std::fs::copy(src, dst).unwrap();
-    });
-    run(&mut g, "cp", &|| {
-        assert!(
-            Command::new("cp")
-                .arg(src)
-                .arg(dst)
-                .status()
-                .unwrap()
-                .success()
-        );
-    });
-    run(&mut g, "rw-loop-heap-128k", &|| {
-        rw_loop(
-            &mut File::open(src).unwrap(),
-            &mut File::create(dst).unwrap(),
-            128 << 10,
-        );
-    });
-    g.finish();
+fn file_to_file<'a>(src: &'a Path, dst: &'a Path) -> Vec<Run<'a>> {
+    let open = move || (File::open(src).unwrap(), File::create(dst).unwrap());
+    vec![
+        (
+            "zerocopy-auto",
+            Box::new(move || {
+                let (s, d) = open();
+                copy(&s, &d, &zc(Strategy::Auto)).unwrap();
+            }),
+        ),
+        (
+            "zerocopy-rw-aligned-128k",
+            Box::new(move || {
+                let (s, d) = open();
+                copy(&s, &d, &zc(Strategy::ReadWrite)).unwrap();
+            }),
+        ),
+        (
+            "std-fs-copy",
+            Box::new(move || {
+                std::fs::copy(src, dst).unwrap();
+            }),
+        ),
+        (
+            "cp",
+            Box::new(move || {
+                assert!(
+                    Command::new("cp")
+                        .arg(src)
+                        .arg(dst)
+                        .status()
+                        .unwrap()
+                        .success()
+                );
+            }),
+        ),
+        (
+            "rw-loop-heap-128k",
+            Box::new(move || {
+                let (mut s, mut d) = open();
+                rw_loop(&mut s, &mut d, 128 << 10);
+            }),
+        ),
+    ]
 }
 
-/// A loopback server that drains each connection and reports the bytes it got.
+/// A loopback server that drains each connection into /dev/null with splice (cheap and the
+/// same for every sender) and reports the bytes it got.
 fn drain_server() -> (std::net::SocketAddr, mpsc::Receiver<u64>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut buf = vec![0u8; 1 << 20];
+        let null = File::options().write(true).open("/dev/null").unwrap();
         for conn in listener.incoming() {
-            let mut conn = conn.unwrap();
-            let mut total = 0u64;
-            loop {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => total += n as u64,
-                }
-            }
-            if tx.send(total).is_err() {
+            let report = copy(conn.unwrap(), &null, &Options::default()).unwrap();
+            if tx.send(report.bytes).is_err() {
                 return;
             }
         }
@@ -149,166 +274,59 @@ fn drain_server() -> (std::net::SocketAddr, mpsc::Receiver<u64>) {
     (addr, rx)
 }
 
-fn thread_cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
-fn file_to_tcp(c: &mut Criterion, src: &Path) {
-    let (addr, done) = drain_server();
-    let send = |how: &str| {
+fn file_to_tcp<'a>(
+    src: &'a Path,
+    addr: std::net::SocketAddr,
+    drained: &'a mpsc::Receiver<u64>,
+) -> Vec<Run<'a>> {
+    let send = move |how: &'static str| {
         let mut file = File::open(src).unwrap();
         let mut sock = TcpStream::connect(addr).unwrap();
         match how {
-            "zerocopy-auto" => {
-                copy(&file, &sock, &zc(Strategy::Auto)).unwrap();
-            }
-            "std-io-copy" => {
-                std::io::copy(&mut file, &mut sock).unwrap();
-            }
+            "zerocopy-auto" => drop(copy(&file, &sock, &zc(Strategy::Auto)).unwrap()),
+            "std-io-copy" => drop(std::io::copy(&mut file, &mut sock).unwrap()),
             _ => rw_loop(&mut file, &mut sock, 128 << 10),
         }
         sock.shutdown(Shutdown::Write).unwrap();
         drop(sock);
-        assert!(done.recv().unwrap() > 0);
+        assert!(drained.recv().unwrap() > 0);
     };
-    let mut g = c.benchmark_group("file_to_tcp");
-    for how in ["zerocopy-auto", "std-io-copy", "rw-loop-heap-128k"] {
-        g.bench_function(how, |b| b.iter(|| send(how)));
-    }
-    g.finish();
-    // The sender's CPU time (user + system) instead of wall time.
-    let mut g = c.benchmark_group("file_to_tcp_sender_cpu");
-    for how in ["zerocopy-auto", "std-io-copy"] {
-        g.bench_function(how, |b| {
-            b.iter_custom(|iters| {
-                let mut cpu = Duration::ZERO;
-                for _ in 0..iters {
-                    let before = thread_cpu();
-                    send(how);
-                    cpu += thread_cpu() - before;
-                }
-                cpu
-            })
-        });
-    }
-    g.finish();
+    ["zerocopy-auto", "std-io-copy", "rw-loop-heap-128k"]
+        .into_iter()
+        .map(|how| (how, Box::new(move || send(how)) as Box<dyn Fn()>))
+        .collect()
 }
 
-fn proxies(c: &mut Criterion, mib: usize) {
-    let (server_addr, done) = drain_server();
-    let front = TcpListener::bind("127.0.0.1:0").unwrap();
+fn proxies<'a>(
+    front: &'a TcpListener,
+    server: std::net::SocketAddr,
+    drained: &'a mpsc::Receiver<u64>,
+    mib: usize,
+) -> Vec<Run<'a>> {
     let front_addr = front.local_addr().unwrap();
-    let block = vec![7u8; 1 << 20];
-    let run = |strategy: Strategy| {
-        let client = std::thread::spawn({
-            let block = block.clone();
-            move || {
-                let mut sock = TcpStream::connect(front_addr).unwrap();
-                for _ in 0..mib {
-                    sock.write_all(&block).unwrap();
-                }
-                sock.shutdown(Shutdown::Write).unwrap();
-                let mut rest = Vec::new();
-                sock.read_to_end(&mut rest).unwrap();
+    let run = move |strategy: Strategy| {
+        let client = std::thread::spawn(move || {
+            let block = vec![7u8; 1 << 20];
+            let mut sock = TcpStream::connect(front_addr).unwrap();
+            for _ in 0..mib {
+                sock.write_all(&block).unwrap();
             }
+            sock.shutdown(Shutdown::Write).unwrap();
+            let mut rest = Vec::new();
+            sock.read_to_end(&mut rest).unwrap();
         });
         let (a, _) = front.accept().unwrap();
-        let b = TcpStream::connect(server_addr).unwrap();
+        let b = TcpStream::connect(server).unwrap();
         proxy(&a, &b, &zc(strategy)).unwrap();
         drop((a, b));
         client.join().unwrap();
-        assert_eq!(done.recv().unwrap(), (mib << 20) as u64);
+        assert_eq!(drained.recv().unwrap(), (mib << 20) as u64);
     };
-    let mut g = c.benchmark_group("proxy");
-    g.bench_function("zerocopy-splice", |b| b.iter(|| run(Strategy::Auto)));
-    g.bench_function("read-write-128k", |b| b.iter(|| run(Strategy::ReadWrite)));
-    g.finish();
-}
-
-fn median(out_dir: &Path, group: &str, id: &str) -> Option<f64> {
-    let path = out_dir
-        .join(group)
-        .join(id)
-        .join("new")
-        .join("estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
-fn ratios(out_dir: &Path, mib: usize, cross_fs: bool) {
-    let m = |g: &str, id: &str| median(out_dir, g, id).unwrap_or(f64::NAN);
-    let ms = |ns: f64| ns / 1e6;
-    println!(
-        "\nSame-run ratios of medians ({mib} MiB, warm cache; < 1 means zerocopy takes less):"
-    );
-    println!("| comparison | zerocopy | anchor | ratio | goal |");
-    println!("|---|---|---|---|---|");
-    let row = |what: &str, ours: f64, anchor: f64, goal: &str| {
-        println!(
-            "| {what} | {:.1} ms | {:.1} ms | {:.2}× | {goal} |",
-            ms(ours),
-            ms(anchor),
-            ours / anchor
-        );
-    };
-    let f2f = |id| m("file_to_file", id);
-    row(
-        "file→file auto / cp",
-        f2f("zerocopy-auto"),
-        f2f("cp"),
-        "≤ 1.05",
-    );
-    row(
-        "file→file auto / std::fs::copy",
-        f2f("zerocopy-auto"),
-        f2f("std-fs-copy"),
-        "≤ 1.05",
-    );
-    row(
-        "file→file auto / heap 128 KiB loop",
-        f2f("zerocopy-auto"),
-        f2f("rw-loop-heap-128k"),
-        "≤ 0.70",
-    );
-    let tcp = |id| m("file_to_tcp", id);
-    row(
-        "file→TCP auto / std::io::copy",
-        tcp("zerocopy-auto"),
-        tcp("std-io-copy"),
-        "≤ 0.286 (3.5× faster)",
-    );
-    row(
-        "file→TCP auto / heap 128 KiB loop",
-        tcp("zerocopy-auto"),
-        tcp("rw-loop-heap-128k"),
-        "≤ 0.50 (2× faster)",
-    );
-    let cpu = |id| m("file_to_tcp_sender_cpu", id);
-    row(
-        "file→TCP sender CPU auto / std::io::copy",
-        cpu("zerocopy-auto"),
-        cpu("std-io-copy"),
-        "≤ 0.35",
-    );
-    if cross_fs {
-        let x = |id| m("cross_fs", id);
-        let best = x("cp")
-            .min(x("std-fs-copy"))
-            .min(x("zerocopy-rw-aligned-128k"));
-        row(
-            "cross-fs (EXDEV fallback) auto / best anchor",
-            x("zerocopy-auto"),
-            best,
-            "≤ 1.10",
-        );
-    }
-    let p = |id| m("proxy", id);
-    row(
-        "proxy splice / read-write proxy (time)",
-        p("zerocopy-splice"),
-        p("read-write-128k"),
-        "≤ 0.67 (1.5× throughput)",
-    );
+    vec![
+        ("zerocopy-splice", Box::new(move || run(Strategy::Auto))),
+        (
+            "read-write-128k",
+            Box::new(move || run(Strategy::ReadWrite)),
+        ),
+    ]
 }
