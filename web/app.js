@@ -35,6 +35,8 @@ const S = {
   pxPerMs: 1,
   writtenHash: '',
   summaryAt: 0,
+  /** When the panels that are slow to redraw were last drawn; while playing they lag a little. */
+  panelsAt: 0,
   violationsKey: '',
   /** Multi-Paxos only: every client operation so far, rebuilt from the trace. */
   history: new ClientHistory(),
@@ -225,7 +227,7 @@ function play() {
 function pause() {
   if (!S.playing) return;
   S.playing = false;
-  renderControls();
+  render();
   renderSlow();
   writeHash();
 }
@@ -300,16 +302,19 @@ function render() {
   const protocol = paxos ? 'multi-paxos' : 'two-phase-commit';
   if (document.body.dataset.protocol !== protocol) document.body.dataset.protocol = protocol;
   const hidden = paxos && S.hideHeartbeats ? S.noise : null;
+  // While playing, the log, the chosen log and the timeline redraw a few times a second, not every frame.
+  const now = performance.now();
+  const panels = !S.playing || now - S.panelsAt > 200;
+  if (panels) S.panelsAt = now;
   cards.update(S.state);
   diagram.update({
     trace: S.trace, state: S.state, clock: S.clock, axis: S.axis === 'compressed' ? 'compressed' : 'linear', pxPerMs: S.pxPerMs,
     highlight: S.highlight, playing: S.playing, paxos, hidden,
   });
-  eventLog.update(S.trace, hidden ?? SHOW_ALL, new Map(S.state.nodes.map(n => [n.id, n.name])));
+  if (panels) eventLog.update(S.trace, hidden ?? SHOW_ALL, new Map(S.state.nodes.map(n => [n.id, n.name])));
   renderViolations();
-  if (paxos) renderPaxos();
+  if (paxos && panels) renderPaxos();
   renderControls();
-  const now = performance.now();
   if (!S.playing || now - S.summaryAt > 250) renderSlow();
 }
 

@@ -28,7 +28,9 @@ export class Cards {
     if (key !== this.key) this.rebuild(state.nodes, key);
     const groupOf = partitionGroups(state.partition);
     const names = new Map(state.nodes.map(n => [n.id, n.name]));
+    this.scrollLater = [];
     for (const node of state.nodes) this.updateCard(this.cards.get(node.id), node, state.now, groupOf.get(node.id), names);
+    for (const log of this.scrollLater) log.scrollTop = log.scrollHeight;
   }
 
   rebuild(nodes, key) {
@@ -102,8 +104,8 @@ export class Cards {
     if (c.paxos) this.updatePaxos(c, node, names);
     else this.updateTwoPhase(c, node, now);
     const firstUnsynced = node.log.length - (node.unsynced ?? 0);
-    // A replica's log grows with every slot; the card shows its tail.
-    const shown = c.paxos ? Math.max(0, node.log.length - 12) : 0;
+    // A replica's log grows with every slot; the card shows its tail, which needs no scrolling.
+    const shown = c.paxos ? Math.max(0, node.log.length - 4) : 0;
     const logHtml = node.log.length
       ? (shown ? `<li class="more">… ${shown} earlier record${shown === 1 ? '' : 's'}</li>` : '') + node.log.slice(shown).map((l, k) => (k + shown >= firstUnsynced
         ? `<li class="unsynced" title="A lazy write not yet synced to disk: a power loss would lose it">${escapeHtml(l)}</li>`
@@ -116,7 +118,8 @@ export class Cards {
     }
     set(c, 'log', logHtml, () => {
       c.log.innerHTML = logHtml;
-      c.log.scrollTop = c.log.scrollHeight;
+      // Scrolling reads the layout, so it is done once for all cards, after every card is written.
+      if (!c.paxos) this.scrollLater.push(c.log);
     });
   }
 

@@ -11,10 +11,6 @@ export class ChosenLog {
     this.html = '';
     this.slot = null;
     this.missing = null;
-    root.addEventListener('scroll', () => {
-      this.stick = root.scrollTop + root.clientHeight >= root.scrollHeight - 8;
-    });
-    this.stick = true;
   }
 
   /** The conflicting slots of the last update. */
@@ -56,15 +52,16 @@ export class ChosenLog {
       return { node: n, applied, accepted };
     });
     if (this.slot !== null) slots.add(this.slot);
-    const sorted = [...slots].sort((a, b) => a - b);
+    // Newest first, so the latest slots are in view without scrolling.
+    const sorted = [...slots].sort((a, b) => b - a);
 
     const conflicts = [];
     const rows = [];
     let prev = null;
     for (const slot of sorted) {
-      if (prev !== null && slot > prev + 1) {
-        const n = slot - prev - 1;
-        rows.push(`<tr class="gap"><td colspan="${nodes.length + 2}">⋯ ${n} slot${n === 1 ? '' : 's'} (#${prev + 1}${n > 1 ? `–#${slot - 1}` : ''}) not shown</td></tr>`);
+      if (prev !== null && slot < prev - 1) {
+        const n = prev - slot - 1;
+        rows.push(`<tr class="gap"><td colspan="${nodes.length + 2}">⋯ ${n} slot${n === 1 ? '' : 's'} (#${slot + 1}${n > 1 ? `–#${prev - 1}` : ''}) not shown</td></tr>`);
       }
       prev = slot;
       const commands = new Set();
@@ -93,7 +90,6 @@ export class ChosenLog {
     if (html === this.html) return;
     this.html = html;
     this.root.innerHTML = html;
-    if (this.stick && this.slot === null) this.root.scrollTop = this.root.scrollHeight;
   }
 }
 

@@ -26,6 +26,12 @@ export class Timeline {
     root.replaceChildren(this.labels, this.scroller);
     this.key = '';
     this.pxPerMs = 8;
+    // The view's width, kept by an observer so that no update has to read the layout for it.
+    this.viewWidth = 0;
+    new ResizeObserver(entries => {
+      this.viewWidth = Math.round(entries[0].contentRect.width);
+      if (this.model) this.update(this.model);
+    }).observe(this.scroller);
     this.scroller.addEventListener('mousemove', e => this.hover(e));
     this.scroller.addEventListener('mouseleave', () => { this.tooltip.hidden = true; });
     this.scroller.addEventListener('click', e => {
@@ -50,7 +56,7 @@ export class Timeline {
     const { history, clock } = model;
     const pending = history.ops.some(o => o.response === null);
     const key = [history.ops.length, history.ops.filter(o => o.response !== null).length, model.badKey, this.pxPerMs,
-      pending ? Math.floor(clock) : '', this.scroller.clientWidth].join('|');
+      pending ? Math.floor(clock) : '', this.viewWidth].join('|');
     if (key !== this.key) {
       this.key = key;
       this.render(model);
@@ -65,7 +71,7 @@ export class Timeline {
     const start = Math.max(0, first - 20);
     const end = Math.max(model.clock, ...history.ops.map(o => o.response ?? 0), start + 1);
     let px = this.pxPerMs;
-    const view = Math.max(200, (this.scroller.clientWidth || 1000) - 2 * PAD);
+    const view = Math.max(200, (this.viewWidth || 1000) - 2 * PAD);
     if (px === 0) px = view / Math.max(1, end - start + 10);
     // A very long history would make an unwieldy SVG; cap its width.
     px = Math.min(px, 200_000 / Math.max(1, end - start));
@@ -79,7 +85,7 @@ export class Timeline {
     const sc = this.scale(model);
     this.sc = sc;
     const height = TOP + Math.max(1, clients.length) * LANE_H + BOTTOM;
-    const view = this.scroller.clientWidth || 1000;
+    const view = this.viewWidth || 1000;
     const width = Math.max(view - 2, Math.ceil(sc.x(sc.end) + PAD + 60));
     const left = Math.min(this.scroller.scrollLeft, Math.max(0, width - view));
     const from = left - view;
