@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use underhood_cpuflags::{
-    Action, Cpu, GuestCpu, Recommendation, baseline, compare, libvirt_flag, microarchitecture,
-    psabi, qemu_flag,
+    Action, Cpu, GuestCpu, NearMiss, Recommendation, baseline, compare, libvirt_flag,
+    microarchitecture, psabi, qemu_flag,
 };
 
 #[derive(Subcommand, Debug)]
@@ -112,6 +112,8 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
                     "libvirt_extra": libvirt_extra,
                     "qemu_cpu": plan.qemu_cpu(),
                     "libvirt_xml": plan.libvirt_xml(),
+                    "qemu_near_misses": near_misses_json(&plan.qemu_near_misses, qemu_flag),
+                    "libvirt_near_misses": near_misses_json(&plan.libvirt_near_misses, libvirt_flag),
                     "recommendations": recommendations_json(&plan.recommendations),
                 });
                 writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
@@ -142,6 +144,28 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
                 if let Some(model) = &plan.libvirt_model {
                     writeln!(out, "best libvirt model: {model}")?;
                     writeln!(out, "libvirt extra flags: {}", join(&libvirt_extra))?;
+                }
+                for miss in &plan.qemu_near_misses {
+                    let missing: Vec<String> = miss.missing.iter().map(|f| qemu_name(f)).collect();
+                    writeln!(
+                        out,
+                        "qemu {} would also need: {}",
+                        miss.model,
+                        join(&missing)
+                    )?;
+                }
+                for miss in &plan.libvirt_near_misses {
+                    let missing: Vec<&str> = miss
+                        .missing
+                        .iter()
+                        .map(|f| libvirt_flag(f).unwrap_or(f))
+                        .collect();
+                    writeln!(
+                        out,
+                        "libvirt {} would also need: {}",
+                        miss.model,
+                        join(&missing)
+                    )?;
                 }
                 if let Some(cpu) = plan.qemu_cpu() {
                     writeln!(out, "qemu: -cpu {cpu}")?;
@@ -310,6 +334,15 @@ fn blockers(list: &[&str]) -> String {
 
 fn qemu_name(flag: &str) -> String {
     qemu_flag(flag).map_or_else(|| flag.to_owned(), str::to_owned)
+}
+
+fn near_misses_json(list: &[NearMiss], name: fn(&str) -> Option<&'static str>) -> Value {
+    list.iter()
+        .map(|miss| {
+            let missing: Vec<&str> = miss.missing.iter().map(|f| name(f).unwrap_or(f)).collect();
+            json!({"model": miss.model, "missing": missing})
+        })
+        .collect()
 }
 
 fn recommendations_json(list: &[Recommendation]) -> Value {

@@ -178,7 +178,12 @@ fn baseline_prints_models_extras_the_cpu_string_and_xml() {
     ] {
         assert!(text.contains(needle), "{needle} not in\n{text}");
     }
+    assert!(
+        text.contains("qemu Haswell-v3 would also need: hle rtm"),
+        "{text}"
+    );
     let v = json(&["cpu", "baseline", &haswell, &cascade, "--json"]);
+    assert_eq!(v["qemu_near_misses"][0]["model"], "Haswell-v3");
     assert_eq!(v["hosts"], 2);
     assert_eq!(v["psabi_level"], "x86_64_v3");
     assert_eq!(v["qemu_model"], "Haswell-v4");

@@ -43,6 +43,8 @@ mod names;
 pub use names::{canonical_flag, libvirt_flag, qemu_flag};
 mod parse;
 mod plan;
-pub use plan::{Action, Baseline, Comparison, GuestCpu, Recommendation, baseline, compare};
+pub use plan::{
+    Action, Baseline, Comparison, GuestCpu, NearMiss, Recommendation, baseline, compare,
+};
 mod psabi;
 pub use psabi::{Psabi, PsabiLevel, psabi};

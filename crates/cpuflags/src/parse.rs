@@ -83,7 +83,13 @@ impl Cpu {
         if processors.is_empty() {
             return Err(ParseError::NoProcessor);
         }
-        let lookup = |block: &Block<'a>, key: &str| block.get(key).or_else(|| global.get(key));
+        // Shared lines are looked up once per processor block: index them (first one wins).
+        let mut shared: BTreeMap<&str, &str> = BTreeMap::new();
+        for &(key, value) in global.pairs.iter().rev() {
+            shared.insert(key, value);
+        }
+        let lookup =
+            |block: &Block<'a>, key: &str| block.get(key).or_else(|| shared.get(key).copied());
         let mut cpu = Cpu {
             arch,
             source: Source::Cpuinfo,

@@ -33,12 +33,25 @@ pub struct Baseline {
     pub qemu_model: Option<String>,
     /// The richest libvirt model whose features every host has (x86 only).
     pub libvirt_model: Option<String>,
+    /// Richer QEMU models that almost fit, and the flags some host lacks for each.
+    pub qemu_near_misses: Vec<NearMiss>,
+    /// Richer libvirt models that almost fit, and the flags some host lacks for each.
+    pub libvirt_near_misses: Vec<NearMiss>,
     /// Common flags to add on top of the QEMU model (canonical names, guest-safe only).
     pub qemu_extra: Vec<String>,
     /// Common flags to add on top of the libvirt model (canonical names, guest-safe only).
     pub libvirt_extra: Vec<String>,
     /// Why the important flags are in or out.
     pub recommendations: Vec<Recommendation>,
+}
+
+/// A richer model than the chosen one, and why it does not fit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NearMiss {
+    /// The model.
+    pub model: String,
+    /// Its flags that not every host has (canonical names).
+    pub missing: Vec<String>,
 }
 
 /// What to do about one flag, and why.
@@ -111,6 +124,8 @@ pub fn baseline(hosts: &[Cpu]) -> Result<Baseline, PlanError> {
         microarchitecture: uarch,
         qemu_model: None,
         libvirt_model: None,
+        qemu_near_misses: Vec::new(),
+        libvirt_near_misses: Vec::new(),
         qemu_extra: Vec::new(),
         libvirt_extra: Vec::new(),
         recommendations: Vec::new(),
@@ -120,6 +135,8 @@ pub fn baseline(hosts: &[Cpu]) -> Result<Baseline, PlanError> {
         return Ok(plan);
     }
     let best = |models: &'static [CpuModel]| best_model(models, &plan.flags, vendor.as_deref());
+    plan.qemu_near_misses = near_misses(qemu_models(), &plan.flags, vendor.as_deref());
+    plan.libvirt_near_misses = near_misses(libvirt_models(), &plan.flags, vendor.as_deref());
     if let Some(model) = best(qemu_models()) {
         plan.qemu_extra = extra_flags(&plan.flags, model, vendor.as_deref(), qemu_flag);
         plan.qemu_model = Some(model.name.clone());
@@ -453,6 +470,46 @@ fn common_flags(hosts: &[Cpu]) -> BTreeSet<String> {
     common
 }
 
+/// Whether a model's vendor suits the fleet's (`None`: mixed vendors).
+fn vendor_fits(model: &CpuModel, vendor: Option<&str>) -> bool {
+    match (model.vendor.as_deref(), vendor) {
+        (None, _) => true,
+        (Some(model_vendor), Some(fleet)) => model_vendor == fleet,
+        // A fleet of mixed vendors gets QEMU's generic models, which only carry a default
+        // vendor string (`kvm64` says Intel, `qemu64` says AMD) and run on both.
+        (Some(_), None) => GENERIC_QEMU.contains(&model.name.split("-v").next().unwrap_or("")),
+    }
+}
+
+/// Up to three models richer than the best fitting one, fewest missing flags first.
+fn near_misses(
+    models: &'static [CpuModel],
+    flags: &BTreeSet<String>,
+    vendor: Option<&str>,
+) -> Vec<NearMiss> {
+    let key = |m: &CpuModel| (m.psabi_level, m.flags.len());
+    let floor = best_model(models, flags, vendor).map(key);
+    let mut misses: Vec<(usize, &CpuModel)> = models
+        .iter()
+        .filter(|m| m.alias_of.is_none() && vendor_fits(m, vendor) && Some(key(m)) > floor)
+        .map(|m| (m.flags.difference(flags).count(), m))
+        .filter(|(missing, _)| *missing > 0)
+        .collect();
+    misses.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(key(b.1).cmp(&key(a.1)))
+            .then(a.1.name.cmp(&b.1.name))
+    });
+    misses
+        .into_iter()
+        .take(3)
+        .map(|(_, m)| NearMiss {
+            model: m.name.clone(),
+            missing: m.flags.difference(flags).cloned().collect(),
+        })
+        .collect()
+}
+
 /// QEMU's vendor-neutral models.
 const GENERIC_QEMU: &[&str] = &["qemu64", "kvm64", "qemu32", "kvm32"];
 
@@ -464,13 +521,7 @@ fn best_model(
 ) -> Option<&'static CpuModel> {
     let mut best: Option<&'static CpuModel> = None;
     for model in models {
-        let vendor_ok = match (model.vendor.as_deref(), vendor) {
-            (None, _) => true,
-            (Some(model_vendor), Some(fleet)) => model_vendor == fleet,
-            // A fleet of mixed vendors gets QEMU's generic models, which only carry a default
-            // vendor string (`kvm64` says Intel, `qemu64` says AMD) and run on both.
-            (Some(_), None) => GENERIC_QEMU.contains(&model.name.split("-v").next().unwrap_or("")),
-        };
+        let vendor_ok = vendor_fits(model, vendor);
         if model.alias_of.is_some() || !vendor_ok || !model.flags.is_subset(flags) {
             continue;
         }

@@ -510,6 +510,23 @@ fn a_fleet_of_unlike_intel_hosts_gets_haswell_with_extras() {
     ] {
         assert!(xml.contains(needle), "{needle} not in\n{xml}");
     }
+    // Why nothing richer: the TSX models need hle and rtm, Broadwell needs what Haswell-EP lacks.
+    let misses: Vec<(&str, Vec<&str>)> = plan
+        .qemu_near_misses
+        .iter()
+        .map(|m| {
+            (
+                m.model.as_str(),
+                m.missing.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(misses[0], ("Haswell-v3", vec!["hle", "rtm"]));
+    assert!(
+        misses
+            .iter()
+            .any(|(m, missing)| m.starts_with("Broadwell") && missing.contains(&"rdseed"))
+    );
     // Host-only and migration-blocking flags never reach a guest.
     for flag in [
         "vmx",
@@ -576,4 +593,31 @@ fn non_x86_fleets_get_flags_and_a_microarchitecture_but_no_model() {
         })
     );
     assert_eq!(baseline(&[]), Err(underhood_cpuflags::PlanError::NoHosts));
+}
+
+#[test]
+fn the_running_host_describes_itself() {
+    // CPUID on x86-64, /proc/cpuinfo elsewhere on Linux; either way a usable description.
+    let cpu = match Cpu::detect_host() {
+        Ok(cpu) => cpu,
+        // Only a platform with no detection path may fail.
+        Err(err) => {
+            assert!(
+                matches!(err, underhood_cpuflags::HostError::Unsupported { .. }),
+                "{err}"
+            );
+            return;
+        }
+    };
+    assert!(!microarchitecture(&cpu).name.is_empty());
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!((cpu.arch, cpu.source), (Arch::X86_64, Source::Cpuid));
+        // Every x86-64 CPU has the v1 flags.
+        assert!(
+            psabi(&cpu.flags).level >= Some(PsabiLevel::V1),
+            "{:?}",
+            cpu.flags
+        );
+        assert!(!cpu.vendor.is_empty() && cpu.missing.is_empty());
+    }
 }
