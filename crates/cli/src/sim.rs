@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use underhood_sim::model::{self, CheckerOptions, Order, Symmetry, TwoPhaseTla, Verdict};
 use underhood_sim::{Fault, Run, RunOptions, Scenario, explore, gallery};
 
 /// Exit status when an invariant was violated.
@@ -31,6 +32,27 @@ pub(crate) enum SimCommand {
         #[arg(long)]
         faults: Option<String>,
         /// Print the full trace as JSON instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a model exhaustively: every reachable state of a small configuration.
+    Check {
+        /// The model to check (`two-phase-tla`: Gray & Lamport's TwoPhase spec).
+        #[arg(long, value_parser = ["two-phase-tla"])]
+        model: String,
+        /// Resource managers (1 to 15).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=15))]
+        rms: u32,
+        /// Depth first instead of breadth first.
+        #[arg(long)]
+        dfs: bool,
+        /// Count one state per orbit under permutations of resource managers.
+        #[arg(long)]
+        symmetry: bool,
+        /// Worker threads for breadth-first search.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        threads: u32,
+        /// Print one JSON object instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -121,6 +143,70 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(VIOLATED)
+            })
+        }
+        SimCommand::Check {
+            model: _,
+            rms,
+            dfs,
+            symmetry,
+            threads,
+            json,
+        } => {
+            let options = CheckerOptions {
+                order: if dfs {
+                    Order::DepthFirst
+                } else {
+                    Order::BreadthFirst
+                },
+                symmetry: if symmetry {
+                    Symmetry::On
+                } else {
+                    Symmetry::Off
+                },
+                threads: threads as usize,
+                ..CheckerOptions::default()
+            };
+            let start = std::time::Instant::now();
+            let report = model::check(&TwoPhaseTla::new(rms), &options);
+            let seconds = start.elapsed().as_secs_f64();
+            let verdict = match report.verdict {
+                Verdict::Ok => "ok",
+                Verdict::Violated => "violated",
+            };
+            if json {
+                let value = serde_json::json!({
+                    "model": "two-phase-tla", "rms": rms,
+                    "unique_states": report.unique_states, "states": report.states,
+                    "max_depth": report.max_depth, "verdict": verdict, "seconds": seconds,
+                    "unique_states_per_second": report.unique_states as f64 / seconds.max(1e-9),
+                    "bytes_per_state": report.bytes_per_state,
+                    "counterexample": report.counterexample,
+                });
+                writeln!(out, "{value}")?;
+            } else {
+                writeln!(out, "model: two-phase-tla, {rms} resource managers")?;
+                writeln!(out, "unique-states: {}", report.unique_states)?;
+                writeln!(out, "states: {}", report.states)?;
+                writeln!(out, "max-depth: {}", report.max_depth)?;
+                writeln!(out, "verdict: {verdict}")?;
+                writeln!(
+                    out,
+                    "seconds: {seconds:.3} ({:.0} unique states/s, {:.1} bytes/state)",
+                    report.unique_states as f64 / seconds.max(1e-9),
+                    report.bytes_per_state
+                )?;
+                if let Some(c) = &report.counterexample {
+                    writeln!(out, "counterexample ({}):", c.property)?;
+                    for (action, state) in c.actions.iter().zip(c.states.iter().skip(1)) {
+                        let arg = action.arg.map(|a| format!("({a})")).unwrap_or_default();
+                        writeln!(out, "  {}{arg} -> {state}", action.name)?;
+                    }
+                }
+            }
+            Ok(match report.verdict {
+                Verdict::Ok => ExitCode::SUCCESS,
+                Verdict::Violated => ExitCode::from(VIOLATED),
             })
         }
         SimCommand::Explore { source, seeds } => {

@@ -209,3 +209,63 @@ fn paxos_scenarios_run_like_2pc_ones() {
         "every invariant held",
     );
 }
+
+#[test]
+fn check_counts_the_tla_two_phase_states() {
+    let out = check(
+        &["sim", "check", "--model", "two-phase-tla", "--rms", "3"],
+        0,
+        "unique-states: 288",
+    );
+    assert!(out.contains("states: 1146"), "{out}");
+    assert!(out.contains("max-depth: 11"), "{out}");
+    assert!(out.contains("verdict: ok"), "{out}");
+    let json = check(
+        &[
+            "sim",
+            "check",
+            "--model",
+            "two-phase-tla",
+            "--rms",
+            "4",
+            "--dfs",
+            "--json",
+        ],
+        0,
+        "unique_states",
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["unique_states"], 1568);
+    assert_eq!(v["verdict"], "ok");
+    assert!(v["seconds"].as_f64().is_some());
+    let sym = check(
+        &[
+            "sim",
+            "check",
+            "--model",
+            "two-phase-tla",
+            "--rms",
+            "5",
+            "--symmetry",
+            "--threads",
+            "2",
+            "--json",
+        ],
+        0,
+        "unique_states",
+    );
+    let v: serde_json::Value = serde_json::from_str(&sym).unwrap();
+    assert!(v["unique_states"].as_u64().unwrap() < 8832);
+    assert_eq!(
+        underhood(&["sim", "check", "--model", "nope"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        underhood(&["sim", "check", "--model", "two-phase-tla", "--rms", "99"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
