@@ -169,7 +169,7 @@ fn underhood_format_refuses_too_few_shares_and_names_a_corrupt_one() {
         &combine,
         &format!("{}\n{corrupt}\n{}\n", lines[0], lines[2]),
         2,
-        "share 1 is corrupt: checksum mismatch",
+        "share 2 is corrupt: checksum mismatch",
     );
 }
 

@@ -549,6 +549,9 @@ pub enum UnsealProgress {
 /// The shares combine to a 32-byte unseal key (Vault's KEK), which opens the root key at
 /// [`ROOT_KEY_PATH`], which opens the keyring. Vault wraps the root key in go-kms-wrapping's
 /// `BlobInfo`; this crate uses a barrier entry instead, so that one entry is not Vault's bytes.
+///
+/// Encryption counts are kept in memory and reach storage with the next keyring write (a
+/// rotation); automatic rotation on those counts or on an interval is left to the caller.
 pub struct Barrier<S> {
     storage: S,
     config: SealConfig,

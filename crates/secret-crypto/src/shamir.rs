@@ -63,7 +63,8 @@ impl fmt::Debug for Share {
 }
 
 /// Why a split or a combine failed. Where Vault has an error, the message starts with its exact
-/// words, and the context (lengths, positions, x) follows in parentheses.
+/// words, and the context (lengths, positions, x) follows in parentheses. Fields count shares
+/// from 0; messages count them from 1, like lines of input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ShamirError {
@@ -113,7 +114,7 @@ pub enum ShamirError {
         parts: usize,
     },
     /// A share shorter than two bytes.
-    #[error("parts must be at least two bytes (share {index} has {len})")]
+    #[error("parts must be at least two bytes (share {} has {len})", .index + 1)]
     PartTooShort {
         /// Position of the share in the input, from 0.
         index: usize,
@@ -122,7 +123,8 @@ pub enum ShamirError {
     },
     /// Shares of different lengths.
     #[error(
-        "all parts must be the same length (share {index} has {found} bytes, share 0 has {expected})"
+        "all parts must be the same length (share {} has {found} bytes, share 1 has {expected})",
+        .index + 1
     )]
     LengthMismatch {
         /// Position of the share in the input, from 0.
@@ -133,7 +135,7 @@ pub enum ShamirError {
         found: usize,
     },
     /// Two shares with the same x-coordinate.
-    #[error("duplicate part detected (shares {first} and {second} both have x = {x})")]
+    #[error("duplicate part detected (shares {} and {} both have x = {x})", .first + 1, .second + 1)]
     DuplicatePart {
         /// The shared x-coordinate.
         x: u8,
@@ -143,13 +145,13 @@ pub enum ShamirError {
         second: usize,
     },
     /// A share with x = 0, which no split produces (Vault would return its y as the secret).
-    #[error("share {index} has x = 0, which no split produces")]
+    #[error("share {} has x = 0, which no split produces", .index + 1)]
     ZeroX {
         /// Position of the share in the input, from 0.
         index: usize,
     },
     /// A self-describing share that does not parse or fails its checksum.
-    #[error("share {index} is corrupt: {reason}")]
+    #[error("share {} is corrupt: {reason}", .index + 1)]
     CorruptShare {
         /// Position of the share in the input, from 0.
         index: usize,
@@ -157,7 +159,7 @@ pub enum ShamirError {
         reason: ShareFormatError,
     },
     /// Self-describing shares from different splits.
-    #[error("share {index} belongs to another split (different set id or threshold)")]
+    #[error("share {} belongs to another split (different set id or threshold)", .index + 1)]
     MixedSets {
         /// Position of the share in the input, from 0.
         index: usize,
