@@ -52,6 +52,16 @@ const cards = new Cards($('cards'), {
   crash: (node, loseUnsynced) => inject(loseUnsynced ? { type: 'crash', node, lose_unsynced: true } : { type: 'crash', node }, 'crash'),
   restart: node => inject({ type: 'restart', node }, 'restart'),
   selectionChanged: () => renderControls(),
+  showElection: node => {
+    for (let k = S.trace.length - 1; k >= 0; k--) {
+      const e = S.trace[k];
+      if (e.kind === 'output' && e.node === node && String(e.label).startsWith('elected')) {
+        selectEvent(e.i);
+        $('diagram').scrollIntoView({ block: 'center', behavior: 'smooth' });
+        return;
+      }
+    }
+  },
 });
 
 const diagram = new Diagram($('diagram'), $('tooltip'), {
@@ -291,6 +301,7 @@ function selectEvent(i) {
   S.highlight = i;
   eventLog.select(i);
   render();
+  if (isPaxos(S.state) && S.trace[i]) timeline.reveal(S.trace[i].t);
   diagram.scrollToEvent(i);
 }
 

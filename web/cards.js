@@ -4,7 +4,7 @@ import { el, escapeHtml } from './dom.js';
 
 /**
  * Keeps `container` showing one card per node of `state`.
- * `actions` has `crash(id, loseUnsynced)`, `restart(id)` and `selectionChanged()`.
+ * `actions` has `crash(id, loseUnsynced)`, `restart(id)`, `selectionChanged()` and `showElection(id)`.
  */
 export class Cards {
   constructor(container, actions) {
@@ -29,6 +29,10 @@ export class Cards {
     const groupOf = partitionGroups(state.partition);
     const names = new Map(state.nodes.map(n => [n.id, n.name]));
     this.scrollLater = [];
+    // When each node last won an election (Multi-Paxos only).
+    const elected = new Map();
+    for (const l of state.protocol?.leaders ?? []) elected.set(l.node, l);
+    this.elected = elected;
     for (const node of state.nodes) this.updateCard(this.cards.get(node.id), node, state.now, groupOf.get(node.id), names);
     for (const log of this.scrollLater) log.scrollTop = log.scrollHeight;
   }
@@ -63,6 +67,9 @@ export class Cards {
         c.roleTag.textContent = '';
         head.insertBefore((c.roleBadge = el('span', { class: 'role-badge', hidden: '' })), c.roleTag);
         c.body = el('div', { class: 'paxos-body' });
+        c.body.addEventListener('click', e => {
+          if (e.target.closest('[data-elected]')) this.actions.showElection(node.id);
+        });
         c.logLabel = el('div', { class: 'section-label' }, 'durable log');
         c.root.append(head, c.body, c.logLabel, c.log, el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart));
       } else {
@@ -155,12 +162,12 @@ export class Cards {
         follower: 'Follower: it answers the leader it believes in and accepts its proposals',
       }[role] ?? '';
     });
-    const html = node.up ? paxosBody(node, names) : '<div class="none">down: promises, accepted values and the key-value store are gone from memory; the durable log below is what a restart recovers from</div>';
+    const html = node.up ? paxosBody(node, names, role === 'leader' ? this.elected.get(node.id) : undefined) : '<div class="none">down: promises, accepted values and the key-value store are gone from memory; the durable log below is what a restart recovers from</div>';
     set(c, 'body', html, () => { c.body.innerHTML = html; });
   }
 }
 
-function paxosBody(node, names) {
+function paxosBody(node, names, elected) {
   const ballot = b => (b === null || b === undefined ? '<span class="none">none</span>' : `<span class="ballot">b${escapeHtml(b)}</span>`);
   const leader = node.leader === null || node.leader === undefined ? '<span class="none">unknown</span>'
     : node.leader === node.id ? '<b>itself</b>' : `<b>${escapeHtml(names.get(node.leader) ?? `n${node.leader}`)}</b>`;
@@ -168,6 +175,7 @@ function paxosBody(node, names) {
     `<dt title="The highest ballot it promised: it rejects prepare and accept messages with a lower one">promised</dt><dd>${ballot(node.promised)}</dd>`,
     node.ballot ? `<dt title="Its own ballot, as candidate or leader">own ballot</dt><dd>${ballot(node.ballot)}</dd>` : '',
     `<dt title="The leader this replica currently believes in">leader</dt><dd>${leader}</dd>`,
+    elected ? `<dt title="When this replica won its election">elected</dt><dd><button type="button" class="link" data-testid="show-election-${node.id}" data-elected="${node.id}" title="Show the election in the diagram and the log">at ${escapeHtml(elected.time)} ms</button></dd>` : '',
     `<dt title="Slots below this are applied to its key-value store">applied</dt><dd>${node.next_apply > 0 ? `up to <b>#${node.next_apply - 1}</b>` : '<span class="none">nothing yet</span>'}</dd>`,
     node.snapshot > 0 ? `<dt title="Slots below this are compacted into a snapshot">snapshot</dt><dd>below #${escapeHtml(node.snapshot)}</dd>` : '',
   ].join('');

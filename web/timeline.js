@@ -179,9 +179,12 @@ export class Timeline {
     this.setClock(this.model ? this.model.clock : 0);
   }
 
-  /** Scrolls to the end of the history. */
-  scrollToEnd() {
-    this.scroller.scrollLeft = this.scroller.scrollWidth;
+  /** Scrolls time `t` into the middle of the view, unless it is in view already. */
+  reveal(t) {
+    if (!this.sc) return;
+    const x = this.sc.x(t);
+    const left = this.scroller.scrollLeft;
+    if (x < left + 20 || x > left + this.scroller.clientWidth - 20) this.scrollToSpan(t, t);
   }
 
   hover(e) {

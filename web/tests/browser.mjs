@@ -195,6 +195,10 @@ try {
     await page.waitForSelector('body[data-finished="true"]');
     const leaders = await leaderIds(page);
     assert(leaders.length === 1 && leaders[0] !== old, `after crashing R${old} the leaders are [${leaders.join(', ')}]`);
+    await page.click(`[data-testid="show-election-${leaders[0]}"]`);
+    const picked = await page.$$eval('[data-testid="event-log"] li.hl', lis => lis.map(li => li.textContent));
+    assert(picked.length === 1 && picked[0].includes('elected'), `the election link highlighted: ${picked.join(' | ')}`);
+    await page.waitForTimeout(600);
     await noErrorBox(page);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(shots, 'browser-paxos.png'), fullPage: true });
