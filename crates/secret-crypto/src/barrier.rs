@@ -84,6 +84,12 @@ pub enum BarrierError {
         /// The entry's term.
         term: u32,
     },
+    /// A barrier key that is neither 16 nor 32 bytes (AES-128 or AES-256).
+    #[error("barrier keys are 16 or 32 bytes, not {len}")]
+    KeyLength {
+        /// The length given.
+        len: usize,
+    },
     /// The root key does not open the keyring.
     #[error("invalid key: the root key does not open the keyring")]
     WrongRootKey,
@@ -186,8 +192,21 @@ pub enum KeyringProblem {
     },
 }
 
-/// Encrypts `plaintext` for `path` under `key` and `term`, as a version 2 entry.
+/// Encrypts `plaintext` for `path` under `key` (16 or 32 bytes) and `term`, as a version 2
+/// entry with a nonce drawn from `rng`.
 pub fn encrypt_entry(
+    key: &Key,
+    term: u32,
+    path: &str,
+    plaintext: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<u8>, BarrierError> {
+    check_key_len(key.len())?;
+    Ok(seal_entry(key, term, path, plaintext, rng))
+}
+
+/// [`encrypt_entry`] for a key whose length is already checked.
+fn seal_entry(
     key: &Key,
     term: u32,
     path: &str,
@@ -222,6 +241,7 @@ pub fn entry_term(path: &str, entry: &[u8]) -> Result<u32, BarrierError> {
 
 /// Decrypts an entry stored at `path` with `key`, whatever term it names.
 pub fn decrypt_entry(key: &Key, path: &str, entry: &[u8]) -> Result<Key, BarrierError> {
+    check_key_len(key.len())?;
     let term = entry_term(path, entry)?;
     let aad: &[u8] = match entry[TERM_LEN] {
         1 => &[],
@@ -403,7 +423,7 @@ impl Keyring {
             .get_mut(&term)
             .expect("the active term is in the keyring");
         key.encryptions = key.encryptions.saturating_add(1);
-        encrypt_entry(&key.value, term, path, plaintext, rng)
+        seal_entry(&key.value, term, path, plaintext, rng)
     }
 
     /// Decrypts an entry stored at `path`, under whichever term it names.
@@ -469,7 +489,7 @@ impl Keyring {
 
     /// The keyring encrypted under its root key, as stored at [`KEYRING_PATH`] (term 1).
     pub fn seal(&self, rng: &mut impl CryptoRng) -> Vec<u8> {
-        encrypt_entry(
+        seal_entry(
             &self.root_key,
             KEYRING_TERM,
             KEYRING_PATH,
@@ -498,7 +518,7 @@ impl Keyring {
         let previous = self.terms.range(..active).next_back()?.1;
         let path = format!("{UPGRADE_PREFIX}{}", previous.term);
         let json = self.terms[&active].to_json();
-        let entry = encrypt_entry(&previous.value, previous.term, &path, &json, rng);
+        let entry = seal_entry(&previous.value, previous.term, &path, &json, rng);
         Some((path, entry))
     }
 
@@ -592,7 +612,7 @@ impl<S: Storage> Barrier<S> {
         );
         storage.put(
             ROOT_KEY_PATH,
-            &encrypt_entry(&kek, 1, ROOT_KEY_PATH, &root_json, rng),
+            &seal_entry(&kek, 1, ROOT_KEY_PATH, &root_json, rng),
         )?;
         storage.put(KEYRING_PATH, &keyring.seal(rng))?;
         // Written last: a crash before this leaves an uninitialized storage, not a half one.
@@ -817,9 +837,7 @@ fn check_key_len(len: usize) -> Result<(), BarrierError> {
     if len == 16 || len == 32 {
         Ok(())
     } else {
-        Err(BarrierError::Keyring {
-            problem: KeyringProblem::KeyLength { len },
-        })
+        Err(BarrierError::KeyLength { len })
     }
 }
 
@@ -827,7 +845,11 @@ fn decode_key(encoded: &str) -> Result<Key, BarrierError> {
     let bytes = Zeroizing::new(BASE64.decode(encoded).map_err(|_| BarrierError::Keyring {
         problem: KeyringProblem::BadBase64,
     })?);
-    check_key_len(bytes.len())?;
+    if let Err(BarrierError::KeyLength { len }) = check_key_len(bytes.len()) {
+        return Err(BarrierError::Keyring {
+            problem: KeyringProblem::KeyLength { len },
+        });
+    }
     Ok(Key::from(bytes))
 }
 

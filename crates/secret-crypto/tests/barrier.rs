@@ -193,6 +193,15 @@ fn an_uninitialized_storage_and_a_moved_entry_are_errors() {
         keyring.decrypt("a", &entry[..20]),
         Err(BarrierError::TooShort { len: 20, .. })
     ));
+    let odd_key = underhood_secret_crypto::Key::new(vec![1; 20]);
+    assert!(matches!(
+        barrier::encrypt_entry(&odd_key, 1, "a", b"v", &mut rng),
+        Err(BarrierError::KeyLength { len: 20 })
+    ));
+    assert!(matches!(
+        barrier::decrypt_entry(&odd_key, "a", &entry),
+        Err(BarrierError::KeyLength { len: 20 })
+    ));
     assert!(matches!(
         Barrier::initialize(
             MemoryStorage::new(),
