@@ -90,6 +90,12 @@ pub enum BarrierError {
         /// The length given.
         len: usize,
     },
+    /// The active term is the last one a `u32` can hold.
+    #[error("cannot rotate past term {active}")]
+    TermsExhausted {
+        /// The active term.
+        active: u32,
+    },
     /// The root key does not open the keyring.
     #[error("invalid key: the root key does not open the keyring")]
     WrongRootKey,
@@ -400,8 +406,16 @@ impl Keyring {
 
     /// Adds term N+1 with a fresh 32-byte key and makes it active; old terms keep decrypting.
     /// Like Vault, it resets the encryption counts of the terms that are no longer active.
-    pub fn rotate(&mut self, now: SystemTime, rng: &mut impl CryptoRng) -> u32 {
-        let term = self.active_term().saturating_add(1);
+    /// Refuses when the active term is already `u32::MAX`.
+    pub fn rotate(
+        &mut self,
+        now: SystemTime,
+        rng: &mut impl CryptoRng,
+    ) -> Result<u32, BarrierError> {
+        let active = self.active_term();
+        let term = active
+            .checked_add(1)
+            .ok_or(BarrierError::TermsExhausted { active })?;
         for key in self.terms.values_mut() {
             key.encryptions = 0;
         }
@@ -412,7 +426,7 @@ impl Keyring {
             encryptions: 0,
         };
         self.terms.insert(term, key);
-        term
+        Ok(term)
     }
 
     /// Encrypts `plaintext` for `path` under the active term.
@@ -527,7 +541,7 @@ impl Keyring {
         let under = entry_term(path, entry)?;
         let json = self.decrypt(path, entry)?;
         let key = TermKey::from_json(json.expose_secret())?;
-        if key.term != under.saturating_add(1) {
+        if under.checked_add(1) != Some(key.term) {
             return Err(BarrierError::UpgradeTerm {
                 under,
                 found: key.term,
@@ -799,7 +813,7 @@ impl<S: Storage> Barrier<S> {
             return Err(BarrierError::Sealed);
         };
         let mut rotated = keyring.clone();
-        let term = rotated.rotate(now, rng);
+        let term = rotated.rotate(now, rng)?;
         // The keyring is written first: an upgrade entry for a term the keyring lacks would be
         // useless, while a keyring without its upgrade entry only delays standbys.
         self.storage.put(KEYRING_PATH, &rotated.seal(rng))?;

@@ -253,3 +253,20 @@ fn a_tampered_seal_config_is_refused_and_nothing_prints_key_material() {
         );
     }
 }
+
+#[test]
+fn the_last_term_does_not_rotate_over_itself() {
+    let mut rng = rng();
+    let root = underhood_secret_crypto::Key::new(vec![1; 32]);
+    let json = format!(
+        r#"{{"MasterKey":"{0}","Keys":[{{"Term":4294967295,"Version":1,"Value":"{0}","InstallTime":"x"}}]}}"#,
+        "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+    );
+    let mut keyring = barrier::Keyring::from_json(json.as_bytes()).unwrap();
+    assert_eq!(keyring.root_key(), &root);
+    assert!(matches!(
+        keyring.rotate(UNIX_EPOCH, &mut rng),
+        Err(BarrierError::TermsExhausted { active: u32::MAX })
+    ));
+    assert_eq!(keyring.terms().count(), 1);
+}

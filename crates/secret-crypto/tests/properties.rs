@@ -138,7 +138,7 @@ proptest! {
         for r in 0..=rotations {
             let path = format!("data/{r}");
             entries.push((path.clone(), keyring.encrypt(&path, &value, &mut rng)));
-            keyring.rotate(std::time::UNIX_EPOCH, &mut rng);
+            keyring.rotate(std::time::UNIX_EPOCH, &mut rng).unwrap();
         }
         let reopened = Keyring::unseal(keyring.root_key(), &keyring.seal(&mut rng)).unwrap();
         for (i, (path, entry)) in entries.iter().enumerate() {
@@ -158,7 +158,7 @@ proptest! {
         let mut keyring = Keyring::new(Key::random(32, &mut rng), Key::random(16, &mut rng), at).unwrap();
         for _ in 0..rotations {
             keyring.encrypt("p", b"v", &mut rng);
-            keyring.rotate(at, &mut rng);
+            keyring.rotate(at, &mut rng).unwrap();
         }
         keyring.encrypt("p", b"v", &mut rng);
         let json = keyring.to_json();
