@@ -3,6 +3,7 @@
 //!
 //! It uses only `std` and `anyhow` so that it compiles in seconds, and it never edits source files.
 
+mod bench_checker;
 mod cmd;
 mod determinism;
 mod json;
@@ -22,6 +23,8 @@ commands:
   test            everything CI runs: fmt, clippy, tests, WASM build, determinism, browser test
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
   bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`
+  bench-checker [--max-n N]
+                  our model checker against stateright 0.31 on the TLA+ TwoPhase model (N up to 10)
   help            print this message
 ";
 
@@ -64,6 +67,16 @@ fn run(args: &[String]) -> Result<()> {
         "bench-wasm" => {
             no_more_args(command, rest)?;
             bench_wasm()
+        }
+        "bench-checker" => {
+            let max_n = match rest {
+                [] => 10,
+                [flag, n] if flag == "--max-n" => n
+                    .parse()
+                    .with_context(|| format!("--max-n takes a number, got `{n}`"))?,
+                _ => bail!("usage: cargo xtask bench-checker [--max-n N]"),
+            };
+            bench_checker::run(max_n)
         }
         other => bail!("unknown command `{other}`\n\n{HELP}"),
     }

@@ -37,17 +37,18 @@ pub enum Command {
         /// `--principal` values, sorted.
         principals: Vec<KafkaPrincipal>,
     },
-    /// `--help`: the tool prints its usage and exits 0.
-    Help,
 }
 
 /// A command line `kafka-acls.sh` refuses; `Display` is the tool's message.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum KafkaAclsError {
-    /// No arguments at all.
+    /// No arguments at all, or `--help`: the tool prints its usage and exits 1.
     #[error("This tool helps to manage acls on kafka.")]
-    NoArguments,
+    Usage,
+    /// `--version`: the tool prints Kafka's version, which a model does not have.
+    #[error("--version: this model of kafka-acls.sh has no Kafka version")]
+    Version,
     /// An option the tool does not have (or an ambiguous abbreviation).
     #[error("{option} is not a recognized option")]
     UnrecognizedOption {
@@ -209,9 +210,6 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, KafkaAclsError> {
     let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     let options = parse_options(&args)?;
     check_args(&args, &options)?;
-    if options.has("help") {
-        return Ok(Command::Help);
-    }
     if options.has("add") {
         let pattern_type = pattern_type(&options)?;
         if !pattern_type.is_specific() {
@@ -334,11 +332,11 @@ fn lookup(name: &str) -> Result<(&'static str, Arity), KafkaAclsError> {
 /// `AclCommandOptions.checkArgs`, in its order.
 fn check_args(args: &[&str], o: &Options) -> Result<(), KafkaAclsError> {
     use KafkaAclsError::*;
-    if args.is_empty() {
-        return Err(NoArguments);
+    if args.is_empty() || o.has("help") {
+        return Err(Usage);
     }
-    if o.has("help") || o.has("version") {
-        return Ok(());
+    if o.has("version") {
+        return Err(Version);
     }
     match (o.has("bootstrap-server"), o.has("bootstrap-controller")) {
         (true, true) => return Err(BothBootstraps),

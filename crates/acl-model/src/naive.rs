@@ -3,6 +3,8 @@
 //! It is the reference the indexed [`Authorizer`](crate::Authorizer) is tested against and the
 //! linear-scan baseline of the benchmark; it checks nothing and should not serve requests.
 
+use std::collections::HashSet;
+
 use crate::binding::WILDCARD;
 use crate::{
     AclBinding, AclOperation, AclPermissionType, AuthorizationResult, AuthorizerConfig,
@@ -68,7 +70,7 @@ pub fn authorize_by_resource_type(
     }
     let mut allow_wildcard = false;
     let (mut allow_literals, mut allow_prefixes) = (Vec::new(), Vec::new());
-    let (mut deny_literals, mut deny_prefixes) = (Vec::new(), Vec::new());
+    let (mut deny_literals, mut deny_prefixes) = (HashSet::new(), Vec::new());
     for b in bindings {
         let op = b.entry.operation();
         if b.pattern.resource_type() != resource_type
@@ -83,7 +85,9 @@ pub fn authorize_by_resource_type(
             AclPermissionType::Deny if literal && name == WILDCARD => {
                 return AuthorizationResult::Denied;
             }
-            AclPermissionType::Deny if literal => deny_literals.push(name),
+            AclPermissionType::Deny if literal => {
+                deny_literals.insert(name);
+            }
             AclPermissionType::Deny => deny_prefixes.push(name),
             AclPermissionType::Allow if literal && name == WILDCARD => allow_wildcard = true,
             AclPermissionType::Allow if literal => allow_literals.push(name),

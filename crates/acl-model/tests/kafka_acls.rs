@@ -55,7 +55,6 @@ fn check(args: &str, expected: &str) {
             lines.extend(principals.iter().map(|p| format!("principal {p}")));
             lines.join("\n")
         }
-        Ok(other) => format!("{other:?}"),
         Err(err) => err.to_string(),
     };
     assert_eq!(got, expected, "{args}");
@@ -223,6 +222,10 @@ fn refusals_carry_the_tools_messages() {
     assert_eq!(
         kafka_acls::parse(&none).unwrap_err().to_string(),
         "This tool helps to manage acls on kafka."
+    );
+    assert_eq!(
+        kafka_acls::parse(&["--list", "--help"]).unwrap_err(),
+        kafka_acls::KafkaAclsError::Usage
     );
     assert_eq!(
         kafka_acls::parse(&["--list"]).unwrap_err().to_string(),

@@ -102,10 +102,6 @@ pub(crate) fn run(command: AclCommand) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         AclCommand::KafkaAcls { args } => match kafka_acls::parse(&args) {
-            Ok(kafka_acls::Command::Help) => {
-                writeln!(out, "This tool helps to manage acls on kafka.")?;
-                ExitCode::SUCCESS
-            }
             Ok(command) => {
                 writeln!(out, "{}", kafka_acls_json(&command))?;
                 ExitCode::SUCCESS
@@ -232,6 +228,5 @@ fn kafka_acls_json(command: &kafka_acls::Command) -> serde_json::Value {
             "filters": sorted(filters.iter().map(json::filter_to_json)),
             "principals": principals.iter().map(ToString::to_string).collect::<Vec<_>>(),
         }),
-        other => json!({ "action": format!("{other:?}") }),
     }
 }

@@ -86,6 +86,10 @@ pub(crate) fn vocabulary() -> &'static Vocabulary {
 impl Vocabulary {
     /// The canonical (Linux) name of an x86 feature name in any spelling, or `None` if unknown.
     pub(crate) fn canonical(&self, name: &str) -> Option<&str> {
+        // Linux names, the common case, need no allocation.
+        if let Some(&idx) = self.by_name.get(name) {
+            return Some(&self.features[idx].name);
+        }
         let lower = name.trim().to_ascii_lowercase();
         if let Some(&idx) = self.by_name.get(&lower) {
             return Some(&self.features[idx].name);

@@ -113,12 +113,18 @@ impl Cpu {
         };
         // Flags every block lists; blocks without a list (cut short) do not veto.
         let mut common: Option<BTreeSet<String>> = None;
+        let mut previous: Option<&str> = None;
         for block in &processors {
             let Some(list) = lookup(block, flags_key) else {
                 let processor = block.get("processor").and_then(|p| p.parse().ok());
                 cpu.missing.push(Missing::Flags { processor });
                 continue;
             };
+            // Most machines repeat one list for every CPU: it changes nothing the second time.
+            if previous == Some(list) {
+                continue;
+            }
+            previous = Some(list);
             let flags = match arch {
                 Arch::X86_64 => canonical_x86(list.split_whitespace()),
                 Arch::Aarch64 => list

@@ -18,6 +18,8 @@ pub trait Storage {
     fn put(&mut self, path: &str, value: &[u8]) -> Result<(), StorageError>;
     /// Removes the entry at `path`; removing a missing entry is not an error.
     fn delete(&mut self, path: &str) -> Result<(), StorageError>;
+    /// Every entry's path, sorted.
+    fn list(&self) -> Result<Vec<String>, StorageError>;
 }
 
 /// Why a storage operation failed.
@@ -69,6 +71,10 @@ impl Storage for MemoryStorage {
         check_path(path)?;
         self.entries.remove(path);
         Ok(())
+    }
+
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self.entries.keys().cloned().collect())
     }
 }
 
@@ -139,6 +145,39 @@ impl Storage for FileStorage {
             }),
         }
     }
+
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        let mut paths = Vec::new();
+        match list_dir(&self.root, "", &mut paths) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            other => other.map_err(|source| StorageError::Io {
+                path: String::new(),
+                source,
+            })?,
+        }
+        paths.sort();
+        Ok(paths)
+    }
+}
+
+/// Collects the entries under `dir`: `_name` files are entries, other names folders; names
+/// that are not UTF-8 or start with `.` (temporary files) are skipped.
+fn list_dir(dir: &Path, prefix: &str, paths: &mut Vec<String>) -> io::Result<()> {
+    for item in fs::read_dir(dir)? {
+        let item = item?;
+        let Ok(name) = item.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        if item.file_type()?.is_dir() {
+            list_dir(&item.path(), &format!("{prefix}{name}/"), paths)?;
+        } else if let Some(entry) = name.strip_prefix('_') {
+            paths.push(format!("{prefix}{entry}"));
+        }
+    }
+    Ok(())
 }
 
 /// Replaces the file at `path` with `bytes` atomically and durably, readable by its owner only:
@@ -218,8 +257,12 @@ mod tests {
             storage.get("core").unwrap().as_deref(),
             Some(&b"also a file"[..])
         );
+        storage.put("a/b/c", b"deep").unwrap();
+        assert_eq!(storage.list().unwrap(), ["a/b/c", "core", "core/keyring"]);
+        storage.delete("a/b/c").unwrap();
         storage.delete("core/keyring").unwrap();
         storage.delete("core/keyring").unwrap();
+        assert_eq!(storage.list().unwrap(), ["core"]);
         assert_eq!(storage.get("core/keyring").unwrap(), None);
         for bad in [
             "",
@@ -272,6 +315,7 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, [".tmp-_a.1.0", "_a"]);
+        assert_eq!(storage.list().unwrap(), ["secret/a"]);
     }
 
     #[cfg(unix)]

@@ -950,14 +950,16 @@ impl<P: Protocol> Sim<P> {
             .enumerate()
             .map(|(i, slot)| {
                 let id = NodeId(i as u32);
-                let log: Vec<String> = slot
-                    .log
+                // The newest records only: a long run's log would make every frame heavy.
+                const SHOWN: usize = 40;
+                let log: Vec<String> = slot.log[slot.log.len().saturating_sub(SHOWN)..]
                     .iter()
                     .map(<P::Node as Process>::label_record)
                     .collect();
                 let mut v = json!({
                     "id": i, "name": self.protocol.node_name(id), "up": slot.node.is_some(),
-                    "log": log, "unsynced": slot.log.len() - slot.synced,
+                    "log": log, "log_len": slot.log.len(),
+                    "unsynced": slot.log.len() - slot.synced,
                 });
                 if let Value::Object(map) = &mut v {
                     map.extend(self.protocol.node_details(id, slot.node.as_ref(), self.now));
@@ -988,11 +990,12 @@ impl<P: Protocol> Sim<P> {
                 })
             })
             .collect();
+        let mut details = self.protocol.details(self.now);
+        details.insert("name".into(), json!(self.scenario.protocol.name()));
         json!({
             "now": self.now.0, "steps": self.steps, "finished": self.finished(),
             "duration_ms": self.duration.0, "nodes": nodes, "partition": partition,
-            "in_flight": in_flight, "violations": self.violations,
-            "protocol": self.protocol.details(self.now),
+            "in_flight": in_flight, "violations": self.violations, "protocol": details,
         })
     }
 

@@ -54,9 +54,9 @@ pub use rng::SimRng;
 mod run;
 pub use run::{Run, RunOptions, parse_seed};
 mod scenario;
-mod sync;
 #[cfg(feature = "proptest")]
 pub mod strategies;
+mod sync;
 pub use scenario::{
     Conflict, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS, Network,
     Ordering, Pattern, PaxosTimeouts, ProtocolName, Scenario, Timeouts, When, Workload,

@@ -153,6 +153,8 @@ pub struct MultiPaxos {
     /// The command each slot was applied with, and by whom first.
     applied: BTreeMap<Slot, (Command, NodeId)>,
     leaders: Vec<(Time, NodeId, Ballot)>,
+    /// (slot, command) pairs already reported as conflicting.
+    conflicts: BTreeSet<(Slot, Command)>,
 }
 
 /// A command and the acceptors that accepted it at one (slot, ballot).
@@ -226,6 +228,7 @@ impl MultiPaxos {
             chosen: BTreeMap::new(),
             applied: BTreeMap::new(),
             leaders: Vec::new(),
+            conflicts: BTreeSet::new(),
         }
     }
 
@@ -412,7 +415,8 @@ impl Protocol for MultiPaxos {
                     return;
                 }
                 match self.chosen.get(&slot) {
-                    Some((c, b)) if *c != command => violations.push(Violation {
+                    // One report per slot and command: every further acceptor would repeat it.
+                    Some((c, b)) if *c != command && self.conflicts.insert((slot, command)) => violations.push(Violation {
                         invariant: "agreement",
                         detail: format!(
                             "slot {slot} chose {} under ballot {b} and {} under ballot {ballot}",
@@ -438,16 +442,18 @@ impl Protocol for MultiPaxos {
                 }
             }
             Output::Applied { slot, command } => match self.applied.get(&slot) {
-                Some((c, first)) if *c != command => violations.push(Violation {
-                    invariant: "log-consistency",
-                    detail: format!(
-                        "R{} applied {} at {slot}, but R{} applied {}",
-                        node.0,
-                        label_command(&command),
-                        first.0,
-                        label_command(c)
-                    ),
-                }),
+                Some((c, first)) if *c != command && self.conflicts.insert((slot, command)) => {
+                    violations.push(Violation {
+                        invariant: "log-consistency",
+                        detail: format!(
+                            "R{} applied {} at {slot}, but R{} applied {}",
+                            node.0,
+                            label_command(&command),
+                            first.0,
+                            label_command(c)
+                        ),
+                    })
+                }
                 Some(_) => {}
                 None => {
                     self.applied.insert(slot, (command, node));

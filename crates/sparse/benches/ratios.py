@@ -23,6 +23,7 @@ def fmt(ns):
     return f"{ns:.3g} ns"
 
 rows = [
+    ("copy_20g_204x1m", "underhood_auto", "cp_sparse_auto_fsync", 1.10),
     ("copy_20g_204x1m", "underhood_auto", "cp_sparse_auto", 1.10),
     ("copy_20g_204x1m", "underhood_auto", "qemu_img_convert", 1.0),
     ("copy_20g_204x1m", "underhood_always", "cp_sparse_always", 1.10),

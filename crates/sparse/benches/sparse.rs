@@ -172,6 +172,18 @@ fn copy(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // `copy` syncs before its rename (crash safety); `cp` does not, so it is also timed
+    // followed by an fsync of the copy (`sync FILE`), for the same durability.
+    group.bench_function("cp_sparse_auto_fsync", |b| {
+        b.iter_batched(
+            remove,
+            |()| {
+                run(Command::new("cp").arg("--sparse=auto").arg(&src).arg(&dst));
+                File::open(&dst).unwrap().sync_all().unwrap();
+            },
+            BatchSize::PerIteration,
+        )
+    });
     for sparse in ["auto", "always"] {
         group.bench_function(format!("cp_sparse_{sparse}"), |b| {
             b.iter_batched(

@@ -700,6 +700,14 @@ mod buffer_tests {
     use super::AlignedBuf;
 
     #[test]
+    fn a_transfer_can_move_to_another_thread_or_task() {
+        fn send<T: Send>() {}
+        send::<super::Transfer>();
+        send::<crate::Report>();
+        send::<crate::Error>();
+    }
+
+    #[test]
     fn buffers_are_page_aligned_and_exactly_sized() {
         for len in [1, 100, 4096, 128 * 1024 + 3] {
             let mut buf = AlignedBuf::new(len);

@@ -727,6 +727,8 @@ impl Replica {
         }
         self.kv = Kv::restore(&snapshot);
         self.next_apply = snapshot.next;
+        // The entries shown as recently applied are older than the snapshot now.
+        self.recent.clear();
         self.chosen = self.chosen.split_off(&snapshot.next);
         self.accepted = self.accepted.split_off(&snapshot.next);
         out.push(crate::Effect::Persist {

@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 
 use super::table::FingerprintSet;
-use super::{
-    Action, CheckReport, CheckerOptions, Counterexample, Model, Order, Symmetry, Verdict,
-};
+use super::{Action, CheckReport, CheckerOptions, Counterexample, Model, Order, Symmetry, Verdict};
 
 /// Explores `model` as `options` say; stops at the first broken property.
 pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {

@@ -87,7 +87,11 @@ impl std::fmt::Debug for TlaState {
             let state = ["working", "prepared", "committed", "aborted"][rm_state(r) as usize];
             let tm_knows = if r & 0b100 != 0 { "+tmPrepared" } else { "" };
             let sent = if r & 0b1000 != 0 { "+msg" } else { "" };
-            write!(f, "{}{state}{tm_knows}{sent}", if i > 0 { ", " } else { "" })?;
+            write!(
+                f,
+                "{}{state}{tm_knows}{sent}",
+                if i > 0 { ", " } else { "" }
+            )?;
             i += 1;
         }
         write!(f, "]")
@@ -116,7 +120,10 @@ impl Model for TwoPhaseTla {
             let r = rm(s, i);
             // TMRcvPrepared(rm): also generated when already recorded (a self-loop, as in TLC).
             if tm == TM_INIT && r & 0b1000 != 0 {
-                out.push((TlaState(with_rm(s, i, r | 0b100)), act("TMRcvPrepared", Some(i))));
+                out.push((
+                    TlaState(with_rm(s, i, r | 0b100)),
+                    act("TMRcvPrepared", Some(i)),
+                ));
             }
             if rm_state(r) == WORKING {
                 out.push((
