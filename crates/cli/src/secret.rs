@@ -202,6 +202,13 @@ pub(crate) enum BarrierCommand {
         #[command(flatten)]
         unseal: Unseal,
     },
+    /// Re-encrypt old entries under the active term and drop the terms no entry uses.
+    Compact {
+        #[command(flatten)]
+        dir: Dir,
+        #[command(flatten)]
+        unseal: Unseal,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -450,6 +457,16 @@ fn barrier(command: BarrierCommand, out: &mut impl Write) -> Result<ExitCode> {
         BarrierCommand::Rotate { dir, unseal } => {
             let term = unsealed(&dir, &unseal)?.rotate(SystemTime::now(), &mut rng)?;
             writeln!(out, "{term}")?;
+        }
+        BarrierCommand::Compact { dir, unseal } => {
+            let report = unsealed(&dir, &unseal)?.compact(&mut rng)?;
+            let dropped: Vec<String> = report.dropped_terms.iter().map(u32::to_string).collect();
+            writeln!(
+                out,
+                "re-encrypted: {}\ndropped terms: {}",
+                report.reencrypted,
+                dropped.join(" ")
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -480,6 +480,21 @@ fn barrier_over_a_directory_seals_stores_rotates_and_reads_back() {
         "reserved",
     );
     check(
+        &["barrier", "compact", d[0], d[1], u[0], u[1]],
+        "",
+        0,
+        "re-encrypted: 1\ndropped terms: 1\n",
+    );
+    assert_eq!(
+        check(
+            &["barrier", "get", d[0], d[1], u[0], u[1], "secret/db"],
+            "",
+            0,
+            ""
+        ),
+        "hunter2"
+    );
+    check(
         &["barrier", "delete", d[0], d[1], u[0], u[1], "secret/db"],
         "",
         0,

@@ -564,6 +564,15 @@ pub struct SealConfig {
     pub threshold: u8,
 }
 
+/// What [`Barrier::compact`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compaction {
+    /// Entries rewritten under the active term.
+    pub reencrypted: usize,
+    /// Terms removed from the keyring.
+    pub dropped_terms: Vec<u32>,
+}
+
 /// Where an unseal stands after a share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnsealProgress {
@@ -822,6 +831,57 @@ impl<S: Storage> Barrier<S> {
         }
         *keyring = rotated;
         Ok(term)
+    }
+
+    /// Re-encrypts every entry written under an older term with the active one, then removes
+    /// from the keyring the terms no entry uses any more (Vault keeps them forever).
+    ///
+    /// Each rewrite is atomic, and the keyring is written last, so a crash part-way leaves every
+    /// entry readable. An entry that does not decrypt stops the compaction before any term is
+    /// dropped.
+    pub fn compact(&mut self, rng: &mut impl CryptoRng) -> Result<Compaction, BarrierError> {
+        let State::Unsealed { keyring } = &mut self.state else {
+            return Err(BarrierError::Sealed);
+        };
+        let active = keyring.active_term();
+        let mut reencrypted = 0;
+        for path in self.storage.list()? {
+            if check_user_path(&path).is_err() {
+                continue;
+            }
+            let Some(entry) = self.storage.get(&path)? else {
+                continue;
+            };
+            if entry_term(&path, &entry)? != active {
+                let value = keyring.decrypt(&path, &entry)?;
+                // Re-encrypting needs the plaintext; it stays in a zeroizing Key.
+                let fresh = keyring.encrypt(&path, value.expose_secret(), rng);
+                self.storage.put(&path, &fresh)?;
+                reencrypted += 1;
+            }
+        }
+        // Every entry is now under the active term, so no other term is in use.
+        let mut pruned = keyring.clone();
+        let dropped_terms: Vec<u32> = pruned
+            .terms
+            .keys()
+            .copied()
+            .filter(|&term| term != active)
+            .collect();
+        for term in &dropped_terms {
+            pruned.terms.remove(term);
+        }
+        if !dropped_terms.is_empty() {
+            self.storage.put(KEYRING_PATH, &pruned.seal(rng))?;
+            for term in &dropped_terms {
+                self.storage.delete(&format!("{UPGRADE_PREFIX}{term}"))?;
+            }
+        }
+        *keyring = pruned;
+        Ok(Compaction {
+            reencrypted,
+            dropped_terms,
+        })
     }
 
     /// The storage underneath.

@@ -270,3 +270,79 @@ fn the_last_term_does_not_rotate_over_itself() {
     ));
     assert_eq!(keyring.terms().count(), 1);
 }
+
+#[test]
+fn compaction_rewrites_old_entries_and_drops_unused_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = rng();
+    let (mut barrier, shares) =
+        Barrier::initialize(FileStorage::new(dir.path()), CONFIG, UNIX_EPOCH, &mut rng).unwrap();
+    for share in &shares[..3] {
+        barrier.unseal(share.expose_secret()).unwrap();
+    }
+    barrier.put("app/one", b"1", &mut rng).unwrap();
+    barrier.rotate(UNIX_EPOCH, &mut rng).unwrap();
+    barrier.put("app/two", b"2", &mut rng).unwrap();
+    barrier.rotate(UNIX_EPOCH, &mut rng).unwrap();
+    barrier.put("app/three", b"3", &mut rng).unwrap();
+    let report = barrier.compact(&mut rng).unwrap();
+    assert_eq!(
+        report,
+        barrier::Compaction {
+            reencrypted: 2,
+            dropped_terms: vec![1, 2]
+        }
+    );
+    let terms: Vec<u32> = barrier
+        .keyring()
+        .unwrap()
+        .terms()
+        .map(|t| t.term())
+        .collect();
+    assert_eq!(terms, [3]);
+    assert!(barrier.storage().get("core/upgrade/1").unwrap().is_none());
+    // Nothing to do the second time.
+    assert_eq!(
+        barrier.compact(&mut rng).unwrap(),
+        barrier::Compaction {
+            reencrypted: 0,
+            dropped_terms: vec![]
+        }
+    );
+
+    // Reopened from disk, every value reads back under the one remaining term.
+    let mut reopened = Barrier::open(FileStorage::new(dir.path())).unwrap();
+    for share in &shares[2..] {
+        reopened.unseal(share.expose_secret()).unwrap();
+    }
+    for (path, value) in [("app/one", b"1"), ("app/two", b"2"), ("app/three", b"3")] {
+        assert_eq!(reopened.get(path).unwrap().unwrap().expose_secret(), value);
+        let stored = reopened.storage().get(path).unwrap().unwrap();
+        assert_eq!(barrier::entry_term(path, &stored).unwrap(), 3);
+    }
+}
+
+#[test]
+fn compaction_stops_at_an_entry_that_does_not_decrypt_and_drops_nothing() {
+    let mut rng = rng();
+    let (mut barrier, shares) =
+        Barrier::initialize(MemoryStorage::new(), CONFIG, UNIX_EPOCH, &mut rng).unwrap();
+    for share in &shares[..3] {
+        barrier.unseal(share.expose_secret()).unwrap();
+    }
+    barrier.put("app/a", b"a", &mut rng).unwrap();
+    barrier.rotate(UNIX_EPOCH, &mut rng).unwrap();
+    // An entry moved to another path no longer authenticates.
+    let mut storage = barrier.storage().clone();
+    let moved = storage.get("app/a").unwrap().unwrap();
+    storage.put("app/b", &moved).unwrap();
+    let mut broken = Barrier::open(storage).unwrap();
+    for share in &shares[..3] {
+        broken.unseal(share.expose_secret()).unwrap();
+    }
+    assert!(matches!(
+        broken.compact(&mut rng),
+        Err(BarrierError::Authentication { .. })
+    ));
+    assert_eq!(broken.keyring().unwrap().terms().count(), 2);
+}
