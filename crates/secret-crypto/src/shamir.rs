@@ -607,3 +607,67 @@ fn consistent(points: &[(u8, &[u8])], threshold: usize) -> bool {
         .iter()
         .all(|&(x, y)| bool::from(interpolate(basis, x).expose_secret().ct_eq(y)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid self-describing share with the given header, for the parser tests.
+    fn share_with(magic: [u8; 2], threshold: u8, x: u8) -> Vec<u8> {
+        let mut bytes = magic.to_vec();
+        bytes.extend_from_slice(&[threshold, x]);
+        bytes.extend_from_slice(&[9; 8]);
+        bytes.extend_from_slice(b"y");
+        let checksum = checksum_of(&bytes);
+        bytes.extend_from_slice(&checksum);
+        bytes
+    }
+
+    #[track_caller]
+    fn check(bytes: &[u8], expected: Result<(u8, u8), ShareFormatError>) {
+        let parsed = CheckedShare::parse(bytes).map(|s| (s.threshold(), s.x()));
+        assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn checked_share_parsing() {
+        check(&share_with(MAGIC, 3, 7), Ok((3, 7)));
+        check(&[], Err(ShareFormatError::TooShort { len: 0 }));
+        check(
+            &share_with(MAGIC, 3, 7)[1..],
+            Err(ShareFormatError::TooShort { len: 20 }),
+        );
+        check(
+            &share_with([b'U', 2], 3, 7),
+            Err(ShareFormatError::UnknownVersion { found: [b'U', 2] }),
+        );
+        check(
+            &share_with(MAGIC, 1, 7),
+            Err(ShareFormatError::BadHeader { threshold: 1, x: 7 }),
+        );
+        check(
+            &share_with(MAGIC, 3, 0),
+            Err(ShareFormatError::BadHeader { threshold: 3, x: 0 }),
+        );
+        let mut flipped = share_with(MAGIC, 3, 7);
+        flipped[12] ^= 1;
+        check(&flipped, Err(ShareFormatError::Checksum));
+    }
+
+    #[test]
+    fn vault_shares_from_bytes() {
+        assert_eq!(Share::from_bytes(vec![1, 2]).map(|s| s.x()), Ok(2));
+        assert_eq!(
+            Share::from_bytes(vec![1]),
+            Err(ShamirError::PartTooShort { index: 0, len: 1 })
+        );
+        assert_eq!(
+            Share::from_bytes(vec![1, 0]),
+            Err(ShamirError::ZeroX { index: 0 })
+        );
+        assert_eq!(
+            format!("{:?}", Share::from_bytes(vec![42, 3]).unwrap()),
+            "Share { x: 3, .. }"
+        );
+    }
+}
