@@ -27,8 +27,8 @@ rows = [
     ("copy_20g_204x1m", "underhood_auto", "cp_sparse_auto", 1.10),
     ("copy_20g_204x1m", "underhood_auto", "qemu_img_convert", 1.0),
     ("copy_20g_204x1m", "underhood_always", "cp_sparse_always", 1.10),
-    ("copy_1g_10x1m", "underhood_auto", "std_io_copy", None),
-    ("dig_512m_90pct_zeros", "underhood_dig", "fallocate_dig_holes", 0.20),
+    ("copy_256m_4x1m", "underhood_auto", "std_io_copy", None),
+    ("dig_256m_90pct_zeros", "underhood_dig", "fallocate_dig_holes", 0.20),
     ("map_20g_204x1m", "fiemap", "filefrag_process", None),
     ("map_20g_204x1m", "tmpfs_auto_seek_fallback", "seek_hole", None),
 ]
