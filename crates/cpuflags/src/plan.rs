@@ -146,7 +146,8 @@ pub fn baseline(hosts: &[Cpu]) -> Result<Baseline, PlanError> {
             .chain(&plan.qemu_extra)
             .cloned()
             .collect();
-        plan.recommendations = recommend(&guest, &plan.flags, &first.vendor);
+        plan.recommendations =
+            recommend(&guest, &plan.flags, vendor.as_deref().unwrap_or("generic"));
     }
     if let Some(model) = best(libvirt_models()) {
         plan.libvirt_extra = extra_flags(&plan.flags, model, vendor.as_deref(), libvirt_flag);

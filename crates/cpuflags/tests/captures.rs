@@ -560,6 +560,12 @@ fn mixed_vendors_get_vendor_neutral_models_and_the_flags_back_as_extras() {
     assert_eq!(plan.qemu_model.as_deref(), Some("kvm64-v1"));
     assert_eq!(plan.libvirt_model.as_deref(), Some("cpu64-rhel6"));
     assert!(!plan.libvirt_xml().unwrap().contains("<vendor>"));
+    // No advice names one vendor's twin of a speculation-control bit.
+    assert!(
+        plan.recommendations.iter().all(|r| r.flag != "amd_ssbd"),
+        "{:?}",
+        plan.recommendations
+    );
     // The extras bring the guest up to the common psABI level.
     let mut guest = underhood_cpuflags::find_model("kvm64-v1")
         .unwrap()
