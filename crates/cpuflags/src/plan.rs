@@ -275,15 +275,17 @@ impl GuestCpu {
     }
 
     /// The libvirt `<cpu>` element for this guest.
+    ///
+    /// libvirt has no versioned names: a QEMU `Model-vN` is written as the unversioned name that
+    /// stands for it (`Haswell-v1` as `Haswell`), or kept as is when there is none.
     pub fn libvirt_xml(&self) -> String {
         let added: Vec<String> = self.added.iter().cloned().collect();
         let removed: Vec<String> = self.removed.iter().cloned().collect();
-        libvirt_xml(
-            &self.model.name,
-            self.model.vendor.as_deref(),
-            &added,
-            &removed,
-        )
+        let name = qemu_models()
+            .iter()
+            .find(|m| m.alias_of.as_deref() == Some(self.model.name.as_str()))
+            .map_or(self.model.name.as_str(), |m| m.name.as_str());
+        libvirt_xml(name, self.model.vendor.as_deref(), &added, &removed)
     }
 }
 

@@ -349,6 +349,21 @@ fn garbled_lines_are_reported_and_skipped() {
     let cpu = Cpu::from_cpuinfo(text).unwrap();
     assert_eq!(cpu.missing, [Missing::GarbledLine { line: 3 }]);
     assert!(cpu.flags.contains("sse2"));
+    // A block that lost its flag line: a partial CPU that says so.
+    let cpu = Cpu::from_cpuinfo("processor : 3\nvendor_id : AuthenticAMD\n\n").unwrap();
+    assert_eq!(cpu.missing, [Missing::Flags { processor: Some(3) }]);
+    assert_eq!(microarchitecture(&cpu).name, "x86_64");
+    let cpu =
+        Cpu::from_cpuinfo("processor : 0\nCPU implementer : 0x99\nFeatures : fp\n\n").unwrap();
+    assert_eq!(
+        cpu.missing,
+        [
+            Missing::UnknownImplementer {
+                code: "0x99".into()
+            },
+            Missing::CpuPart
+        ]
+    );
     let cpu = Cpu::from_cpuinfo("processor : 0\nflags : fpu\n\n").unwrap();
     assert_eq!(cpu.missing, [Missing::Vendor]);
     assert_eq!(cpu.vendor, "generic");

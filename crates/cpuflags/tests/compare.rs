@@ -148,6 +148,11 @@ fn guest_specs_print_back_in_qemu_and_libvirt_names() {
             && xml.contains("name='tsc-deadline'"),
         "{xml}"
     );
+    let xml = GuestCpu::parse("Haswell-v1,+pcid").unwrap().libvirt_xml();
+    assert!(
+        xml.contains("<model fallback='forbid'>Haswell</model>"),
+        "{xml}"
+    );
     // The last word on a flag wins.
     let guest = GuestCpu::parse("Westmere,+pcid,-pcid").unwrap();
     assert!(!guest.flags().contains("pcid") && guest.added.is_empty());
