@@ -328,3 +328,58 @@ ls -a {mnt}
     let bytes = std::fs::read(&src).unwrap();
     assert!(bytes[..2 << 20].iter().all(|&b| b == 1) && bytes[2 << 20..].iter().all(|&b| b == 0));
 }
+
+#[test]
+fn stat_agrees_with_du() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = path(dir.path(), "f.img");
+    check(&["sparse", "create", "--thick-lazy", "3M", &file], 0, "");
+    check(&["sparse", "punch", &file, "1M", "1M"], 0, "");
+    write_at(&file, 5000, b"data");
+    let stat = json_of(&["sparse", "stat", &file, "--json"]);
+    let du = |extra: &[&str]| -> u64 {
+        let out = Command::new("du")
+            .arg("-B1")
+            .args(extra)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert_eq!(
+        stat["apparent_bytes"].as_u64(),
+        Some(du(&["--apparent-size"]))
+    );
+    assert_eq!(stat["allocated_bytes"].as_u64(), Some(du(&[])));
+    assert_eq!(stat["allocated_bytes"], 2 << 20);
+}
+
+/// Progress goes to stderr only when it is a terminal: `script` gives the command one.
+#[test]
+fn copy_shows_progress_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = path(dir.path(), "big.img");
+    let dst = path(dir.path(), "copy.img");
+    check(&["sparse", "create", "--thin", "1G", &src], 0, "");
+    write_at(&src, 512 << 20, b"x");
+    let quiet = underhood(&["sparse", "copy", &src, &dst]);
+    assert!(
+        quiet.status.success() && quiet.stderr.is_empty(),
+        "{quiet:?}"
+    );
+    let command = format!(
+        "{} sparse copy {src} {dst}",
+        env!("CARGO_BIN_EXE_underhood")
+    );
+    let Ok(out) = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+    else {
+        eprintln!("skipped: no `script` to provide a terminal");
+        return;
+    };
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("of 1.0 GiB ("), "{screen}");
+}

@@ -356,3 +356,24 @@ proptest! {
         check_layout(dir.path(), Fs::Tmpfs, &segs);
     }
 }
+
+/// More extents than one FIEMAP call returns: the batches join up, and FIEMAP and the
+/// SEEK_DATA/SEEK_HOLE walk agree.
+#[test]
+fn many_extents_span_several_fiemap_calls() {
+    let Some((dir, fs)) = ext4_dir() else { return };
+    let segs: Vec<(Seg, u64)> = (0..1000u16)
+        .flat_map(|i| [(data(i % 4096, 1), 1), (Seg::Hole, 1)])
+        .collect();
+    let layout = Layout { segs };
+    let path = dir.path().join("many.img");
+    layout.write(&path);
+    let seek = underhood_sparse::map(&path, MapMethod::SeekHole).unwrap();
+    assert_eq!(seek.runs(ExtentKind::Data).count(), 1000);
+    if fs == Fs::Ext4 {
+        let fiemap = underhood_sparse::map(&path, MapMethod::Fiemap).unwrap();
+        assert_eq!(fiemap.extents(), seek.extents());
+    }
+    let (blocks, _) = mapped_blocks(&path);
+    assert_eq!(blocks, layout.blocks(as_written(fs)));
+}
