@@ -7,8 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use underhood_sim::model::{self, CheckerOptions, Order, Symmetry, TwoPhaseTla, Verdict};
-use underhood_sim::{Fault, Run, RunOptions, Scenario, explore, gallery};
+use underhood_sim::model::{
+    self, CheckerOptions, Order, ProtocolModel, Symmetry, TwoPhaseTla, Verdict,
+};
+use underhood_sim::{
+    Fault, MultiPaxos, ProtocolName, Run, RunOptions, Scenario, TwoPhase, explore, gallery,
+};
 
 /// Exit status when an invariant was violated.
 const VIOLATED: u8 = 1;
@@ -38,8 +42,18 @@ pub(crate) enum SimCommand {
     /// Check a model exhaustively: every reachable state of a small configuration.
     Check {
         /// The model to check (`two-phase-tla`: Gray & Lamport's TwoPhase spec).
-        #[arg(long, value_parser = ["two-phase-tla"])]
-        model: String,
+        #[arg(long, value_parser = ["two-phase-tla"], conflicts_with = "scenario", required_unless_present = "scenario")]
+        model: Option<String>,
+        /// Check a gallery scenario's protocol code and variant instead (its nodes and
+        /// requests; the checker tries every order, timeout and crash itself).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Explore paths of at most this many steps (scenarios; default 24).
+        #[arg(long)]
+        max_depth: Option<u32>,
+        /// Crashes allowed in one path (scenarios; each may also lose un-synced writes).
+        #[arg(long, default_value_t = 1)]
+        crashes: u8,
         /// Resource managers (1 to 15).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=15))]
         rms: u32,
@@ -147,12 +161,44 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
         }
         SimCommand::Check {
             model: _,
+            scenario,
+            max_depth,
+            crashes,
             rms,
             dfs,
             symmetry,
             threads,
             json,
         } => {
+            if let Some(name) = scenario {
+                let scenario = gallery::find(&name)?;
+                let options = CheckerOptions {
+                    order: if dfs {
+                        Order::DepthFirst
+                    } else {
+                        Order::BreadthFirst
+                    },
+                    threads: threads as usize,
+                    max_depth: max_depth.unwrap_or(24),
+                    ..CheckerOptions::default()
+                };
+                return match scenario.protocol {
+                    ProtocolName::TwoPhaseCommit => {
+                        let s = scenario.clone();
+                        let model = ProtocolModel::new(move || TwoPhase::new(&s), crashes);
+                        check_protocol(&mut out, &name, &model, &options, json)
+                    }
+                    ProtocolName::MultiPaxos => {
+                        let s = scenario.clone();
+                        let model =
+                            ProtocolModel::new(move || MultiPaxos::new(&s, s.seed), crashes);
+                        check_protocol(&mut out, &name, &model, &options, json)
+                    }
+                    ProtocolName::Custom => {
+                        bail!("custom protocols are checked with underhood_sim::check")
+                    }
+                };
+            }
             let options = CheckerOptions {
                 order: if dfs {
                     Order::DepthFirst
@@ -255,6 +301,73 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             Ok(ExitCode::from(VIOLATED))
         }
     }
+}
+
+/// Checks a protocol's code exhaustively and prints the verdict, and the counterexample as a
+/// trace when a property breaks.
+fn check_protocol<P>(
+    out: &mut impl Write,
+    name: &str,
+    model: &ProtocolModel<P>,
+    options: &CheckerOptions,
+    json: bool,
+) -> Result<ExitCode>
+where
+    P: underhood_sim::Protocol + Clone + Send + Sync,
+    P::Node: std::hash::Hash + Send + Sync,
+{
+    let start = std::time::Instant::now();
+    let report = model::check(model, options);
+    let seconds = start.elapsed().as_secs_f64();
+    let verdict = match report.verdict {
+        Verdict::Ok => "ok",
+        Verdict::Violated => "violated",
+    };
+    let trace = report
+        .counterexample
+        .as_ref()
+        .map(|c| model.trace(&c.actions))
+        .unwrap_or_default();
+    if json {
+        let value = serde_json::json!({
+            "scenario": name, "unique_states": report.unique_states, "states": report.states,
+            "max_depth": report.max_depth, "verdict": verdict, "seconds": seconds,
+            "truncated": report.truncated,
+            "property": report.counterexample.as_ref().map(|c| c.property),
+            "counterexample": trace,
+        });
+        writeln!(out, "{value}")?;
+    } else {
+        writeln!(out, "scenario: {name}")?;
+        writeln!(out, "unique-states: {}", report.unique_states)?;
+        writeln!(out, "states: {}", report.states)?;
+        writeln!(out, "max-depth: {}", report.max_depth)?;
+        writeln!(out, "verdict: {verdict}")?;
+        if report.truncated {
+            writeln!(out, "note: the depth or state limit cut the search short")?;
+        }
+        writeln!(out, "seconds: {seconds:.3}")?;
+        if let Some(c) = &report.counterexample {
+            writeln!(
+                out,
+                "counterexample: {} broken after {} steps (a shortest path):",
+                c.property,
+                c.actions.len()
+            )?;
+            for event in &trace {
+                writeln!(
+                    out,
+                    "  {:>3}  {}",
+                    event["t"],
+                    event["label"].as_str().unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(match report.verdict {
+        Verdict::Ok => ExitCode::SUCCESS,
+        Verdict::Violated => ExitCode::from(VIOLATED),
+    })
 }
 
 fn load(source: &Source) -> Result<Scenario> {

@@ -269,3 +269,30 @@ fn check_counts_the_tla_two_phase_states() {
         Some(2)
     );
 }
+
+#[test]
+fn check_scenario_prints_a_counterexample_trace() {
+    let out = check(
+        &[
+            "sim",
+            "check",
+            "--scenario",
+            "abort-on-timeout",
+            "--max-depth",
+            "10",
+        ],
+        1,
+        "verdict: violated",
+    );
+    assert!(
+        out.contains("counterexample: atomicity broken after"),
+        "{out}"
+    );
+    assert!(out.contains("decision timeout t1"), "{out}");
+    assert_eq!(
+        underhood(&["sim", "check", "--scenario", "no-such-scenario"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -26,15 +26,15 @@ pub type Inputs<P> = Input<<P as Process>::Msg, <P as Process>::Timer, <P as Pro
 /// Nodes are `Clone` so checkers can snapshot and branch them.
 pub trait Process: Clone + Debug {
     /// Messages between nodes.
-    type Msg: Clone + Debug + Hash + Serialize;
+    type Msg: Clone + Debug + Hash + Serialize + Send + Sync;
     /// Timers a node sets for itself.
-    type Timer: Clone + Debug + Hash + Serialize;
+    type Timer: Clone + Debug + Hash + Serialize + Send + Sync;
     /// Durable log records.
-    type Record: Clone + Debug + Hash + Serialize;
+    type Record: Clone + Debug + Hash + Serialize + Send + Sync;
     /// Client requests.
-    type Request: Clone + Debug + Hash + Serialize;
+    type Request: Clone + Debug + Hash + Serialize + Send + Sync;
     /// Observable outputs (decisions, replies) that invariants watch.
-    type Output: Clone + Debug + Hash + Serialize;
+    type Output: Clone + Debug + Hash + Serialize + Send + Sync;
 
     /// Handles one input at `now`, pushing effects in the order they must be carried out.
     fn step(&mut self, now: Time, input: Inputs<Self>, out: &mut Vec<Effects<Self>>);

@@ -14,10 +14,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod protocol;
 mod search;
 mod table;
 mod two_phase_tla;
 
+pub use protocol::{ProtocolModel, ProtocolState};
 pub use search::check;
 pub use two_phase_tla::TwoPhaseTla;
 
@@ -43,10 +45,12 @@ pub trait Model: Sync {
 /// An action label, for counterexample paths: a name and up to two parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Action {
-    /// What happened (`"RMPrepare"`).
+    /// What happened (`"RMPrepare"`, `"deliver"`).
     pub name: &'static str,
-    /// Its parameter (a resource manager), if any.
+    /// Its parameter (a resource manager, a message index), if any.
     pub arg: Option<u32>,
+    /// For a step cut short by a crash: how many of its effects happened first.
+    pub crash_after: Option<u32>,
 }
 
 /// Whether states that differ only by a permutation of interchangeable nodes count as one.

@@ -108,7 +108,11 @@ impl Model for TwoPhaseTla {
     fn next(&self, state: &TlaState, out: &mut Vec<(TlaState, Action)>) {
         let s = state.0;
         let tm = s & 0b11;
-        let act = |name, arg| Action { name, arg };
+        let act = |name, arg| Action {
+            name,
+            arg,
+            crash_after: None,
+        };
         if tm == TM_INIT {
             let all_prepared = (0..self.n).all(|i| rm(s, i) & 0b100 != 0);
             if all_prepared {
