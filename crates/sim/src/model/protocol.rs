@@ -233,14 +233,24 @@ fn describe<P: Protocol>(
         "request" => state
             .requests
             .get(idx)
-            .map(|(n, r)| format!("{} at {}", <P::Node as Process>::label_request(r), name(n.0)))
+            .map(|(n, r)| {
+                format!(
+                    "{} at {}",
+                    <P::Node as Process>::label_request(r),
+                    name(n.0)
+                )
+            })
             .unwrap_or_default(),
         other => format!("{other} {}", name(idx as u32)),
     };
     match action.crash_after {
         Some(point) => format!(
             "{base}, then {} after {} effect(s)",
-            if point % 2 == 1 { "power loss" } else { "crash" },
+            if point % 2 == 1 {
+                "power loss"
+            } else {
+                "crash"
+            },
             point / 2
         ),
         None => base,
@@ -328,7 +338,15 @@ where
             let take = |s: &mut ProtocolState<P>| {
                 s.requests.remove(0);
             };
-            self.step_node(state, node, Input::Request(request), take, "request", 0, out);
+            self.step_node(
+                state,
+                node,
+                Input::Request(request),
+                take,
+                "request",
+                0,
+                out,
+            );
         }
         for i in 0..state.nodes.len() {
             let id = NodeId(i as u32);
