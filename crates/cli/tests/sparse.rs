@@ -383,3 +383,16 @@ fn copy_shows_progress_on_a_terminal_only() {
     assert!(out.status.success(), "{screen}");
     assert!(screen.contains("of 1.0 GiB ("), "{screen}");
 }
+
+#[test]
+fn copy_into_a_missing_directory_names_the_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = path(dir.path(), "src.img");
+    check(&["sparse", "create", "--thin", "1M", &src], 0, "");
+    let dst = path(dir.path(), "missing/dst.img");
+    check(
+        &["sparse", "copy", &src, &dst],
+        2,
+        &format!("cannot open {dst}: No such file"),
+    );
+}

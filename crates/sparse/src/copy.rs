@@ -364,11 +364,8 @@ impl TempFile {
                     attempt += 1
                 }
                 Err(source) => {
-                    return Err(Error::Io {
-                        op: Op::Open,
-                        path,
-                        source,
-                    });
+                    // Name the destination the caller gave, not our temporary name.
+                    return Err(io_error(Op::Open, dst, source, 0, 0));
                 }
             }
         }
