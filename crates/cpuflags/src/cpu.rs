@@ -142,10 +142,8 @@ impl Cpu {
 
 /// Adds the CPUID-level names QEMU and libvirt use for bits Linux reports as synthetic flags, and
 /// the reverse, so that a `/proc/cpuinfo` capture and a CPUID read give the same set.
-///
-/// The speculation-control twins are vendor-neutral because KVM offers both vendors' bits to
-/// guests whenever the host has the capability (`kvm_set_cpu_caps`).
-pub(crate) fn derive_x86(flags: &mut BTreeSet<String>) {
+/// Speculation-control bits get the names of the CPU's own vendor.
+pub(crate) fn derive_x86(vendor: &str, flags: &mut BTreeSet<String>) {
     let has = |name: &str| flags.contains(name);
     let mut add = Vec::new();
     if has("constant_tsc") && has("nonstop_tsc") {
@@ -158,25 +156,57 @@ pub(crate) fn derive_x86(flags: &mut BTreeSet<String>) {
         // Linux shows `xsave` only once the kernel has enabled it, which is what OSXSAVE reports.
         add.push("osxsave");
     }
-    if has("ibrs") && has("ibpb") {
-        add.push("spec_ctrl");
-    }
-    if has("spec_ctrl") {
-        add.extend(["ibrs", "ibpb"]);
-    }
-    if has("stibp") {
-        add.push("amd_stibp");
-    }
-    if has("amd_stibp") {
-        add.push("stibp");
-    }
-    if has("ssbd") && !has("virt_ssbd") {
-        add.push("amd_ssbd");
-    }
-    if has("amd_ssbd") || has("virt_ssbd") {
-        add.push("ssbd");
+    if is_amd(vendor) {
+        if has("stibp") {
+            add.push("amd_stibp");
+        }
+        if has("amd_stibp") {
+            add.push("stibp");
+        }
+        if has("ssbd") && !has("virt_ssbd") {
+            add.push("amd_ssbd");
+        }
+        if has("amd_ssbd") || has("virt_ssbd") {
+            add.push("ssbd");
+        }
+    } else {
+        if has("ibrs") && has("ibpb") {
+            add.push("spec_ctrl");
+        }
+        if has("spec_ctrl") {
+            add.extend(["ibrs", "ibpb"]);
+        }
     }
     flags.extend(add.into_iter().map(str::to_owned));
+}
+
+/// Whether the vendor uses AMD's names for speculation-control bits.
+pub(crate) fn is_amd(vendor: &str) -> bool {
+    vendor == "AuthenticAMD" || vendor == "HygonGenuine"
+}
+
+impl Cpu {
+    /// The flags KVM can give a guest on this host: [`Cpu::flags`] plus the other vendor's names
+    /// for the same speculation controls, which KVM offers whenever the host has the capability
+    /// (`spec-ctrl` on AMD hosts with IBRS and IBPB, `amd-ssbd` and `amd-stibp` on Intel hosts).
+    pub fn kvm_offers(&self) -> BTreeSet<String> {
+        let mut offers = self.flags.clone();
+        if self.arch == Arch::X86_64 {
+            let has = |name: &str| self.flags.contains(name);
+            let mut add = Vec::new();
+            if has("ibrs") && has("ibpb") {
+                add.push("spec_ctrl");
+            }
+            if has("stibp") {
+                add.push("amd_stibp");
+            }
+            if has("ssbd") {
+                add.push("amd_ssbd");
+            }
+            offers.extend(add.into_iter().map(str::to_owned));
+        }
+        offers
+    }
 }
 
 /// Canonical x86 names for a whitespace-separated list in any spelling.

@@ -60,7 +60,7 @@ mod imp {
                 flags.insert(feature.name.clone());
             }
         }
-        derive_x86(&mut flags);
+        derive_x86(&vendor, &mut flags);
         let hypervisor = flags.contains("hypervisor");
         let hypervisor_vendor = hypervisor.then(|| {
             let r = __cpuid(0x4000_0000);

@@ -176,7 +176,7 @@ impl Cpu {
                     _ => cpu.missing.push(Missing::Vendor),
                 }
                 cpu.model_name = lookup(first, "model name").map(str::to_owned);
-                derive_x86(&mut cpu.flags);
+                derive_x86(&cpu.vendor, &mut cpu.flags);
                 cpu.hypervisor = cpu.flags.contains("hypervisor");
             }
             Arch::Aarch64 => {
@@ -334,7 +334,7 @@ impl Cpu {
                     }
                 }
                 cpu.flags = canonical_x86(words.into_iter());
-                derive_x86(&mut cpu.flags);
+                derive_x86(&cpu.vendor, &mut cpu.flags);
                 cpu.hypervisor |= cpu.flags.contains("hypervisor");
                 if logical > 0 {
                     cpu.cores.push(CoreGroup {

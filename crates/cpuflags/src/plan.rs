@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::cpu::is_amd;
 use crate::models::{Catalog, CpuModel, find_model, libvirt_models, qemu_models};
 use crate::names::vocabulary;
 use crate::psabi::{Psabi, psabi};
@@ -23,7 +24,7 @@ pub struct Baseline {
     pub hosts: usize,
     /// The vendor, when all hosts share one.
     pub vendor: Option<String>,
-    /// Flags every host has.
+    /// Flags KVM can give a guest on every host ([`Cpu::kvm_offers`]).
     pub flags: BTreeSet<String>,
     /// The psABI level of the common flags (x86 only).
     pub psabi: Option<Psabi>,
@@ -327,9 +328,10 @@ pub fn compare(guest: &GuestCpu, host: &Cpu) -> Result<Comparison, PlanError> {
         return Err(PlanError::NotX86 { arch: host.arch });
     }
     let flags = guest.flags();
+    let offers = host.kvm_offers();
     let missing: Vec<String> = flags
         .iter()
-        .filter(|f| !host.flags.contains(*f))
+        .filter(|f| !offers.contains(*f))
         .cloned()
         .collect();
     let vendor_matches = guest
@@ -345,7 +347,7 @@ pub fn compare(guest: &GuestCpu, host: &Cpu) -> Result<Comparison, PlanError> {
         vendor_matches,
         guest_psabi: psabi(&flags),
         host_psabi: psabi(&host.flags),
-        recommendations: recommend(&flags, &host.flags, &host.vendor),
+        recommendations: recommend(&flags, &offers, &host.vendor),
         missing,
     })
 }
@@ -464,11 +466,13 @@ const NOT_FOR_GUESTS: &[&str] = &[
     "sgx_lc",
 ];
 
+/// What KVM can give a guest on every host.
 fn common_flags(hosts: &[Cpu]) -> BTreeSet<String> {
     let mut iter = hosts.iter();
-    let mut common = iter.next().map(|h| h.flags.clone()).unwrap_or_default();
+    let mut common = iter.next().map(Cpu::kvm_offers).unwrap_or_default();
     for host in iter {
-        common.retain(|f| host.flags.contains(f));
+        let offers = host.kvm_offers();
+        common.retain(|f| offers.contains(f));
     }
     common
 }
@@ -574,7 +578,7 @@ fn recommend(
     host: &BTreeSet<String>,
     vendor: &str,
 ) -> Vec<Recommendation> {
-    let amd = vendor == "AuthenticAMD" || vendor == "HygonGenuine";
+    let amd = is_amd(vendor);
     let mut out: Vec<Recommendation> = IMPORTANT
         .iter()
         .filter(|(flag, _)| match *flag {

@@ -239,6 +239,17 @@ fn arm_power_and_riscv_captures_classify_as_archspec_does() {
 }
 
 #[test]
+fn each_vendor_keeps_its_own_speculation_control_names() {
+    let intel = parse("cpuinfo/x86_64-cascadelake-gold-6248.txt");
+    assert!(intel.flags.contains("spec_ctrl") && !intel.flags.contains("amd_ssbd"));
+    let amd = parse("cpuinfo/x86_64-zen3-epyc-7763.txt");
+    assert!(amd.flags.contains("amd_ssbd") && amd.flags.contains("amd_stibp"));
+    assert!(!amd.flags.contains("spec_ctrl"));
+    // KVM offers guests both vendors' names for what the host has.
+    assert!(amd.kvm_offers().contains("spec_ctrl") && intel.kvm_offers().contains("amd_ssbd"));
+}
+
+#[test]
 fn ancestors_follow_archspecs_order() {
     let haswell = microarchitecture(&parse("cpuinfo/x86_64-haswell-e5-2680v3.txt"));
     assert_eq!(
