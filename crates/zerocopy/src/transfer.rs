@@ -142,7 +142,7 @@ impl Transfer {
     }
 
     /// Makes each matching call fail once with `errno`, in order; `EINTR` is retried like a real one.
-    #[cfg(test)]
+    #[cfg(all(test, not(miri)))]
     pub(crate) fn inject(&mut self, call: Call, errno: Errno) {
         self.kernel.faults.push((call, errno));
     }
