@@ -99,6 +99,19 @@ pub fn copy(
     let size = file_size(&source, src)?;
     check_destination(&source, src, dst)?;
     let map = map_file(&source, src, size, MapMethod::Auto)?;
+    copy_mapped(&source, src, &map, dst, options, &mut progress)
+}
+
+/// [`copy`] with the source's map already read (tests force the fallback maps with it).
+pub(crate) fn copy_mapped(
+    source: &File,
+    src: &Path,
+    map: &ExtentMap,
+    dst: &Path,
+    options: &CopyOptions,
+    mut progress: &mut dyn FnMut(Progress),
+) -> Result<CopyReport> {
+    let size = map.size();
     let temp = TempFile::create(dst)?;
     let permissions = source
         .metadata()
@@ -108,7 +121,7 @@ pub fn copy(
         .set_permissions(permissions)
         .map_err(|e| io_error(Op::Open, dst, e, 0, size))?;
     let mut copier = Copier {
-        source: &source,
+        source,
         src,
         dest: &temp.file,
         dst,
@@ -124,7 +137,7 @@ pub fn copy(
         },
         progress: &mut progress,
     };
-    copier.copy_all(&map)?;
+    copier.copy_all(map)?;
     let report = copier.report;
     temp.file
         .sync_all()
@@ -403,5 +416,59 @@ fn directory_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.into(),
         _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(all(test, not(miri)))]
+mod tests {
+    use super::*;
+    use crate::holes::dig_file;
+
+    /// Where neither FIEMAP nor SEEK_HOLE works, the file is one data run; `Auto` then scans
+    /// it, so zero blocks still become holes, and dig-holes scans the whole file.
+    #[test]
+    fn whole_file_fallback_scans_for_zeros() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.img");
+        let mut content = vec![0u8; 64 << 10];
+        content[20_000] = 7;
+        fs::write(&src, &content).unwrap();
+        let source = File::open(&src).unwrap();
+        let whole = ExtentMap::from_runs(
+            content.len() as u64,
+            MapSource::WholeFile,
+            [Extent {
+                offset: 0,
+                length: content.len() as u64,
+                kind: ExtentKind::Data,
+            }],
+        );
+        let dst = dir.path().join("dst.img");
+        let report = copy_mapped(
+            &source,
+            &src,
+            &whole,
+            &dst,
+            &CopyOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(fs::read(&dst).unwrap(), content);
+        assert_eq!(report.source, MapSource::WholeFile);
+        assert_eq!(report.method, DataMethod::ReadWrite);
+        assert_eq!(report.written_bytes, 4096, "{report:?}");
+        let dst_map = map_file(
+            &File::open(&dst).unwrap(),
+            &dst,
+            content.len() as u64,
+            MapMethod::SeekHole,
+        )
+        .unwrap();
+        assert_eq!(dst_map.bytes(ExtentKind::Data), 4096);
+
+        let file = crate::holes::open_rw(&src).unwrap();
+        let dug = dig_file(&file, &src, &whole).unwrap();
+        assert_eq!((dug.scanned_bytes, dug.punched_bytes), (65536, 61440));
+        assert_eq!(fs::read(&src).unwrap(), content);
     }
 }
