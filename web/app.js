@@ -9,6 +9,7 @@ import { EventLog } from './eventlog.js';
 import { el, escapeHtml } from './dom.js';
 import { ChosenLog } from './chosenlog.js';
 import { Timeline } from './timeline.js';
+import { Checker } from './checker.js';
 import { ClientHistory, heartbeatNoise, isPaxos, parseLinearizability, sameOp, violationSlot } from './paxos.js';
 
 const $ = id => document.getElementById(id);
@@ -74,6 +75,8 @@ const chosenLog = new ChosenLog($('chosen-log'));
 const timeline = new Timeline($('timeline'), $('tooltip'), { selectEvent: i => selectEvent(i) });
 
 const eventLog = new EventLog($('log'), i => selectEvent(i));
+
+const checker = new Checker($('checker'), () => S.source?.name ?? null);
 
 /** The event filter when nothing is hidden. */
 const SHOW_ALL = () => false;
@@ -346,6 +349,7 @@ function renderControls() {
   if (!st) return;
   const finished = st.finished || S.clock >= S.duration;
   document.body.dataset.scenario = S.source.name ?? 'edited';
+  checker.hints();
   document.body.dataset.finished = String(finished);
   $('step').disabled = finished;
   $('end').disabled = finished;

@@ -10,7 +10,27 @@ export async function loadSimulation() {
     throw new Error(`could not load ./pkg/underhood_sim_wasm.js (build it with \`cargo xtask wasm\`): ${e.message}`);
   }
   await mod.default();
+  loaded = mod;
   return mod.Simulation;
+}
+
+/** The loaded module, once `loadSimulation` has run. */
+let loaded = null;
+
+function checker(name) {
+  const f = loaded?.[name];
+  if (typeof f !== 'function') throw new Error(`this build of the simulator has no ${name} (rebuild it with \`cargo xtask wasm\`)`);
+  return f;
+}
+
+/** Model-checks Gray & Lamport's TLA+ TwoPhase spec with `rms` resource managers; parsed JSON out. */
+export function checkTwoPhaseTla(rms, symmetry) {
+  return JSON.parse(checker('checkTwoPhaseTla')(rms, Boolean(symmetry)));
+}
+
+/** Explores every interleaving of a gallery scenario up to `maxDepth` steps; parsed JSON out. Throws on an unknown name. */
+export function checkScenario(name, maxDepth) {
+  return JSON.parse(checker('checkScenario')(name, maxDepth));
 }
 
 /** One run: a scenario, a seed and a list of injected faults. */

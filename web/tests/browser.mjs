@@ -232,6 +232,33 @@ try {
     await noErrorBox(page);
   });
 
+  await check('model checker: TLA+ TwoPhase and a scenario counterexample', async () => {
+    await page.click('[data-testid="mc-panel"] > summary');
+    await page.fill('[data-testid="mc-rms"]', '3');
+    await page.uncheck('[data-testid="mc-symmetry"]');
+    await page.click('[data-testid="mc-tla-check"]');
+    const tla = page.locator('[data-testid="mc-tla-result"]');
+    await page.waitForSelector('[data-testid="mc-tla-result"]:not([data-state="checking"])[data-state]', { timeout: 10_000 });
+    const tlaText = await tla.innerText();
+    assert(/unique states\s+288\b/.test(tlaText), `the TLA+ result lacks 288 unique states: ${tlaText}`);
+    assert(tlaText.includes('verdict: ok'), `the TLA+ verdict is not ok: ${tlaText}`);
+    assert(tlaText.includes('TLC: 288 ✓'), `the TLA+ result does not match TLC's count: ${tlaText}`);
+
+    await page.selectOption('[data-testid="scenario"]', 'abort-on-timeout');
+    await page.waitForSelector('body[data-scenario="abort-on-timeout"]');
+    await page.fill('[data-testid="mc-depth"]', '10');
+    await page.click('[data-testid="mc-scenario-check"]');
+    const result = page.locator('[data-testid="mc-scenario-result"]');
+    await page.waitForSelector('[data-testid="mc-scenario-result"]:not([data-state="checking"])[data-state]', { timeout: 30_000 });
+    const text = await result.innerText();
+    assert(text.includes('violated'), `the scenario check did not find a violation: ${text}`);
+    const steps = await result.locator('[data-testid="mc-counterexample"] li').count();
+    assert(steps >= 5, `the counterexample has ${steps} steps`);
+    assert(await result.locator('li.mc-violation').count() === 1, 'the violation step is not highlighted');
+    await noErrorBox(page);
+    await page.locator('[data-testid="mc-panel"]').screenshot({ path: join(shots, 'browser-model-checker.png') });
+  });
+
   await check('no page errors or console errors', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });
