@@ -5,8 +5,8 @@ use std::fmt;
 
 use crate::binding::WILDCARD;
 use crate::{
-    AclBinding, AclOperation, AclPermissionType, AuthorizationResult, Authorizer, KafkaPrincipal,
-    PatternType, Reason, Resource,
+    AclBinding, AclOperation, AclPermissionType, Authorizer, Decision, KafkaPrincipal, PatternType,
+    Resource,
 };
 
 /// A principal in an [`Access`] row.
@@ -27,15 +27,15 @@ pub enum From {
     AnyOtherHost,
 }
 
-/// One (principal, host) class that is allowed, and why.
+/// One (principal, host) class, its answer and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Access {
     /// Who.
     pub principal: Who,
     /// From where.
     pub host: From,
-    /// Why they are allowed.
-    pub reason: Reason,
+    /// The answer and its reason.
+    pub decision: Decision,
 }
 
 impl fmt::Display for Who {
@@ -56,11 +56,13 @@ impl fmt::Display for From {
     }
 }
 
-/// Effective permissions: every class of (principal, host) allowed `operation` on `resource`,
-/// accounting for denies, wildcards, prefixes, implications, super users and the default.
+/// Effective permissions: every class of (principal, host) with its answer for `operation` on
+/// `resource`, accounting for denies, wildcards, prefixes, implications, super users and the
+/// default.
 ///
-/// Principals and hosts that no applicable ACL names behave alike, so each class is decided
-/// by asking the authorizer for one representative; the answer is exact, not an estimate.
+/// The classes are the principals and hosts that applicable ACLs (or `super.users`) name, plus
+/// "any other" for each; all unnamed principals (hosts) behave alike, so each class is decided
+/// by asking the authorizer for one representative, and the answer is exact.
 pub fn who_can(
     authorizer: &Authorizer,
     operation: AclOperation,
@@ -105,14 +107,11 @@ pub fn who_can(
                 From::Host(h) => h.as_str(),
                 From::AnyOtherHost => "\0other",
             };
-            let decision = authorizer.explain(principal, host, operation, resource);
-            if decision.result == AuthorizationResult::Allowed {
-                rows.push(Access {
-                    principal: who.clone(),
-                    host: from.clone(),
-                    reason: decision.reason,
-                });
-            }
+            rows.push(Access {
+                principal: who.clone(),
+                host: from.clone(),
+                decision: authorizer.explain(principal, host, operation, resource),
+            });
         }
     }
     rows

@@ -107,17 +107,19 @@ fn who_can_lists_classes_with_reasons() {
     let resource = Resource::new(ResourceType::Topic, "t1").unwrap();
     let rows: Vec<String> = who_can(&authorizer, AclOperation::Describe, &resource)
         .iter()
-        .map(|a| format!("{} {}", a.principal, a.host))
+        .map(|a| format!("{} {} {}", a.decision.result, a.principal, a.host))
         .collect();
     assert_eq!(
         rows,
         [
-            "User:carol 10.0.0.1",
-            "User:carol *",
-            "User:root 10.0.0.1",
-            "User:root *",
-            "* 10.0.0.1",
-            "* *"
+            "DENIED User:bob 10.0.0.1",
+            "DENIED User:bob *",
+            "ALLOWED User:carol 10.0.0.1",
+            "ALLOWED User:carol *",
+            "ALLOWED User:root 10.0.0.1",
+            "ALLOWED User:root *",
+            "ALLOWED * 10.0.0.1",
+            "ALLOWED * *"
         ]
     );
 }
@@ -174,20 +176,17 @@ proptest! {
         let rows = who_can(&authorizer, operation, &resource);
         for (principal, host) in requests {
             let p = KafkaPrincipal::parse(principal).unwrap();
-            let who = rows.iter().any(|r| r.principal == Who::Principal(p.clone()));
-            let from = rows.iter().any(|r| r.host == From::Host(host.to_owned()));
-            let row = rows.iter().find(|r| {
-                (if who { r.principal == Who::Principal(p.clone()) } else { r.principal == Who::AnyOtherPrincipal })
-                    && (if from { r.host == From::Host(host.to_owned()) } else { r.host == From::AnyOtherHost })
-            });
-            // A named principal or host with no row of its own is in no allowed row at all.
-            let named_anywhere = |r: &&Access| matches!(&r.principal, Who::Principal(x) if *x == p) || matches!(&r.host, From::Host(h) if h == host);
-            let allowed = authorizer.authorize(&p, host, operation, &resource) == AuthorizationResult::Allowed;
-            if allowed {
-                prop_assert!(row.is_some(), "{principal} {host} allowed but not listed: {rows:?}");
-            } else if !rows.iter().any(|r| named_anywhere(&r)) {
-                prop_assert!(row.is_none(), "{principal} {host} denied but listed: {rows:?}");
-            }
+            let named_principal = rows.iter().any(|r| r.principal == Who::Principal(p.clone()));
+            let named_host = rows.iter().any(|r| r.host == From::Host(host.to_owned()));
+            let who = if named_principal { Who::Principal(p.clone()) } else { Who::AnyOtherPrincipal };
+            let from = if named_host { From::Host(host.to_owned()) } else { From::AnyOtherHost };
+            let row = rows.iter().find(|r| r.principal == who && r.host == from);
+            prop_assert!(row.is_some(), "no row for {principal} {host}: {rows:?}");
+            prop_assert_eq!(
+                row.unwrap().decision.result,
+                authorizer.authorize(&p, host, operation, &resource),
+                "{} {} {:?}", principal, host, rows
+            );
         }
     }
 

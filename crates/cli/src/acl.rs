@@ -46,7 +46,7 @@ pub(crate) enum AclCommand {
         /// A JSON array of bindings.
         file: PathBuf,
     },
-    /// List who (principal, host) is allowed OPERATION on RESOURCE_TYPE NAME, and why.
+    /// Each class of (principal, host): ALLOWED or DENIED for OPERATION on RESOURCE_TYPE NAME, and why.
     WhoCan {
         /// The operation, such as READ.
         operation: String,
@@ -135,11 +135,13 @@ pub(crate) fn run(command: AclCommand) -> Result<ExitCode> {
             let authorizer = load(&acls, config)?;
             let operation = AclOperation::from_name(&operation);
             let resource = Resource::new(ResourceType::from_name(&resource_type), name)?;
+            // `*` stands for every principal (host) that no other line names.
             for access in underhood_acl_model::who_can(&authorizer, operation, &resource) {
+                let Decision { result, reason } = access.decision;
                 writeln!(
                     out,
-                    "{}\t{}\t{}",
-                    access.principal, access.host, access.reason
+                    "{result}\t{}\t{}\t{reason}",
+                    access.principal, access.host
                 )?;
             }
             ExitCode::SUCCESS

@@ -275,8 +275,9 @@ fn lint_who_can_and_diff() {
     );
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("User:b\t*\tallowed by"), "{text}");
-    assert_eq!(text.lines().count(), 1, "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.starts_with("ALLOWED\tUser:b\t*\tallowed by"), "{text}");
+    assert!(text.contains("\nDENIED\t*\t*\tno matching ALLOW"), "{text}");
 
     let empty = acl_file("empty.json", "[]");
     let out = underhood(&["acl", "diff", empty.to_str().unwrap(), acls], "");
