@@ -653,3 +653,29 @@ fn the_running_host_describes_itself() {
         assert!(!cpu.vendor.is_empty() && cpu.missing.is_empty());
     }
 }
+
+/// Inputs the fuzz targets found, kept as regressions.
+#[test]
+fn fuzz_finds_stay_fixed() {
+    for name in [
+        "cpuinfo-single-host-baseline.txt",
+        "sysctl-single-host-baseline.txt",
+    ] {
+        let bytes = std::fs::read(format!(
+            "{}/testdata/fuzz/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let Ok(cpu) = Cpu::from_capture(&text) else {
+            continue;
+        };
+        let _ = microarchitecture(&cpu);
+        // A fleet of one host offers guests exactly what KVM offers on that host.
+        assert_eq!(
+            baseline(std::slice::from_ref(&cpu)).unwrap().flags,
+            cpu.kvm_offers(),
+            "{name}"
+        );
+    }
+}
