@@ -319,7 +319,7 @@ fn detect_text(out: &mut impl Write, cpu: &Cpu) -> Result<()> {
     }
     writeln!(out, "flags ({}): {}", cpu.flags.len(), join(&cpu.flags))?;
     for missing in &cpu.missing {
-        writeln!(out, "warning: {}", serde_json::to_string(missing)?)?;
+        writeln!(out, "warning: {missing}")?;
     }
     Ok(())
 }

@@ -150,6 +150,12 @@ fn detect_notes_heterogeneous_and_partial_captures() {
     ]);
     assert_eq!(v["microarchitecture"], "haswell");
     assert_eq!(v["missing"][0]["missing"], "truncated_line");
+    let truncated = capture("cpuinfo/x86_64-truncated.txt");
+    check(
+        &["cpu", "detect", "--cpuinfo", &truncated],
+        0,
+        "warning: line 76 was cut short",
+    );
 }
 
 #[test]

@@ -99,6 +99,23 @@ pub enum Missing {
     },
 }
 
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Missing::GarbledLine { line } => write!(f, "line {line} is not `key: value`; skipped"),
+            Missing::TruncatedLine { line } => write!(f, "line {line} was cut short; ignored"),
+            Missing::Vendor => f.write_str("no vendor given; `generic` assumed"),
+            Missing::Flags { processor: Some(n) } => write!(f, "processor {n} has no flag list"),
+            Missing::Flags { processor: None } => f.write_str("no flag list"),
+            Missing::CpuPart => f.write_str("no CPU part; the core is decided by its features"),
+            Missing::Generation => f.write_str("no POWER generation; generic ppc64le assumed"),
+            Missing::UnknownImplementer { code } => {
+                write!(f, "CPU implementer {code} is unknown; `generic` assumed")
+            }
+        }
+    }
+}
+
 /// One machine's CPU as the planner sees it.
 ///
 /// Flags use Linux `/proc/cpuinfo` names (see [`canonical_flag`](crate::canonical_flag)); on
