@@ -81,6 +81,12 @@ pub enum Missing {
         /// Line number, from 1.
         line: usize,
     },
+    /// The text stops inside this line of the first processor block, which no complete block
+    /// can stand in for: its whole words were kept and its last word, perhaps cut, ignored.
+    TruncatedWord {
+        /// Line number, from 1.
+        line: usize,
+    },
     /// No vendor was given; archspec's `generic` is assumed.
     Vendor,
     /// A processor block has no flag list (`flags`, `Features` or `isa`).
@@ -104,6 +110,10 @@ impl fmt::Display for Missing {
         match self {
             Missing::GarbledLine { line } => write!(f, "line {line} is not `key: value`; skipped"),
             Missing::TruncatedLine { line } => write!(f, "line {line} was cut short; ignored"),
+            Missing::TruncatedWord { line } => write!(
+                f,
+                "the text stops inside line {line}; its last word, perhaps cut, was ignored"
+            ),
             Missing::Vendor => f.write_str("no vendor given; `generic` assumed"),
             Missing::Flags { processor: Some(n) } => write!(f, "processor {n} has no flag list"),
             Missing::Flags { processor: None } => f.write_str("no flag list"),

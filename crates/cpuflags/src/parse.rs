@@ -155,7 +155,10 @@ impl Cpu {
                     }
                 }
                 Arch::Ppc64le | Arch::Ppc64 => lookup(block, "cpu").unwrap_or("unknown").to_owned(),
-                Arch::Riscv64 => lookup(block, "uarch").unwrap_or("unknown").to_owned(),
+                Arch::Riscv64 => lookup(block, "uarch")
+                    .or_else(|| lookup(block, "model name"))
+                    .unwrap_or("unknown")
+                    .to_owned(),
             };
             if !kinds.contains_key(&kind) {
                 kind_order.push(kind.clone());
@@ -221,7 +224,12 @@ impl Cpu {
                 }
             }
             Arch::Riscv64 => {
-                if let Some(uarch) = lookup(first, "uarch") {
+                // archspec also knows the SpacemiT X60 by its model name alone (older kernels).
+                let uarch = lookup(first, "uarch").or_else(|| {
+                    (lookup(first, "model name") == Some("Spacemit(R) X60"))
+                        .then_some("spacemit,x60")
+                });
+                if let Some(uarch) = uarch {
                     let (vendor, name) = riscv_core(uarch);
                     vendor.clone_into(&mut cpu.vendor);
                     cpu.core_name = Some(name);
@@ -403,11 +411,36 @@ fn flush<'a>(
 fn complete_lines<'a>(text: &'a str, missing: &mut Vec<Missing>) -> Vec<(usize, &'a str)> {
     let mut lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
     if !text.ends_with('\n') && lines.len() > 1 {
-        if let Some((number, _)) = lines.pop() {
-            missing.push(Missing::TruncatedLine { line: number });
+        if let Some((number, last)) = lines.pop() {
+            // A cut line in a later block is dropped: the complete blocks before it decide. In the
+            // first block nothing stands in for it, and a capture saved without its final newline
+            // (as some of archspec's are) would lose its flag list: keep the words that are whole.
+            let in_first_block = !lines
+                .iter()
+                .skip_while(|(_, l)| l.trim().is_empty())
+                .any(|(_, l)| l.trim().is_empty());
+            match without_last_word(last).filter(|_| in_first_block) {
+                Some(kept) => {
+                    lines.push((number, kept));
+                    missing.push(Missing::TruncatedWord { line: number });
+                }
+                None => missing.push(Missing::TruncatedLine { line: number }),
+            }
         }
     }
     lines
+}
+
+/// `flags : fpu sse ss` → `flags : fpu sse`: a `key: value` line less the last word of its value,
+/// or `None` when the line has no `:` or no value.
+fn without_last_word(line: &str) -> Option<&str> {
+    let colon = line.find(':')?;
+    let value = line[colon + 1..].trim_end();
+    if value.trim_start().is_empty() {
+        return None;
+    }
+    let cut = value.rfind(char::is_whitespace).unwrap_or(0);
+    Some(&line[..colon + 1 + cut])
 }
 
 fn cpuinfo_arch(processors: &[Block<'_>], global: &Block<'_>) -> Result<Arch, ParseError> {

@@ -351,6 +351,19 @@ fn a_truncated_capture_is_partial_and_says_what_was_cut() {
         parse("cpuinfo/x86_64-haswell-e5-2680v3.txt").flags
     );
     assert_eq!(microarchitecture(&cpu).name, "haswell");
+    // Cut inside the first block, nothing stands in: the whole words are kept, the last one not.
+    let cpu =
+        Cpu::from_cpuinfo("processor : 0\nvendor_id : GenuineIntel\nflags : fpu sse ss").unwrap();
+    assert_eq!(cpu.missing, [Missing::TruncatedWord { line: 3 }]);
+    assert!(cpu.flags.contains("sse") && !cpu.flags.contains("ss"));
+    let cpu = Cpu::from_cpuinfo("processor : 0\nvendor_id : GenuineIntel\nflags :").unwrap();
+    assert_eq!(
+        cpu.missing,
+        [
+            Missing::TruncatedLine { line: 3 },
+            Missing::Flags { processor: Some(0) }
+        ]
+    );
 }
 
 #[test]
