@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use underhood_sim::model::{
-    self, CheckerOptions, Order, ProtocolModel, Symmetry, TwoPhaseTla, Verdict,
+    self, CheckerOptions, Order, ProtocolModel, Reachable, Symmetry, TwoPhaseTla, Verdict,
 };
 use underhood_sim::{
     Fault, MultiPaxos, ProtocolName, Run, RunOptions, Scenario, TwoPhase, explore, gallery,
@@ -54,6 +54,12 @@ pub(crate) enum SimCommand {
         /// Crashes allowed in one path (scenarios; each may also lose un-synced writes).
         #[arg(long, default_value_t = 1)]
         crashes: u8,
+        /// Let the network lose messages (scenarios).
+        #[arg(long)]
+        loss: bool,
+        /// Let the network deliver a message and keep a copy for later (scenarios).
+        #[arg(long)]
+        duplication: bool,
         /// Resource managers (1 to 15).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=15))]
         rms: u32,
@@ -164,6 +170,8 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             scenario,
             max_depth,
             crashes,
+            loss,
+            duplication,
             rms,
             dfs,
             symmetry,
@@ -185,13 +193,19 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 return match scenario.protocol {
                     ProtocolName::TwoPhaseCommit => {
                         let s = scenario.clone();
-                        let model = ProtocolModel::new(move || TwoPhase::new(&s), crashes);
+                        let model = ProtocolModel::new(move || TwoPhase::new(&s), crashes)
+                            .sometimes(Reachable {
+                                name: "in-doubt-while-coordinator-down",
+                                holds: TwoPhase::in_doubt_while_coordinator_down,
+                            });
+                        let model = with_network(model, loss, duplication);
                         check_protocol(&mut out, &name, &model, &options, json)
                     }
                     ProtocolName::MultiPaxos => {
                         let s = scenario.clone();
                         let model =
                             ProtocolModel::new(move || MultiPaxos::new(&s, s.seed), crashes);
+                        let model = with_network(model, loss, duplication);
                         check_protocol(&mut out, &name, &model, &options, json)
                     }
                     ProtocolName::Custom => {
@@ -242,6 +256,12 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                     report.unique_states as f64 / seconds.max(1e-9),
                     report.bytes_per_state
                 )?;
+                for d in &report.discoveries {
+                    match d.actions.len() {
+                        0 => writeln!(out, "sometimes: {} is reachable", d.property)?,
+                        n => writeln!(out, "sometimes: {} is reachable in {n} steps", d.property)?,
+                    }
+                }
                 if let Some(c) = &report.counterexample {
                     writeln!(out, "counterexample ({}):", c.property)?;
                     for (action, state) in c.actions.iter().zip(c.states.iter().skip(1)) {
@@ -303,6 +323,20 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
     }
 }
 
+/// Turns on the network faults the flags ask for.
+fn with_network<P>(model: ProtocolModel<P>, loss: bool, duplication: bool) -> ProtocolModel<P>
+where
+    P: underhood_sim::Protocol + Clone + Send + Sync,
+    P::Node: std::hash::Hash + Send + Sync,
+{
+    let model = if loss { model.with_loss() } else { model };
+    if duplication {
+        model.with_duplication()
+    } else {
+        model
+    }
+}
+
 /// Checks a protocol's code exhaustively and prints the verdict, and the counterexample as a
 /// trace when a property breaks.
 fn check_protocol<P>(
@@ -335,6 +369,9 @@ where
             "truncated": report.truncated,
             "property": report.counterexample.as_ref().map(|c| c.property),
             "counterexample": trace,
+            "reachable": report.discoveries.iter().map(|d| serde_json::json!({
+                "property": d.property, "steps": d.actions.len(), "trace": model.trace(&d.actions),
+            })).collect::<Vec<_>>(),
         });
         writeln!(out, "{value}")?;
     } else {
@@ -347,6 +384,22 @@ where
             writeln!(out, "note: the depth or state limit cut the search short")?;
         }
         writeln!(out, "seconds: {seconds:.3}")?;
+        for d in &report.discoveries {
+            writeln!(
+                out,
+                "sometimes: {} is reachable in {} steps:",
+                d.property,
+                d.actions.len()
+            )?;
+            for event in model.trace(&d.actions) {
+                writeln!(
+                    out,
+                    "  {:>3}  {}",
+                    event["t"],
+                    event["label"].as_str().unwrap_or_default()
+                )?;
+            }
+        }
         if let Some(c) = &report.counterexample {
             writeln!(
                 out,

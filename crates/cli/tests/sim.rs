@@ -220,6 +220,10 @@ fn check_counts_the_tla_two_phase_states() {
     assert!(out.contains("states: 1146"), "{out}");
     assert!(out.contains("max-depth: 11"), "{out}");
     assert!(out.contains("verdict: ok"), "{out}");
+    assert!(
+        out.contains("sometimes: all-committed is reachable in 10 steps"),
+        "{out}"
+    );
     let json = check(
         &[
             "sim",
@@ -289,6 +293,20 @@ fn check_scenario_prints_a_counterexample_trace() {
         "{out}"
     );
     assert!(out.contains("decision timeout t1"), "{out}");
+    let blocked = check(
+        &[
+            "sim",
+            "check",
+            "--scenario",
+            "coordinator-crash-before-decision",
+            "--max-depth",
+            "6",
+            "--loss",
+        ],
+        0,
+        "sometimes: in-doubt-while-coordinator-down is reachable in 2 steps",
+    );
+    assert!(blocked.contains("verdict: ok"), "{blocked}");
     assert_eq!(
         underhood(&["sim", "check", "--scenario", "no-such-scenario"])
             .status

@@ -208,7 +208,7 @@ pub fn check_two_phase_tla(rms: u32, symmetry: bool) -> String {
 
 /// Checks a gallery scenario's protocol code exhaustively up to `max_depth` steps with one
 /// crash allowed; returns JSON `{unique_states, states, max_depth, verdict, truncated,
-/// property, counterexample: [trace events]}`.
+/// property, counterexample: [trace events], reachable: [{property, trace}]}`.
 #[wasm_bindgen(js_name = checkScenario)]
 pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
     let scenario = gallery::find(name)?;
@@ -217,30 +217,47 @@ pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
         ..model::CheckerOptions::default()
     };
     let s = scenario.clone();
-    let (report, trace) = match scenario.protocol {
+    match scenario.protocol {
         ProtocolName::TwoPhaseCommit => {
-            let m = model::ProtocolModel::new(move || TwoPhase::new(&s), 1);
-            let r = model::check(&m, &options);
-            let t = r.counterexample.as_ref().map(|c| m.trace(&c.actions));
-            (r, t)
+            let m = model::ProtocolModel::new(move || TwoPhase::new(&s), 1).sometimes(
+                model::Reachable {
+                    name: "in-doubt-while-coordinator-down",
+                    holds: TwoPhase::in_doubt_while_coordinator_down,
+                },
+            );
+            Ok(report_json(&m, &model::check(&m, &options)))
         }
         ProtocolName::MultiPaxos => {
             let m = model::ProtocolModel::new(move || MultiPaxos::new(&s, s.seed), 1);
-            let r = model::check(&m, &options);
-            let t = r.counterexample.as_ref().map(|c| m.trace(&c.actions));
-            (r, t)
+            Ok(report_json(&m, &model::check(&m, &options)))
         }
-        ProtocolName::Custom => {
-            return Err(Error("custom protocols cannot be checked by name".into()));
-        }
-    };
-    Ok(serde_json::json!({
+        ProtocolName::Custom => Err(Error("custom protocols cannot be checked by name".into())),
+    }
+}
+
+/// A protocol check's report as the JSON the page reads.
+fn report_json<P>(m: &model::ProtocolModel<P>, report: &model::CheckReport) -> String
+where
+    P: underhood_sim::Protocol + Clone + Send + Sync,
+    P::Node: std::hash::Hash + Send + Sync,
+{
+    let trace = report
+        .counterexample
+        .as_ref()
+        .map(|c| m.trace(&c.actions))
+        .unwrap_or_default();
+    let reachable: Vec<serde_json::Value> = report
+        .discoveries
+        .iter()
+        .map(|d| serde_json::json!({"property": d.property, "trace": m.trace(&d.actions)}))
+        .collect();
+    serde_json::json!({
         "unique_states": report.unique_states, "states": report.states,
         "max_depth": report.max_depth, "verdict": report.verdict, "truncated": report.truncated,
         "property": report.counterexample.as_ref().map(|c| c.property),
-        "counterexample": trace.unwrap_or_default(),
+        "counterexample": trace, "reachable": reachable,
     })
-    .to_string())
+    .to_string()
 }
 
 impl Simulation {

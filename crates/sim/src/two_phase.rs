@@ -167,6 +167,17 @@ impl TwoPhase {
                 .sum::<u64>()
     }
 
+    /// A "sometimes" property for the model checker: a participant is in doubt while the
+    /// coordinator is down (2PC's blocking state).
+    pub fn in_doubt_while_coordinator_down(nodes: &[Option<&Node>]) -> bool {
+        nodes.first().is_some_and(Option::is_none)
+            && nodes.iter().skip(1).flatten().any(|n| {
+                n.views()
+                    .iter()
+                    .any(|(_, v)| matches!(v, TxView::InDoubt { .. }))
+            })
+    }
+
     /// How each node decided `tx`, if it did.
     pub fn decisions(&self, tx: TxId) -> Vec<(NodeId, Outcome)> {
         self.txs

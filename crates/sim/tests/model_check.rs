@@ -61,3 +61,53 @@ fn correct_two_phase_commit_has_no_counterexample_within_the_depth() {
     assert_eq!((verdict, found), (Verdict::Ok, None));
     assert!(truncated, "the retry loops make the full space infinite");
 }
+
+/// 2PC's blocking state is reachable, and the checker shows the shortest way there.
+#[test]
+fn a_participant_in_doubt_with_the_coordinator_down_is_reachable() {
+    let mut scenario = gallery::find("happy-path").unwrap();
+    scenario.nodes = 3;
+    scenario.workload.transactions = 1;
+    let model =
+        ProtocolModel::new(move || TwoPhase::new(&scenario), 1).sometimes(model::Reachable {
+            name: "in-doubt-while-coordinator-down",
+            holds: TwoPhase::in_doubt_while_coordinator_down,
+        });
+    let report = model::check(
+        &model,
+        &CheckerOptions {
+            max_depth: 6,
+            ..CheckerOptions::default()
+        },
+    );
+    assert_eq!(report.verdict, Verdict::Ok);
+    let found: Vec<(&str, usize)> = report
+        .discoveries
+        .iter()
+        .map(|d| (d.property, d.actions.len()))
+        .collect();
+    // The coordinator crashes right after sending its first PREPARE; that PREPARE arrives and
+    // the participant votes: in doubt, with nobody to ask who knows more.
+    assert_eq!(found, [("in-doubt-while-coordinator-down", 2)]);
+}
+
+/// With loss allowed, correct 2PC still never breaks atomicity (within the depth).
+#[test]
+fn correct_two_phase_commit_survives_loss_and_duplication() {
+    let mut scenario = gallery::find("happy-path").unwrap();
+    scenario.nodes = 3;
+    scenario.workload.transactions = 1;
+    let model = ProtocolModel::new(move || TwoPhase::new(&scenario), 0)
+        .with_loss()
+        .with_duplication();
+    let report = model::check(
+        &model,
+        &CheckerOptions {
+            max_depth: 9,
+            threads: 2,
+            ..CheckerOptions::default()
+        },
+    );
+    assert_eq!(report.verdict, Verdict::Ok);
+    assert!(report.unique_states > 1_000);
+}

@@ -19,7 +19,7 @@ mod search;
 mod table;
 mod two_phase_tla;
 
-pub use protocol::{ProtocolModel, ProtocolState};
+pub use protocol::{ProtocolModel, ProtocolState, Reachable};
 pub use search::check;
 pub use two_phase_tla::TwoPhaseTla;
 
@@ -40,6 +40,12 @@ pub trait Model: Sync {
 
     /// The first "always" property `state` breaks, if any.
     fn violation(&self, state: &Self::State) -> Option<&'static str>;
+
+    /// "Sometimes" properties: pushes the name of each one `state` demonstrates (a state the
+    /// search should show is reachable, like "a participant in doubt with the coordinator down").
+    fn reachable(&self, state: &Self::State, found: &mut Vec<&'static str>) {
+        let _ = (state, found);
+    }
 }
 
 /// An action label, for counterexample paths: a name and up to two parameters.
@@ -127,6 +133,9 @@ pub struct CheckReport {
     pub counterexample: Option<Counterexample>,
     /// Bytes used by the fingerprint table per unique state.
     pub bytes_per_state: f64,
+    /// Every "sometimes" property shown reachable, with a shortest path to a witness (no path
+    /// when the search found more than a million states).
+    pub discoveries: Vec<Counterexample>,
 }
 
 /// A path to a state that breaks a property.

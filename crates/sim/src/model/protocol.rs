@@ -26,6 +26,18 @@ type Request<P> = <<P as Protocol>::Node as Process>::Request;
 pub struct ProtocolModel<P: Protocol> {
     make: Box<dyn Fn() -> P + Sync>,
     crashes: u8,
+    loss: bool,
+    duplication: bool,
+    sometimes: Vec<Reachable<P::Node>>,
+}
+
+/// A "sometimes" property over every node's state (`None` for a node that is down): the
+/// checker reports whether, and by which shortest path, a state where it holds is reachable.
+pub struct Reachable<N> {
+    /// The property's name.
+    pub name: &'static str,
+    /// Whether a state shows it.
+    pub holds: fn(&[Option<&N>]) -> bool,
 }
 
 /// One global state of the protocol.
@@ -83,7 +95,28 @@ where
         ProtocolModel {
             make: Box::new(make),
             crashes,
+            loss: false,
+            duplication: false,
+            sometimes: Vec::new(),
         }
+    }
+
+    /// Lets the network lose any message in flight (one more choice per message).
+    pub fn with_loss(mut self) -> Self {
+        self.loss = true;
+        self
+    }
+
+    /// Lets the network deliver any message in flight and keep a copy for later.
+    pub fn with_duplication(mut self) -> Self {
+        self.duplication = true;
+        self
+    }
+
+    /// Adds a "sometimes" property to demonstrate.
+    pub fn sometimes(mut self, property: Reachable<P::Node>) -> Self {
+        self.sometimes.push(property);
+        self
     }
 
     /// The events of a path of actions, as simulator trace JSON (one virtual millisecond per
@@ -212,7 +245,7 @@ fn describe<P: Protocol>(
 ) -> String {
     let idx = action.arg.unwrap_or(0) as usize;
     let base = match action.name {
-        "deliver" | "drop" => state
+        "deliver" | "drop" | "duplicate" => state
             .in_flight
             .get(idx)
             .map(|(from, to, msg)| {
@@ -316,6 +349,18 @@ where
             let take = move |s: &mut ProtocolState<P>| {
                 s.in_flight.remove(i);
             };
+            if self.loss {
+                let mut s = state.clone();
+                take(&mut s);
+                out.push((s, act("drop", i)));
+            }
+            if self.duplication && state.nodes[to.0 as usize].is_some() {
+                let input = Input::Msg {
+                    from,
+                    msg: msg.clone(),
+                };
+                self.step_node(state, to, input, |_| {}, "duplicate", i, out);
+            }
             if state.nodes[to.0 as usize].is_some() {
                 let input = Input::Msg { from, msg };
                 self.step_node(state, to, input, take, "deliver", i, out);
@@ -395,5 +440,17 @@ where
 
     fn violation(&self, state: &ProtocolState<P>) -> Option<&'static str> {
         state.broken
+    }
+
+    fn reachable(&self, state: &ProtocolState<P>, found: &mut Vec<&'static str>) {
+        if self.sometimes.is_empty() {
+            return;
+        }
+        let nodes: Vec<Option<&P::Node>> = state.nodes.iter().map(Option::as_ref).collect();
+        for property in &self.sometimes {
+            if (property.holds)(&nodes) {
+                found.push(property.name);
+            }
+        }
     }
 }

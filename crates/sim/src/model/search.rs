@@ -16,6 +16,25 @@ pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {
         Order::DepthFirst => dfs(model, options, &seen, init),
     };
     let unique_states = seen.len();
+    // A witness path costs a second search that remembers parents; past a million states that
+    // is too much memory for a by-product, so big searches report the property without a path.
+    let with_paths = unique_states <= 1_000_000;
+    let discoveries = found
+        .seen_props
+        .iter()
+        .map(|(property, state)| {
+            let (actions, states) = if with_paths {
+                path_to(model, options.symmetry, state)
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            Counterexample {
+                property,
+                actions,
+                states,
+            }
+        })
+        .collect();
     let counterexample = found.bad.map(|(property, state)| {
         let (actions, states) = path_to(model, options.symmetry, &state);
         Counterexample {
@@ -40,6 +59,7 @@ pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {
         } else {
             seen.bytes() as f64 / unique_states as f64
         },
+        discoveries,
     }
 }
 
@@ -48,6 +68,19 @@ struct Found<S> {
     max_depth: u32,
     truncated: bool,
     bad: Option<(&'static str, S)>,
+    /// The first witness of each "sometimes" property.
+    seen_props: Vec<(&'static str, S)>,
+}
+
+/// Records `state` as the witness of every "sometimes" property it shows for the first time.
+fn discover<M: Model>(model: &M, state: &M::State, witnesses: &mut Vec<(&'static str, M::State)>) {
+    let mut names = Vec::new();
+    model.reachable(state, &mut names);
+    for name in names {
+        if !witnesses.iter().any(|(n, _)| *n == name) {
+            witnesses.push((name, state.clone()));
+        }
+    }
 }
 
 fn bfs<M: Model>(
@@ -61,10 +94,12 @@ fn bfs<M: Model>(
         max_depth: 0,
         truncated: false,
         bad: None,
+        seen_props: Vec::new(),
     };
     let mut frontier: Vec<M::State> = Vec::new();
     for s in init {
         if seen.insert(model.fingerprint(&s, options.symmetry)) {
+            discover(model, &s, &mut found.seen_props);
             if let Some(p) = model.violation(&s) {
                 found.bad = Some((p, s));
                 found.max_depth = 1;
@@ -100,6 +135,11 @@ fn bfs<M: Model>(
         let mut next = Vec::new();
         for level in results {
             found.generated += level.generated;
+            for (name, state) in level.witnesses {
+                if !found.seen_props.iter().any(|(n, _)| *n == name) {
+                    found.seen_props.push((name, state));
+                }
+            }
             if found.bad.is_none() {
                 found.bad = level.bad;
             }
@@ -121,6 +161,7 @@ struct Level<S> {
     next: Vec<S>,
     generated: u64,
     bad: Option<(&'static str, S)>,
+    witnesses: Vec<(&'static str, S)>,
 }
 
 fn expand<M: Model>(
@@ -133,6 +174,7 @@ fn expand<M: Model>(
         next: Vec::new(),
         generated: 0,
         bad: None,
+        witnesses: Vec::new(),
     };
     let mut out = Vec::new();
     for s in part {
@@ -144,6 +186,7 @@ fn expand<M: Model>(
             let fp = model.fingerprint(&t, options.symmetry);
             // A self-loop is seen already; skip the probe into the (large, cold) table.
             if fp != own && seen.insert(fp) {
+                discover(model, &t, &mut level.witnesses);
                 if level.bad.is_none()
                     && let Some(p) = model.violation(&t)
                 {
@@ -167,6 +210,7 @@ fn dfs<M: Model>(
         max_depth: 0,
         truncated: false,
         bad: None,
+        seen_props: Vec::new(),
     };
     let mut stack: Vec<(M::State, u32)> = Vec::new();
     for s in init {
@@ -177,6 +221,7 @@ fn dfs<M: Model>(
     let mut out = Vec::new();
     while let Some((s, depth)) = stack.pop() {
         found.max_depth = found.max_depth.max(depth);
+        discover(model, &s, &mut found.seen_props);
         if let Some(p) = model.violation(&s) {
             found.bad = Some((p, s));
             return found;

@@ -172,6 +172,16 @@ impl Model for TwoPhaseTla {
         }
         (committed && aborted).then_some("TCConsistent")
     }
+
+    fn reachable(&self, state: &TlaState, found: &mut Vec<&'static str>) {
+        let all = |want| (0..self.n).all(|i| rm_state(rm(state.0, i)) == want);
+        if all(COMMITTED) {
+            found.push("all-committed");
+        }
+        if all(ABORTED) {
+            found.push("all-aborted");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -262,6 +272,20 @@ mod tests {
                 assert_eq!(count(n, options), orbits.len() as u64, "n = {n}, {order:?}");
             }
         }
+    }
+
+    #[test]
+    fn commit_and_abort_are_both_reachable_with_shortest_witnesses() {
+        let report = check(&TwoPhaseTla::new(3), &CheckerOptions::default());
+        let found: Vec<(&str, usize)> = report
+            .discoveries
+            .iter()
+            .map(|d| (d.property, d.actions.len()))
+            .collect();
+        // Each RM aborts on its own: 3 steps. Every RM prepares, the TM records each and
+        // commits, each RM receives it: 3 + 3 + 1 + 3 = 10 steps.
+        assert!(found.contains(&("all-aborted", 3)), "{found:?}");
+        assert!(found.contains(&("all-committed", 10)), "{found:?}");
     }
 
     #[test]
