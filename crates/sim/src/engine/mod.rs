@@ -5,9 +5,8 @@
 //! function of (scenario, seed, injected faults).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
-use serde_json::{Value, json};
 use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
 
 use crate::error::{InjectRefusal, ScenarioError};
@@ -16,6 +15,14 @@ use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
 use crate::scenario::{Fault, Ordering, Pattern, Scenario, When, fault_type};
 use crate::trace::{DropReason, Event, EventKind};
+
+mod in_flight;
+mod invariant;
+mod view;
+
+pub use invariant::Invariant;
+
+use in_flight::InFlight;
 
 /// Whether a run keeps every event or only folds them into the trace hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,32 +91,6 @@ pub struct Sim<P: Protocol> {
     invariants: Vec<Invariant<P::Node>>,
 }
 
-/// A named predicate over every node's state (`None` for a node that is down), checked after
-/// every event: "at most one leader per ballot", "a backup never runs ahead of its primary".
-pub struct Invariant<N> {
-    /// The invariant's name, as violations report it.
-    pub name: &'static str,
-    /// `Err(detail)` when broken.
-    pub check: fn(&[Option<&N>]) -> Result<(), String>,
-}
-
-impl<N> Clone for Invariant<N> {
-    fn clone(&self) -> Self {
-        Invariant {
-            name: self.name,
-            check: self.check,
-        }
-    }
-}
-
-impl<N> std::fmt::Debug for Invariant<N> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Invariant")
-            .field("name", &self.name)
-            .finish()
-    }
-}
-
 struct Slot<N: Process> {
     node: Option<N>,
     log: Vec<N::Record>,
@@ -123,67 +104,6 @@ struct Flight<N: Process> {
     msg: N::Msg,
     sent_at: Time,
     deliver_at: Time,
-}
-
-/// Messages in the network by id. Ids grow by one per send and most messages leave in about
-/// the order they came, so a deque indexed by `id - first` beats a map on the hot path.
-struct InFlight<N: Process> {
-    first: u64,
-    slots: VecDeque<Option<Flight<N>>>,
-}
-
-impl<N: Process> Default for InFlight<N> {
-    fn default() -> Self {
-        InFlight {
-            first: 0,
-            slots: VecDeque::new(),
-        }
-    }
-}
-
-impl<N: Process> InFlight<N> {
-    fn insert(&mut self, id: u64, flight: Flight<N>) {
-        if self.slots.is_empty() {
-            self.first = id;
-        }
-        // Ids mostly arrive in increasing order; pad the ids dropped at send time, and grow at
-        // the front for the rare smaller one (a message put in flight after its duplicate).
-        while id < self.first {
-            self.slots.push_front(None);
-            self.first -= 1;
-        }
-        let idx = (id - self.first) as usize;
-        while self.slots.len() <= idx {
-            self.slots.push_back(None);
-        }
-        self.slots[idx] = Some(flight);
-    }
-
-    fn contains(&self, id: u64) -> bool {
-        self.get_idx(id).is_some_and(|i| self.slots[i].is_some())
-    }
-
-    fn remove(&mut self, id: u64) -> Option<Flight<N>> {
-        let i = self.get_idx(id)?;
-        let flight = self.slots[i].take();
-        while let Some(None) = self.slots.front() {
-            self.slots.pop_front();
-            self.first += 1;
-        }
-        flight
-    }
-
-    fn get_idx(&self, id: u64) -> Option<usize> {
-        let i = id.checked_sub(self.first)? as usize;
-        (i < self.slots.len()).then_some(i)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (u64, &Flight<N>)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.as_ref().map(|f| (self.first + i as u64, f)))
-    }
 }
 
 struct Entry<N: Process> {
@@ -940,112 +860,6 @@ impl<P: Protocol> Sim<P> {
     /// Whether `node` is up.
     pub fn is_up(&self, node: NodeId) -> bool {
         self.nodes[node.0 as usize].node.is_some()
-    }
-
-    /// The state of the run as JSON (`docs/sim-wasm-api.md`).
-    pub fn state_json(&self) -> Value {
-        let nodes: Vec<Value> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, slot)| {
-                let id = NodeId(i as u32);
-                // The newest records only: a long run's log would make every frame heavy.
-                const SHOWN: usize = 40;
-                let log: Vec<String> = slot.log[slot.log.len().saturating_sub(SHOWN)..]
-                    .iter()
-                    .map(<P::Node as Process>::label_record)
-                    .collect();
-                let mut v = json!({
-                    "id": i, "name": self.protocol.node_name(id), "up": slot.node.is_some(),
-                    "log": log, "log_len": slot.log.len(),
-                    "unsynced": slot.log.len() - slot.synced,
-                });
-                if let Value::Object(map) = &mut v {
-                    map.extend(self.protocol.node_details(id, slot.node.as_ref(), self.now));
-                }
-                v
-            })
-            .collect();
-        let partitioned = self.group.iter().any(|g| *g != 0);
-        let partition = partitioned.then(|| {
-            let n_groups = self.group.iter().max().map_or(0, |m| m + 1);
-            (0..n_groups)
-                .map(|g| {
-                    (0..self.group.len() as u32)
-                        .filter(|n| self.group[*n as usize] == g)
-                        .collect::<Vec<u32>>()
-                })
-                .filter(|g| !g.is_empty())
-                .collect::<Vec<_>>()
-        });
-        let in_flight: Vec<Value> = self
-            .in_flight
-            .iter()
-            .map(|(id, f)| {
-                json!({
-                    "id": id, "from": f.from.0, "to": f.to.0,
-                    "label": <P::Node as Process>::label_msg(&f.msg),
-                    "sent_at": f.sent_at.0, "deliver_at": f.deliver_at.0,
-                })
-            })
-            .collect();
-        let mut details = self.protocol.details(self.now);
-        details.insert("name".into(), json!(self.scenario.protocol.name()));
-        json!({
-            "now": self.now.0, "steps": self.steps, "finished": self.finished(),
-            "duration_ms": self.duration.0, "nodes": nodes, "partition": partition,
-            "in_flight": in_flight, "violations": self.violations, "protocol": details,
-        })
-    }
-
-    /// Kept trace events from index `from` on, as JSON.
-    pub fn events_json(&self, from: usize) -> Value {
-        let names: Vec<String> = (0..self.protocol.n_nodes())
-            .map(|i| self.protocol.node_name(NodeId(i)))
-            .collect();
-        Value::Array(
-            self.trace
-                .iter()
-                .enumerate()
-                .skip(from)
-                .map(|(i, e)| e.to_json(i as u64, &names))
-                .collect(),
-        )
-    }
-
-    /// A plain-text summary: events, decisions, liveness, invariants, and the trace hash.
-    pub fn summary(&self) -> String {
-        use std::fmt::Write;
-        let s = &self.scenario;
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "scenario: {} ({}, variant {}), seed {}",
-            s.name,
-            s.protocol.name(),
-            s.variant,
-            self.seed
-        );
-        let _ = writeln!(
-            out,
-            "events: {} queue events, {} trace events, virtual time {} ms",
-            self.steps, self.n_events, self.now.0
-        );
-        self.protocol.summarize(self.now, &mut out);
-        if self.violations.is_empty() {
-            let _ = writeln!(out, "invariants: all held");
-        } else {
-            for v in &self.violations {
-                let _ = writeln!(
-                    out,
-                    "invariants: VIOLATED {} at event {} ({} ms): {}",
-                    v.invariant, v.event, v.time.0, v.detail
-                );
-            }
-        }
-        let _ = writeln!(out, "trace-hash: {:016x}", self.trace_hash());
-        out
     }
 }
 
