@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use underhood_sparse::{
-    CopyOptions, MapMethod, MapSource, Prealloc, Progress, Provisioning, Size, SparsePolicy,
+    CopyOptions, Durability, MapMethod, MapSource, Prealloc, Progress, Provisioning, Size,
+    SparsePolicy,
 };
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +81,10 @@ pub(crate) enum SparseCommand {
         /// What happens to preallocated, unwritten extents.
         #[arg(long, value_enum, default_value_t = PreallocArg::Preserve)]
         prealloc: PreallocArg,
+        /// Skip the fsync of the copy and its directory (as `cp` does): still renamed into
+        /// place whole, but a power loss before writeback can lose the data; run `sync` after.
+        #[arg(long)]
+        no_sync: bool,
     },
 }
 
@@ -235,6 +240,7 @@ pub(crate) fn run(command: SparseCommand) -> Result<ExitCode> {
             dst,
             sparse,
             prealloc,
+            no_sync,
         } => {
             let options = CopyOptions {
                 sparse: match sparse {
@@ -246,6 +252,11 @@ pub(crate) fn run(command: SparseCommand) -> Result<ExitCode> {
                     PreallocArg::Preserve => Prealloc::Preserve,
                     PreallocArg::Thin => Prealloc::Thin,
                     PreallocArg::Thick => Prealloc::Thick,
+                },
+                durability: if no_sync {
+                    Durability::Deferred
+                } else {
+                    Durability::Sync
                 },
             };
             let mut meter = Meter::new();

@@ -236,6 +236,31 @@ fn copy_keeps_holes_and_honours_the_sparse_policy() {
 }
 
 #[test]
+fn copy_without_sync_gives_the_same_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = path(dir.path(), "src.img");
+    check(&["sparse", "create", "--thin", "16M", &src], 0, "");
+    write_at(&src, 3 << 20, &vec![9u8; 12288]);
+    let content = std::fs::read(&src).unwrap();
+    let dst = path(dir.path(), "dst.img");
+    std::fs::write(&dst, b"old destination").unwrap();
+    check(
+        &["sparse", "copy", &src, &dst, "--sparse=always", "--no-sync"],
+        0,
+        "",
+    );
+    assert_eq!(std::fs::read(&dst).unwrap(), content);
+    let stat = json_of(&["sparse", "stat", &dst, "--json"]);
+    assert!(stat["allocated_bytes"].as_u64().unwrap() <= 24576, "{stat}");
+    let leftovers = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("underhood-tmp"))
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
 fn copy_preserves_preallocation_unless_told_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     let src = path(dir.path(), "src.img");

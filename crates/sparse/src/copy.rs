@@ -37,6 +37,27 @@ pub enum Prealloc {
     Thick,
 }
 
+/// When the copy reaches stable storage.
+///
+/// Both variants write a temporary file beside the destination and rename it into place, so
+/// while the machine stays up no process ever sees a partial destination, and a failed or
+/// killed copy leaves the destination as it was. They differ only after a power loss or a
+/// kernel crash.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Durability {
+    /// `fsync` the copy before the rename and the directory after it: once [`copy`]
+    /// returns, the destination survives a power loss, and a crash at any moment leaves either
+    /// the old destination or the complete copy under its name, never a truncated one.
+    #[default]
+    Sync,
+    /// No `fsync`: the caller makes the copy durable later (with `sync`/`syncfs`, or one
+    /// `fsync` after many copies), as `cp`, `rsync` and `qemu-img convert` leave it to them.
+    /// Until the data is written back, a power loss can leave the new name pointing at a file
+    /// whose data is missing (reading as zeros or short), or no file at all; ext4's
+    /// `auto_da_alloc` narrows but does not close that window.
+    Deferred,
+}
+
 /// How to copy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CopyOptions {
@@ -44,6 +65,8 @@ pub struct CopyOptions {
     pub sparse: SparsePolicy,
     /// What happens to preallocation.
     pub prealloc: Prealloc,
+    /// Whether [`copy`] syncs before it returns.
+    pub durability: Durability,
 }
 
 /// How far a copy got: source bytes up to `done` are in the destination.
@@ -82,8 +105,8 @@ pub struct CopyReport {
 /// Copies `src` to `dst` (a file path, replaced if it exists), reading only the source's data
 /// extents, calling `progress` as it goes.
 ///
-/// The copy is written to a temporary file in `dst`'s directory, synced, and renamed over
-/// `dst`; on any error (for example [`Error::NoSpace`], which says how far it got) the
+/// The copy is written to a temporary file in `dst`'s directory, synced (unless
+/// [`Durability::Deferred`]), and renamed over `dst`; on any error (for example [`Error::NoSpace`], which says how far it got) the
 /// temporary file is removed and `dst` is untouched. The source is opened read-only.
 pub fn copy(
     src: &Path,
@@ -139,10 +162,16 @@ pub(crate) fn copy_mapped(
     };
     copier.copy_all(map)?;
     let report = copier.report;
-    temp.file
-        .sync_all()
-        .map_err(|e| io_error(Op::Sync, dst, e, size, size))?;
-    temp.persist(dst)?;
+    match options.durability {
+        Durability::Sync => {
+            temp.file
+                .sync_all()
+                .map_err(|e| io_error(Op::Sync, dst, e, size, size))?;
+            temp.persist(dst)?;
+            sync_directory(dst)?;
+        }
+        Durability::Deferred => temp.persist(dst)?,
+    }
     Ok(report)
 }
 
@@ -161,7 +190,9 @@ struct Copier<'a> {
 
 impl Copier<'_> {
     fn copy_all(&mut self, map: &ExtentMap) -> Result<()> {
-        let CopyOptions { sparse, prealloc } = self.options;
+        let CopyOptions {
+            sparse, prealloc, ..
+        } = self.options;
         self.dest
             .set_len(self.total)
             .map_err(|e| io_error(Op::Truncate, self.dst, e, 0, self.total))?;
@@ -391,16 +422,20 @@ impl TempFile {
             source,
         })?;
         self.persisted = true;
-        // The rename is durable once the directory is synced.
-        let dir = directory_of(dst);
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|source| Error::Io {
-                op: Op::Sync,
-                path: dir,
-                source,
-            })
+        Ok(())
     }
+}
+
+/// Makes a rename into `dst`'s directory durable.
+fn sync_directory(dst: &Path) -> Result<()> {
+    let dir = directory_of(dst);
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| Error::Io {
+            op: Op::Sync,
+            path: dir,
+            source,
+        })
 }
 
 impl Drop for TempFile {

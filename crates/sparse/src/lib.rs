@@ -2,7 +2,8 @@
 //! extent maps (FIEMAP, with SEEK_DATA/SEEK_HOLE and scanning as fallbacks), punch and dig
 //! holes, and copy them without turning holes or preallocation into written zeros.
 //! Copies are crash-safe: they go to a temporary file beside the destination, are synced, and
-//! renamed into place, so a destination never looks complete when it is not.
+//! renamed into place, so a destination never looks complete when it is not
+//! ([`Durability::Deferred`] skips the sync for callers who sync later, as after `cp`).
 //!
 //! ```
 //! use underhood_sparse::{CopyOptions, ExtentKind, Provisioning, Size};
@@ -34,7 +35,9 @@
 #![deny(missing_docs)]
 
 mod copy;
-pub use copy::{CopyOptions, CopyReport, DataMethod, Prealloc, Progress, SparsePolicy, copy};
+pub use copy::{
+    CopyOptions, CopyReport, DataMethod, Durability, Prealloc, Progress, SparsePolicy, copy,
+};
 mod error;
 pub use error::{Error, FiemapError, Op, ParseSizeError};
 mod fiemap;

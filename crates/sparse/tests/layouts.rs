@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use rustix::fs::FallocateFlags;
 use underhood_sparse::{
-    CopyOptions, Error, ExtentKind, MapMethod, MapSource, Prealloc, Provisioning, SparsePolicy,
+    CopyOptions, Durability, Error, ExtentKind, MapMethod, MapSource, Prealloc, Provisioning,
+    SparsePolicy,
 };
 
 const BLOCK: u64 = 4096;
@@ -179,7 +180,16 @@ fn check_layout(dir: &Path, fs: Fs, segs: &[(Seg, u64)]) {
         SparsePolicy::Never,
     ] {
         for prealloc in [Prealloc::Preserve, Prealloc::Thin, Prealloc::Thick] {
-            let options = CopyOptions { sparse, prealloc };
+            // Unsynced copies must give the same bytes and map as synced ones.
+            let durability = match prealloc {
+                Prealloc::Thin => Durability::Deferred,
+                Prealloc::Preserve | Prealloc::Thick => Durability::Sync,
+            };
+            let options = CopyOptions {
+                sparse,
+                prealloc,
+                durability,
+            };
             let mut last = 0;
             let report = underhood_sparse::copy(&src, &dst, &options, |p| {
                 assert!(p.done >= last && p.done <= p.total);
