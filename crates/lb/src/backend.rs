@@ -219,7 +219,10 @@ mod tests {
         );
         let solo = Backends::parse("a").unwrap();
         assert_eq!(solo.without("a"), Err(LbError::NoBackends));
-        assert_eq!(set.with(Backend::new("d")).unwrap().to_string(), "a:1,b:2,c:1,d:1");
+        assert_eq!(
+            set.with(Backend::new("d")).unwrap().to_string(),
+            "a:1,b:2,c:1,d:1"
+        );
         assert_eq!(
             set.with(Backend::new("a")),
             Err(LbError::DuplicateName { name: "a".into() })

@@ -40,8 +40,10 @@ impl TableSize {
 /// Each backend's preference list is `(offset + j·skip) mod M` for `j = 0, 1, …`, with
 /// `offset = h1(name) mod M` and `skip = h2(name) mod (M − 1) + 1`; `M` is prime, so every list
 /// is a permutation of the slots. Backends take turns claiming their next free preferred slot
-/// until the table is full. As in IPVS `mh`, a backend of weight `w` takes `w / g` slots per
-/// turn, where `g` is the greatest common divisor of the positive weights; weight 0 takes none.
+/// until the table is full; turns go in name order (IPVS goes in list order), so the table is a
+/// function of the names, weights and `M` alone. As in IPVS `mh`, a backend of weight `w` takes
+/// `w / g` slots per turn, where `g` is the greatest common divisor of the positive weights;
+/// weight 0 takes none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Maglev {
     backends: Vec<Backend>,
@@ -75,6 +77,11 @@ impl Maglev {
                 skip: siphash24(SKIP_KEY, backend.name.as_bytes()) % (m - 1) + 1,
             })
             .collect();
+        // Take turns in name order, so the table does not depend on the order given.
+        cursors.sort_by(|a, b| {
+            let name = |c: &Cursor| backends.as_slice()[c.idx as usize].name.as_str();
+            name(a).cmp(name(b))
+        });
         let table = if cursors.is_empty() {
             Vec::new()
         } else {
@@ -265,7 +272,10 @@ mod tests {
             check(prime, Ok(prime));
         }
         for composite in [4, 9, 65_536, 65_535, 16_777_215] {
-            check(composite, Err(LbError::TableSizeNotPrime { size: composite }));
+            check(
+                composite,
+                Err(LbError::TableSizeNotPrime { size: composite }),
+            );
         }
         for size in [0, 1, (1 << 24) + 1, u64::MAX] {
             let max = TableSize::MAX;

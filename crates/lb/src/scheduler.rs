@@ -137,7 +137,9 @@ pub struct Scheduler {
 #[derive(Debug, Clone)]
 enum State {
     /// Where the next search starts.
-    RoundRobin { next: usize },
+    RoundRobin {
+        next: usize,
+    },
     /// IPVS's `ip_vs_wrr_mark`: the last pick (`None` = the list head), the current weight,
     /// the (adjusted) maximum weight and the gcd of the weights.
     WeightedRoundRobin {
@@ -148,9 +150,13 @@ enum State {
     },
     LeastConnection,
     /// Bucket → destination position; empty when there are no destinations.
-    SourceHashing { buckets: Vec<usize> },
+    SourceHashing {
+        buckets: Vec<usize>,
+    },
     /// Positions match `destinations`; `None` when there are no destinations.
-    MaglevHashing { table: Option<Maglev> },
+    MaglevHashing {
+        table: Option<Maglev>,
+    },
 }
 
 impl Scheduler {
@@ -268,7 +274,11 @@ impl Scheduler {
 
     /// Adds a backend at the end of the list.
     pub fn add(&mut self, backend: Backend) -> Result<BackendId, LbError> {
-        let mut list: Vec<Backend> = self.destinations.iter().map(|d| d.backend.clone()).collect();
+        let mut list: Vec<Backend> = self
+            .destinations
+            .iter()
+            .map(|d| d.backend.clone())
+            .collect();
         list.push(backend.clone());
         Backends::new(list)?;
         let id = BackendId(self.next_id);
@@ -471,8 +481,8 @@ mod tests {
 
     /// Picks `n` flows and returns the names, in order.
     fn picks(algorithm: &str, spec: &str, n: u64) -> Vec<String> {
-        let mut s = Scheduler::new(algorithm.parse().unwrap(), &Backends::parse(spec).unwrap())
-            .unwrap();
+        let mut s =
+            Scheduler::new(algorithm.parse().unwrap(), &Backends::parse(spec).unwrap()).unwrap();
         synthetic_flows(n)
             .map(|flow| match s.pick(&flow) {
                 Some(id) => s.destination(id).unwrap().name().to_owned(),
@@ -484,7 +494,11 @@ mod tests {
     #[track_caller]
     fn check(algorithm: &str, spec: &str, expected: &str) {
         let n = expected.split(' ').count() as u64;
-        assert_eq!(picks(algorithm, spec, n).join(" "), expected, "{algorithm} {spec}");
+        assert_eq!(
+            picks(algorithm, spec, n).join(" "),
+            expected,
+            "{algorithm} {spec}"
+        );
     }
 
     #[test]
@@ -544,7 +558,10 @@ mod tests {
                 state: ConnectionState::Inactive
             })
         );
-        assert_eq!(s.on_connect(gone), Err(LbError::UnknownBackendId { id: gone }));
+        assert_eq!(
+            s.on_connect(gone),
+            Err(LbError::UnknownBackendId { id: gone })
+        );
         s.on_connect(a).unwrap();
         s.on_disconnect(a).unwrap();
         s.on_expire(a).unwrap();
@@ -553,8 +570,8 @@ mod tests {
 
     #[test]
     fn membership_changes() {
-        let mut s = Scheduler::new(Algorithm::RoundRobin, &Backends::parse("a,b").unwrap())
-            .unwrap();
+        let mut s =
+            Scheduler::new(Algorithm::RoundRobin, &Backends::parse("a,b").unwrap()).unwrap();
         let flow = synthetic_flows(1).next().unwrap();
         let c = s.add(Backend::new("c")).unwrap();
         assert_eq!(c, BackendId(2));
