@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod acl;
 mod cpu;
+mod lb;
 mod secret;
 mod sim;
 mod sparse;
@@ -45,6 +46,9 @@ enum Command {
     /// Zero-copy file and socket transfer: copy, send, recv, proxy.
     #[command(subcommand)]
     Zerocopy(zerocopy::ZerocopyCommand),
+    /// Load balancing: Maglev tables (balance, disruption against hash-mod-N) and IPVS schedulers.
+    #[command(subcommand)]
+    Lb(lb::LbCommand),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Cpu(command) => cpu::run(command),
         Command::Sparse(command) => sparse::run(command),
         Command::Zerocopy(command) => zerocopy::run(command),
+        Command::Lb(command) => lb::run(command),
     };
     match result {
         Ok(code) => code,

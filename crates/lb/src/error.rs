@@ -26,7 +26,7 @@ pub enum LbError {
         name: String,
     },
     /// A weight that is not a decimal number.
-    #[error("backend {name:?}: weight {text:?} is not a number: {source}")]
+    #[error("backend {name:?}: weight {text:?} is not a number")]
     BadWeight {
         /// The backend it belongs to.
         name: String,

@@ -189,7 +189,7 @@ pub(crate) fn turns(backends: &[Backend]) -> Vec<u32> {
         .fold(0, gcd);
     backends
         .iter()
-        .map(|b| if gcd == 0 { 0 } else { b.weight / gcd })
+        .map(|b| b.weight.checked_div(gcd).unwrap_or(0))
         .collect()
 }
 

@@ -71,7 +71,7 @@ proptest! {
         let turns: Vec<u64> = backends
             .as_slice()
             .iter()
-            .map(|b| if gcd == 0 { 0 } else { u64::from(b.weight / gcd) })
+            .map(|b| u64::from(b.weight.checked_div(gcd).unwrap_or(0)))
             .collect();
         let total: u64 = turns.iter().sum();
         for (idx, (&t, &slots)) in turns.iter().zip(&balance.slots).enumerate() {
