@@ -208,6 +208,11 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                         let model = with_network(model, loss, duplication);
                         check_protocol(&mut out, &name, &model, &options, json)
                     }
+                    ProtocolName::Vrrp => bail!(
+                        "vrrp is built on timing (master-down intervals, lease durations); the \
+                         untimed model checker would report every timer race as a split brain: \
+                         use `sim run` or `sim explore`"
+                    ),
                     ProtocolName::Custom => {
                         bail!("custom protocols are checked with underhood_sim::check")
                     }

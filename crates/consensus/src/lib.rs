@@ -55,3 +55,4 @@ pub use io::{Durability, Effect, Input, NodeId, Time, TxId};
 pub mod multi_paxos;
 pub mod paxos;
 pub mod two_phase;
+pub mod vrrp;

@@ -231,6 +231,9 @@ pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
             let m = model::ProtocolModel::new(move || MultiPaxos::new(&s, s.seed), 1);
             Ok(report_json(&m, &model::check(&m, &options)))
         }
+        ProtocolName::Vrrp => Err(Error(
+            "vrrp is built on timing; the untimed model checker cannot judge it".into(),
+        )),
         ProtocolName::Custom => Err(Error("custom protocols cannot be checked by name".into())),
     }
 }

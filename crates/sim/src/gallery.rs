@@ -5,7 +5,7 @@ use crate::error::ScenarioError;
 use crate::scenario::Scenario;
 
 /// Every gallery scenario's JSON text, in display order.
-const SOURCES: [&str; 23] = [
+const SOURCES: [&str; 30] = [
     include_str!("../scenarios/happy-path.json"),
     include_str!("../scenarios/no-vote.json"),
     include_str!("../scenarios/coordinator-crash-before-decision.json"),
@@ -29,6 +29,13 @@ const SOURCES: [&str; 23] = [
     include_str!("../scenarios/paxos-non-unique-ballots.json"),
     include_str!("../scenarios/paxos-stale-reads.json"),
     include_str!("../scenarios/paxos-bench.json"),
+    include_str!("../scenarios/vrrp-master-crash.json"),
+    include_str!("../scenarios/vrrp-preempt.json"),
+    include_str!("../scenarios/vrrp-no-preempt.json"),
+    include_str!("../scenarios/vrrp-flapping.json"),
+    include_str!("../scenarios/vrrp-split-brain.json"),
+    include_str!("../scenarios/vrrp-lease-partition.json"),
+    include_str!("../scenarios/vrrp-lease-no-quorum.json"),
 ];
 
 /// Every gallery scenario, parsed.

@@ -279,6 +279,7 @@ fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Scenario {
         duration_ms: options.duration_ms,
         timeouts: Timeouts::default(),
         paxos: Default::default(),
+        vrrp: Default::default(),
         network: options.network.clone(),
         workload: Workload {
             transactions: (options.duration_ms / interval).max(1),

@@ -68,3 +68,7 @@ mod multi_paxos;
 pub use multi_paxos::MultiPaxos;
 mod two_phase;
 pub use two_phase::{COORDINATOR, TwoPhase};
+mod vrrp;
+pub use vrrp::{
+    Action as VrrpAction, OperatorAction, VARIANTS as VRRP_VARIANTS, Vrrp, VrrpSettings,
+};

@@ -125,6 +125,19 @@ pub trait Protocol {
         let _ = (now, node, output, violations, wake);
     }
 
+    /// Feeds the model checker what it must tell apart in this value besides the nodes: client
+    /// progress and whatever the checkers remember (a history, acceptances). Two global states
+    /// that differ only in what this leaves out count as one. Nothing by default.
+    fn hash_model_state(&self, state: &mut dyn std::hash::Hasher) {
+        let _ = state;
+    }
+
+    /// A node crashed (its volatile state is gone); protocols that track who holds what by
+    /// outputs forget the node's claims here. Nothing by default.
+    fn crashed(&mut self, now: Time, node: NodeId) {
+        let _ = (now, node);
+    }
+
     /// Checks what can only be judged on the whole run (linearizability of client histories);
     /// called once, when the run ends.
     fn finish(&mut self, now: Time, violations: &mut Vec<Violation>) {

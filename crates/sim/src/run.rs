@@ -9,6 +9,7 @@ use crate::multi_paxos::MultiPaxos;
 use crate::process::Protocol;
 use crate::scenario::{Fault, ProtocolName, Scenario};
 use crate::two_phase::TwoPhase;
+use crate::vrrp::Vrrp;
 
 /// A simulation of any protocol the simulator knows.
 pub struct Run {
@@ -56,6 +57,14 @@ impl Run {
         let inner: Box<dyn DynRun> = match scenario.protocol {
             ProtocolName::TwoPhaseCommit => Box::new(Sim::new(
                 TwoPhase::new(scenario),
+                scenario,
+                seed,
+                &options.injected,
+                options.recording,
+                options.on_violation,
+            )?),
+            ProtocolName::Vrrp => Box::new(Sim::new(
+                Vrrp::new(scenario),
                 scenario,
                 seed,
                 &options.injected,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use underhood_consensus::{multi_paxos, two_phase};
 
 use crate::error::ScenarioError;
+use crate::vrrp::{Action, VrrpSettings};
 
 /// The most nodes a scenario may have; the space-time diagram and link tables are sized by it.
 pub const MAX_NODES: u32 = 64;
@@ -48,6 +49,9 @@ pub struct Scenario {
     /// What clients ask for.
     #[serde(default)]
     pub workload: Workload,
+    /// VRRP priorities, timing and operator actions.
+    #[serde(default, skip_serializing_if = "VrrpSettings::is_default")]
+    pub vrrp: VrrpSettings,
     /// Scripted faults and message rules.
     #[serde(default)]
     pub faults: Vec<Fault>,
@@ -62,6 +66,9 @@ pub enum ProtocolName {
     /// Multi-Paxos serving a key-value store (`underhood_consensus::multi_paxos`).
     #[serde(rename = "multi-paxos")]
     MultiPaxos,
+    /// VRRP v3 virtual-IP failover (`underhood_consensus::vrrp`).
+    #[serde(rename = "vrrp")]
+    Vrrp,
     /// A protocol of your own, run through [`crate::check`]; it cannot be run by name.
     #[serde(rename = "custom")]
     Custom,
@@ -73,6 +80,7 @@ impl ProtocolName {
         match self {
             ProtocolName::TwoPhaseCommit => "two-phase-commit",
             ProtocolName::MultiPaxos => "multi-paxos",
+            ProtocolName::Vrrp => "vrrp",
             ProtocolName::Custom => "custom",
         }
     }
@@ -82,6 +90,7 @@ impl ProtocolName {
         match self {
             ProtocolName::TwoPhaseCommit => &two_phase::Variant::NAMES,
             ProtocolName::MultiPaxos => &multi_paxos::Variant::NAMES,
+            ProtocolName::Vrrp => &crate::vrrp::VARIANTS,
             ProtocolName::Custom => &["correct"],
         }
     }
@@ -93,6 +102,7 @@ impl ProtocolName {
                 "prepare", "vote", "commit", "abort", "ack", "query", "status",
             ],
             ProtocolName::MultiPaxos => &multi_paxos::Msg::KINDS,
+            ProtocolName::Vrrp => &underhood_consensus::vrrp::Msg::KINDS,
             // Unknown to the simulator: rules match any kind the protocol reports.
             ProtocolName::Custom => &[],
         }
@@ -524,6 +534,63 @@ impl Scenario {
         }
         for fault in &self.faults {
             self.check_fault(fault)?;
+        }
+        if self.protocol == ProtocolName::Vrrp {
+            self.check_vrrp()?;
+        }
+        Ok(())
+    }
+
+    fn check_vrrp(&self) -> Result<(), ScenarioError> {
+        let v = &self.vrrp;
+        let witnesses = v.witness_count(&self.variant);
+        if witnesses >= self.nodes {
+            return Err(ScenarioError::OutOfRange {
+                field: "vrrp.witnesses",
+                value: u64::from(witnesses),
+                min: 0,
+                max: u64::from(self.nodes - 1),
+            });
+        }
+        let routers = self.nodes - witnesses;
+        if v.priorities.len() > routers as usize {
+            return Err(ScenarioError::OutOfRange {
+                field: "vrrp.priorities (one per router)",
+                value: v.priorities.len() as u64,
+                min: 0,
+                max: u64::from(routers),
+            });
+        }
+        let mut ranges = vec![("vrrp.advert_ms", v.advert_ms, 1, 40_950)];
+        ranges.extend(
+            v.priorities
+                .iter()
+                .map(|&p| ("vrrp.priorities[]", u64::from(p), 1, 255)),
+        );
+        if self.variant == "lease" {
+            ranges.push(("vrrp.lease_ms", v.lease_ms, 2, MAX_DURATION_MS));
+            ranges.push(("vrrp.renew_ms", v.renew_ms, 1, v.lease_ms.saturating_sub(1)));
+        }
+        for a in &v.operator {
+            ranges.push((
+                "vrrp.operator[].node",
+                u64::from(a.node),
+                0,
+                u64::from(routers) - 1,
+            ));
+            if let Action::SetPriority { priority } = a.action {
+                ranges.push(("vrrp.operator[].priority", u64::from(priority), 1, 254));
+            }
+        }
+        for (field, value, min, max) in ranges {
+            if value < min || value > max {
+                return Err(ScenarioError::OutOfRange {
+                    field,
+                    value,
+                    min,
+                    max,
+                });
+            }
         }
         Ok(())
     }

@@ -38,6 +38,7 @@ fn scenario_strategy() -> impl Strategy<Value = Scenario> {
                 seed: 1,
                 duration_ms: 1500,
                 paxos: Default::default(),
+                vrrp: Default::default(),
                 timeouts: Timeouts {
                     vote_timeout_ms: vote,
                     decision_timeout_ms: decision,

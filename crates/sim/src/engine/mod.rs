@@ -594,6 +594,7 @@ impl<P: Protocol> Sim<P> {
             0
         };
         self.emit(EventKind::Crash { node, lost });
+        self.protocol.crashed(self.now, node);
     }
 
     fn restart(&mut self, node: NodeId) {
