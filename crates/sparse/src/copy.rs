@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Op, Result, io_error, is_unsupported};
 use crate::holes::{CHUNK, read_full, write_zeros, zero_runs};
 use crate::map::{Extent, ExtentKind, ExtentMap, MapMethod, MapSource, file_size, map_file};
+use crate::readahead::ReadAhead;
 use crate::sys::{self, FallocateFlags};
 
 /// Which zeros become holes, as `cp --sparse=` decides.
@@ -152,6 +153,7 @@ pub(crate) fn copy_mapped(
         options: *options,
         block: sys::fs_block_size(&temp.file).map_err(|e| io_error(Op::Stat, dst, e, 0, size))?,
         buf: Vec::new(),
+        ahead: ReadAhead::new(map),
         report: CopyReport {
             data_bytes: 0,
             written_bytes: 0,
@@ -184,6 +186,7 @@ struct Copier<'a> {
     options: CopyOptions,
     block: u64,
     buf: Vec<u8>,
+    ahead: ReadAhead,
     report: CopyReport,
     progress: &'a mut dyn FnMut(Progress),
 }
@@ -235,6 +238,7 @@ impl Copier<'_> {
     fn copy_data(&mut self, extent: &Extent) -> Result<()> {
         let mut at = extent.offset;
         while at < extent.end() {
+            self.ahead.advance(self.source, self.report.data_bytes);
             let want = (extent.end() - at).min(COPY_STEP);
             let copied = match self.report.method {
                 DataMethod::CopyFileRange => {
@@ -280,6 +284,7 @@ impl Copier<'_> {
         self.report.method = DataMethod::ReadWrite;
         let mut at = extent.offset;
         while at < extent.end() {
+            self.ahead.advance(self.source, self.report.data_bytes);
             let want = (extent.end() - at).min(CHUNK as u64) as usize;
             let n = self.read(at, want)?;
             if n == 0 {
@@ -342,8 +347,9 @@ impl Copier<'_> {
     }
 }
 
-/// Bytes per `copy_file_range` call: large enough to be cheap, small enough for progress.
-const COPY_STEP: u64 = 64 << 20;
+/// Bytes per `copy_file_range` call: large enough to be cheap, small enough for progress and
+/// for the read-ahead window to stay ahead of it.
+const COPY_STEP: u64 = 8 << 20;
 
 /// Errors after which `copy_file_range` is not tried again (read/write takes over).
 fn refused(error: &io::Error) -> bool {

@@ -48,6 +48,7 @@ mod map;
 pub use map::{Extent, ExtentKind, ExtentMap, MapMethod, MapSource, map};
 mod provision;
 pub use provision::{ConvertReport, Provisioning, convert, create};
+mod readahead;
 mod size;
 pub use size::Size;
 mod stat;

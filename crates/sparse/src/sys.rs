@@ -69,6 +69,17 @@ pub(crate) fn advise_sequential(file: &File) {
     let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::Sequential);
 }
 
+/// Asks the kernel to start reading `len` bytes at `offset` into the page cache (a hint:
+/// failures are ignored).
+pub(crate) fn advise_will_need(file: &File, offset: u64, len: u64) {
+    let _ = rustix::fs::fadvise(
+        file,
+        offset,
+        std::num::NonZeroU64::new(len),
+        rustix::fs::Advice::WillNeed,
+    );
+}
+
 /// An 8-byte-aligned buffer for one `struct fiemap` with room for a fixed number of extents.
 pub(crate) struct FiemapBuf {
     words: Vec<u64>,
