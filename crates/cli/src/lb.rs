@@ -308,11 +308,17 @@ fn schedule(scheduler: &mut Scheduler, flows: u64, hold: u64) -> Result<(Vec<u64
     let mut closing = VecDeque::new();
     for (i, flow) in synthetic_flows(flows).enumerate() {
         let i = i as u64;
-        while closing.front().is_some_and(|&(at, _)| at + 2 * hold <= i) {
+        while closing
+            .front()
+            .is_some_and(|&(at, _)| at.saturating_add(hold.saturating_mul(2)) <= i)
+        {
             let (_, id) = closing.pop_front().context("checked non-empty")?;
             scheduler.on_expire(id)?;
         }
-        while established.front().is_some_and(|&(at, _)| at + hold <= i) {
+        while established
+            .front()
+            .is_some_and(|&(at, _)| at.saturating_add(hold) <= i)
+        {
             let (at, id) = established.pop_front().context("checked non-empty")?;
             scheduler.on_disconnect(id)?;
             closing.push_back((at, id));

@@ -34,9 +34,12 @@ pub enum Algorithm {
     /// `wlc`: the fewest connections per unit of weight.
     WeightedLeastConnection,
     /// `sh`: the source address hashed into [`SH_BUCKETS`] buckets, each backend holding
-    /// `weight` consecutive buckets in turn.
+    /// `weight` consecutive buckets in turn. The bucket is the top byte of the crate's keyed
+    /// SipHash of the address, where IPVS uses a multiplicative hash; a bucket of a drained
+    /// backend schedules nothing, as IPVS without `sh-fallback`.
     SourceHashing,
-    /// `mh`: the source address looked up in a Maglev table.
+    /// `mh`: the source address looked up in a Maglev table. Unlike IPVS, turns go in name
+    /// order and weights are not shifted down when large (see [`Maglev`]).
     MaglevHashing {
         /// The Maglev table size.
         table_size: TableSize,
