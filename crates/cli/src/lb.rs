@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde_json::{Value, json};
 use underhood_lb::{
-    Algorithm, Backend, Backends, Balance, Maglev, ModN, Remap, Scheduler, TableSize, remap,
-    synthetic_flows,
+    Algorithm, Backend, BackendId, Backends, Balance, Maglev, ModN, Remap, Scheduler, TableSize,
+    remap, synthetic_flows,
 };
 
 #[derive(Subcommand, Debug)]
@@ -304,8 +304,9 @@ fn table_json(table: &TableReport, size: TableSize) -> Value {
 fn schedule(scheduler: &mut Scheduler, flows: u64, hold: u64) -> Result<(Vec<u64>, u64)> {
     let mut picks = vec![0u64; scheduler.destinations().len()];
     let mut unscheduled = 0;
-    let mut established = VecDeque::new();
-    let mut closing = VecDeque::new();
+    // (flow index when it connected, backend), oldest first.
+    let mut established: VecDeque<(u64, BackendId)> = VecDeque::new();
+    let mut closing: VecDeque<(u64, BackendId)> = VecDeque::new();
     for (i, flow) in synthetic_flows(flows).enumerate() {
         let i = i as u64;
         while closing
