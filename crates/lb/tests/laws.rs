@@ -7,9 +7,10 @@ use proptest::prelude::*;
 use underhood_lb::*;
 
 /// How many flows a single removal or join may move between backends that exist on both
-/// sides, as a share of all flows, when `M ≥ 100·N`. Measured worst cases are about 3.5 %
-/// (M = 4 093, N = 40) and about 1 % at M = 65 537 for N ≤ 500.
-const MAX_COLLATERAL: f64 = 0.05;
+/// sides, as a share of all flows, at M = 65 537 with up to 40 backends. The worst seen over
+/// thousands of random name sets is about 1.1 %. Small tables disrupt more: up to about 14 %
+/// was seen at M = 1 021 with 6 backends, and 8 % at M = 4 093 with 20.
+const MAX_COLLATERAL: f64 = 0.03;
 
 const PRIMES: [u64; 6] = [251, 1_021, 4_093, 8_191, 16_381, 65_537];
 
@@ -88,11 +89,12 @@ proptest! {
     }
 
     /// (c) Removal: flows on surviving backends stay put, give or take MAX_COLLATERAL, and
-    /// Maglev moves no more flows than hash-mod-N (far fewer from N = 4 on).
+    /// Maglev makes no more needless moves than hash-mod-N (and moves less than half as many
+    /// flows from N = 4 on; with 2 or 3 backends hash-mod-N is nearly minimal too).
     #[test]
     fn removal_disrupts_little(names in names(40), victim in any::<prop::sample::Index>()) {
         prop_assume!(names.len() >= 2);
-        let size = prime(100 * names.len() as u64, 0).unwrap();
+        let size = TableSize::DEFAULT;
         let before_set = set(&names, &[]);
         let victim = &names[victim.index(names.len())];
         let after_set = before_set.without(victim).unwrap();
@@ -103,16 +105,17 @@ proptest! {
         prop_assert_eq!(maglev.remapped, on_victim + maglev.collateral);
         prop_assert!(maglev.collateral_fraction() <= MAX_COLLATERAL, "{maglev:?}");
         let mod_n = remap(&ModN::new(&before_set), &ModN::new(&after_set), slots(size));
-        prop_assert!(maglev.remapped <= mod_n.remapped, "maglev {maglev:?}, mod-n {mod_n:?}");
+        prop_assert!(maglev.collateral <= mod_n.collateral, "maglev {maglev:?}, mod-n {mod_n:?}");
         if names.len() >= 4 {
             prop_assert!(maglev.fraction() * 2.0 < mod_n.fraction(), "{maglev:?} {mod_n:?}");
         }
     }
 
-    /// (c) Join: only flows that go to the new backend move, give or take MAX_COLLATERAL.
+    /// (c) Join: only flows that go to the new backend move, give or take MAX_COLLATERAL;
+    /// from 3 backends on, hash-mod-N moves more than twice as many flows.
     #[test]
     fn join_disrupts_little(names in names(39), newcomer in "[A-Z]{1,8}") {
-        let size = prime(100 * (names.len() as u64 + 1), 0).unwrap();
+        let size = TableSize::DEFAULT;
         let before_set = set(&names, &[]);
         let after_set = before_set.with(Backend::new(newcomer.clone())).unwrap();
         let before = Maglev::new(&before_set, size).unwrap();
@@ -122,7 +125,10 @@ proptest! {
         prop_assert_eq!(maglev.remapped, on_newcomer + maglev.collateral);
         prop_assert!(maglev.collateral_fraction() <= MAX_COLLATERAL, "{maglev:?}");
         let mod_n = remap(&ModN::new(&before_set), &ModN::new(&after_set), slots(size));
-        prop_assert!(maglev.remapped <= mod_n.remapped, "maglev {maglev:?}, mod-n {mod_n:?}");
+        prop_assert!(maglev.collateral <= mod_n.collateral, "maglev {maglev:?}, mod-n {mod_n:?}");
+        if names.len() >= 3 {
+            prop_assert!(maglev.fraction() * 2.0 < mod_n.fraction(), "{maglev:?} {mod_n:?}");
+        }
     }
 
     /// The table is a function of the set, not of the order it was given in.
