@@ -23,12 +23,19 @@ def fmt(ns):
     return f"{ns:.3g} ns"
 
 rows = [
-    ("copy_20g_204x1m", "underhood_auto", "cp_sparse_auto_fsync", 1.10),
-    ("copy_20g_204x1m", "underhood_auto", "cp_sparse_auto", 1.10),
-    ("copy_20g_204x1m", "underhood_auto", "qemu_img_convert", 1.0),
-    ("copy_20g_204x1m", "underhood_always", "cp_sparse_always", 1.10),
+    # Same durability: both fsync the copy and its directory.
+    ("copy_20g_204x1m", "underhood_auto_sync", "cp_sparse_auto_fsync", 1.10),
+    # Same durability: neither syncs (Durability::Deferred, `--no-sync`).
+    ("copy_20g_204x1m", "underhood_auto_nosync", "cp_sparse_auto", 1.10),
+    ("copy_20g_204x1m", "underhood_auto_nosync", "qemu_img_convert", 1.0),
+    ("copy_20g_204x1m", "underhood_always_nosync", "cp_sparse_always", 1.10),
+    # Durable against not durable: what the fsync costs.
+    ("copy_20g_204x1m", "underhood_auto_sync", "cp_sparse_auto", None),
+    ("copy_cold_20g_204x1m", "underhood_auto_nosync", "qemu_img_convert", 1.0),
+    ("copy_cold_20g_204x1m", "underhood_auto_nosync", "cp_sparse_auto", None),
     ("copy_256m_4x1m", "underhood_auto", "std_io_copy", None),
-    ("dig_256m_90pct_zeros", "underhood_dig", "fallocate_dig_holes", 0.20),
+    ("dig_4g_93pct_zeros", "underhood_dig", "fallocate_dig_holes", 0.20),
+    ("dig_tmpfs_1g_93pct_zeros", "underhood_dig", "fallocate_dig_holes", 0.20),
     ("map_20g_204x1m", "fiemap", "filefrag_process", None),
     ("map_20g_204x1m", "tmpfs_auto_seek_fallback", "seek_hole", None),
 ]

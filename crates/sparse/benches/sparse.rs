@@ -3,8 +3,14 @@
 //! processes), and `std::io::copy`. `benches/ratios.py` prints the ratios of medians.
 //!
 //! Sizes follow the reference layout: a 20 GiB apparent image with 204 scattered 1 MiB
-//! data extents (`SPARSE_BENCH_GIB` changes the size), and a 256 MiB file that is 90 % zeros
-//! for dig-holes. Files live in the temp dir (ext4 here) and in /dev/shm for the tmpfs map.
+//! data extents (`SPARSE_BENCH_GIB` changes the size), and a fully written 4 GiB file that is
+//! about 93 % zeros in runs of mixed sizes for dig-holes (`SPARSE_DIG_MIB` changes the size).
+//! Files live in the temp dir (ext4 here) and in /dev/shm for the tmpfs runs.
+//!
+//! Every timed iteration starts from the same state: the previous destination is removed and
+//! the filesystem synced (`syncfs`) in the untimed setup, so that no contender pays for the
+//! writeback or the discards that an earlier one left behind. A contender whose tool is not
+//! installed is skipped, never failed.
 
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
@@ -13,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use underhood_sparse::{CopyOptions, ExtentKind, MapMethod, SparsePolicy};
+use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
+use underhood_sparse::{CopyOptions, Durability, ExtentKind, MapMethod, SparsePolicy};
 
 const MIB: u64 = 1 << 20;
 
@@ -40,8 +46,9 @@ fn scattered(path: &Path, size: u64, extents: u64) {
     file.sync_all().unwrap();
 }
 
-/// A fully written file, 90 % zeros: each MiB starts with 104 KiB of data (one hole per MiB,
-/// so that the run measures reading, not the disk's discard of each punched range).
+/// A fully written file of `size` bytes, about 93 % zeros: zero runs of 4 KiB to 64 MiB and
+/// data runs of 4 KiB to 4 MiB, sizes log-uniform (so 4 GiB hold about 400 zero runs of every
+/// size, as a used VM image does), synced so that no run pays for writeback.
 fn mostly_zeros(path: &Path, size: u64) {
     let file = OpenOptions::new()
         .create(true)
@@ -49,13 +56,42 @@ fn mostly_zeros(path: &Path, size: u64) {
         .truncate(false)
         .open(path)
         .unwrap();
-    let mut chunk = vec![0u8; MIB as usize];
-    chunk[..26 * 4096].fill(1);
-    for at in (0..size).step_by(MIB as usize) {
-        file.write_all_at(&chunk, at).unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let zeros = vec![0u8; 64 << 20];
+    let mut data = vec![0u8; 4 << 20];
+    for chunk in data.chunks_exact_mut(8) {
+        chunk.copy_from_slice(&(next() | 1).to_ne_bytes());
+    }
+    let mut at = 0;
+    while at < size {
+        let zero = (4096u64 << (next() % 15)).min(size - at);
+        file.write_all_at(&zeros[..zero as usize], at).unwrap();
+        at += zero;
+        let written = (4096u64 << (next() % 11)).min(size - at);
+        file.write_all_at(&data[..written as usize], at).unwrap();
+        at += written;
     }
     file.set_len(size).unwrap();
     file.sync_all().unwrap();
+}
+
+/// Waits until everything written to the filesystem holding `dir` is on disk (and the
+/// discards of removed files are done), so that the next timed run starts clean.
+fn settle(dir: &Path) {
+    let dir = File::open(dir).unwrap();
+    rustix::fs::syncfs(&dir).unwrap();
+}
+
+/// Drops `path` from the page cache (after `settle`, its pages are clean).
+fn evict(path: &Path) {
+    let file = File::open(path).unwrap();
+    rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
 }
 
 fn run(command: &mut Command) {
@@ -63,11 +99,19 @@ fn run(command: &mut Command) {
     assert!(status.success(), "{command:?}: {status}");
 }
 
+/// Whether `tool` is an executable on `PATH`; a missing tool's comparison is skipped.
 fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    use std::os::unix::fs::PermissionsExt;
+    let found = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            std::fs::metadata(dir.join(tool))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    });
+    if !found {
+        eprintln!("{tool} is not installed: its comparison is skipped");
+    }
+    found
 }
 
 /// Same data runs, same allocation, same bytes in every data run.
@@ -123,112 +167,151 @@ fn setup() -> Setup {
 
 fn copy(c: &mut Criterion) {
     let Setup { src, dst, _dir } = setup();
+    let dir = _dir.path();
+    let (cp, qemu) = (have("cp"), have("qemu-img"));
+    let synced = CopyOptions::default();
+    let deferred = CopyOptions {
+        durability: Durability::Deferred,
+        ..CopyOptions::default()
+    };
+    let always = CopyOptions {
+        sparse: SparsePolicy::Always,
+        ..deferred
+    };
     // Correctness first: every contender gives the same data runs and bytes.
-    underhood_sparse::copy(&src, &dst, &CopyOptions::default(), |_| {}).unwrap();
-    check_same(&src, &dst, "underhood copy");
-    run(Command::new("cp")
-        .arg("--sparse=always")
-        .arg(&src)
-        .arg(&dst));
-    check_same(&src, &dst, "cp --sparse=always");
-    let qemu = have("qemu-img");
-    if qemu {
+    for (options, what) in [
+        (synced, "underhood copy"),
+        (deferred, "underhood copy, deferred sync"),
+        (always, "underhood copy --sparse=always"),
+    ] {
+        underhood_sparse::copy(&src, &dst, &options, |_| {}).unwrap();
+        check_same(&src, &dst, what);
+    }
+    let cp_to = |sparse: &str| {
+        let _ = std::fs::remove_file(&dst);
+        run(Command::new("cp")
+            .arg(format!("--sparse={sparse}"))
+            .arg(&src)
+            .arg(&dst));
+    };
+    let qemu_to = || {
         let _ = std::fs::remove_file(&dst);
         run(Command::new("qemu-img")
             .args(["convert", "-O", "raw"])
             .arg(&src)
             .arg(&dst));
+    };
+    if cp {
+        cp_to("auto");
+        check_same(&src, &dst, "cp --sparse=auto");
+        cp_to("always");
+        check_same(&src, &dst, "cp --sparse=always");
+    }
+    if qemu {
+        qemu_to();
         check_same(&src, &dst, "qemu-img convert");
-    } else {
-        eprintln!("qemu-img not installed: its anchor is skipped");
     }
 
+    // Warm page cache: the source was just written and read.
+    let fresh = || {
+        let _ = std::fs::remove_file(&dst);
+        settle(dir);
+    };
     let mut group = c.benchmark_group("copy_20g_204x1m");
     group
         .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_secs(3));
-    let remove = || {
-        let _ = std::fs::remove_file(&dst);
-    };
-    group.bench_function("underhood_auto", |b| {
-        b.iter_batched(
-            remove,
-            |()| underhood_sparse::copy(&src, &dst, &CopyOptions::default(), |_| {}).unwrap(),
-            BatchSize::PerIteration,
-        )
-    });
-    let always = CopyOptions {
-        sparse: SparsePolicy::Always,
-        ..CopyOptions::default()
-    };
-    group.bench_function("underhood_always", |b| {
-        b.iter_batched(
-            remove,
-            |()| underhood_sparse::copy(&src, &dst, &always, |_| {}).unwrap(),
-            BatchSize::PerIteration,
-        )
-    });
-    // `copy` syncs before its rename (crash safety); `cp` does not, so it is also timed
-    // followed by an fsync of the copy (`sync FILE`), for the same durability.
-    group.bench_function("cp_sparse_auto_fsync", |b| {
-        b.iter_batched(
-            remove,
-            |()| {
-                run(Command::new("cp").arg("--sparse=auto").arg(&src).arg(&dst));
-                File::open(&dst).unwrap().sync_all().unwrap();
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    for sparse in ["auto", "always"] {
-        group.bench_function(format!("cp_sparse_{sparse}"), |b| {
+    for (name, options) in [
+        ("underhood_auto_sync", synced),
+        ("underhood_auto_nosync", deferred),
+        ("underhood_always_nosync", always),
+    ] {
+        group.bench_function(name, |b| {
             b.iter_batched(
-                remove,
-                |()| {
-                    run(Command::new("cp")
-                        .arg(format!("--sparse={sparse}"))
-                        .arg(&src)
-                        .arg(&dst))
-                },
+                fresh,
+                |()| underhood_sparse::copy(&src, &dst, &options, |_| {}).unwrap(),
                 BatchSize::PerIteration,
             )
         });
     }
-    if qemu {
-        group.bench_function("qemu_img_convert", |b| {
+    if cp {
+        // The same durability as `Durability::Sync`: the copy and its directory synced.
+        group.bench_function("cp_sparse_auto_fsync", |b| {
             b.iter_batched(
-                remove,
+                fresh,
                 |()| {
-                    run(Command::new("qemu-img")
-                        .args(["convert", "-O", "raw"])
-                        .arg(&src)
-                        .arg(&dst))
+                    cp_to("auto");
+                    File::open(&dst).unwrap().sync_all().unwrap();
+                    File::open(dir).unwrap().sync_all().unwrap();
                 },
                 BatchSize::PerIteration,
             )
+        });
+        for sparse in ["auto", "always"] {
+            group.bench_function(format!("cp_sparse_{sparse}"), |b| {
+                b.iter_batched(fresh, |()| cp_to(sparse), BatchSize::PerIteration)
+            });
+        }
+    }
+    if qemu {
+        group.bench_function("qemu_img_convert", |b| {
+            b.iter_batched(fresh, |()| qemu_to(), BatchSize::PerIteration)
+        });
+    }
+    group.finish();
+
+    // Cold page cache: the source's pages are dropped before every run.
+    let cold = || {
+        let _ = std::fs::remove_file(&dst);
+        settle(dir);
+        evict(&src);
+    };
+    let mut group = c.benchmark_group("copy_cold_20g_204x1m");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("underhood_auto_nosync", |b| {
+        b.iter_batched(
+            cold,
+            |()| underhood_sparse::copy(&src, &dst, &deferred, |_| {}).unwrap(),
+            BatchSize::PerIteration,
+        )
+    });
+    if cp {
+        group.bench_function("cp_sparse_auto", |b| {
+            b.iter_batched(cold, |()| cp_to("auto"), BatchSize::PerIteration)
+        });
+    }
+    if qemu {
+        group.bench_function("qemu_img_convert", |b| {
+            b.iter_batched(cold, |()| qemu_to(), BatchSize::PerIteration)
         });
     }
     group.finish();
 
     // std::io::copy writes every zero: compared on a 256 MiB image with 4 data extents.
-    let small = _dir.path().join("small.raw");
+    let small = dir.join("small.raw");
     scattered(&small, 256 * MIB, 4);
     let mut group = c.benchmark_group("copy_256m_4x1m");
     group
         .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_secs(3));
     group.bench_function("underhood_auto", |b| {
         b.iter_batched(
-            remove,
-            |()| underhood_sparse::copy(&small, &dst, &CopyOptions::default(), |_| {}).unwrap(),
+            fresh,
+            |()| underhood_sparse::copy(&small, &dst, &synced, |_| {}).unwrap(),
             BatchSize::PerIteration,
         )
     });
     group.bench_function("std_io_copy", |b| {
         b.iter_batched(
-            remove,
+            fresh,
             |()| {
                 let mut from = File::open(&small).unwrap();
                 let mut to = File::create(&dst).unwrap();
@@ -242,28 +325,47 @@ fn copy(c: &mut Criterion) {
 }
 
 fn dig(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("zeros.raw");
-    let size = 256 * MIB;
+    let mib: u64 = std::env::var("SPARSE_DIG_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4096);
+    let ext4 = tempfile::tempdir().unwrap();
+    dig_on(c, "dig_4g_93pct_zeros", ext4.path(), mib * MIB);
+    // tmpfs punches without discards: what is left is the scan.
+    if let Ok(shm) = tempfile::tempdir_in("/dev/shm") {
+        dig_on(c, "dig_tmpfs_1g_93pct_zeros", shm.path(), mib / 4 * MIB);
+    }
+}
+
+fn dig_on(c: &mut Criterion, group_name: &str, dir: &Path, size: u64) {
+    let file = dir.join("zeros.raw");
+    let fallocate = have("fallocate");
     // Correctness: same bytes, same or fewer blocks than fallocate --dig-holes.
     mostly_zeros(&file, size);
     let before = std::fs::read(&file).unwrap();
-    underhood_sparse::dig_holes(&file).unwrap();
+    let report = underhood_sparse::dig_holes(&file).unwrap();
     let ours = underhood_sparse::stat(&file).unwrap().allocated_bytes;
     assert!(std::fs::read(&file).unwrap() == before, "dig changed bytes");
-    mostly_zeros(&file, size);
-    run(Command::new("fallocate").arg("--dig-holes").arg(&file));
-    let theirs = underhood_sparse::stat(&file).unwrap().allocated_bytes;
-    eprintln!("dig-holes allocation: underhood {ours} bytes, fallocate {theirs} bytes");
-    assert!(ours <= theirs);
     drop(before);
+    eprintln!("{group_name}: underhood {report:?}, {ours} bytes allocated after");
+    if fallocate {
+        mostly_zeros(&file, size);
+        run(Command::new("fallocate").arg("--dig-holes").arg(&file));
+        let theirs = underhood_sparse::stat(&file).unwrap().allocated_bytes;
+        eprintln!("{group_name}: fallocate --dig-holes leaves {theirs} bytes allocated");
+        assert!(ours <= theirs);
+    }
 
-    let mut group = c.benchmark_group("dig_256m_90pct_zeros");
+    let mut group = c.benchmark_group(group_name);
     group
         .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(1))
         .measurement_time(Duration::from_secs(2));
-    let restore = || mostly_zeros(&file, size);
+    let restore = || {
+        mostly_zeros(&file, size);
+        settle(dir);
+    };
     group.bench_function("underhood_dig", |b| {
         b.iter_batched(
             restore,
@@ -271,13 +373,15 @@ fn dig(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    group.bench_function("fallocate_dig_holes", |b| {
-        b.iter_batched(
-            restore,
-            |()| run(Command::new("fallocate").arg("--dig-holes").arg(&file)),
-            BatchSize::PerIteration,
-        )
-    });
+    if fallocate {
+        group.bench_function("fallocate_dig_holes", |b| {
+            b.iter_batched(
+                restore,
+                |()| run(Command::new("fallocate").arg("--dig-holes").arg(&file)),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 
@@ -294,13 +398,15 @@ fn map(c: &mut Criterion) {
     group.bench_function("seek_hole", |b| {
         b.iter(|| black_box(underhood_sparse::map(&src, MapMethod::SeekHole).unwrap()))
     });
-    group.bench_function("filefrag_process", |b| {
-        b.iter(|| {
-            run(Command::new("filefrag")
-                .arg(&src)
-                .stdout(std::process::Stdio::null()))
-        })
-    });
+    if have("filefrag") {
+        group.bench_function("filefrag_process", |b| {
+            b.iter(|| {
+                run(Command::new("filefrag")
+                    .arg(&src)
+                    .stdout(std::process::Stdio::null()))
+            })
+        });
+    }
     if let Ok(shm) = tempfile::tempdir_in("/dev/shm") {
         let on_tmpfs = shm.path().join("image.raw");
         scattered(&on_tmpfs, 20 << 30, 204);
