@@ -4,6 +4,9 @@
 //! 128; `ZC_BENCH_ROUNDS` the interleaved rounds behind the ratio table, default 9).
 //! The ratio table runs every contender of a comparison once per round, in rotating order, so
 //! drift on a busy machine hits them alike; it compares medians from this one run.
+//! Before every file→file run (untimed) the destination is removed and its filesystem synced,
+//! so that no contender pays for the writeback, truncation or discards another one left behind.
+//! `cp` is skipped when it is not installed.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -13,7 +16,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use criterion::Criterion;
+use criterion::{BatchSize, Criterion};
 use underhood_zerocopy::{Options, Strategy, copy, proxy};
 
 type Run<'a> = (&'static str, Box<dyn Fn() + 'a>);
@@ -46,19 +49,34 @@ fn main() {
     let (drain_addr, drained) = drain_server();
     let front = TcpListener::bind("127.0.0.1:0").unwrap();
 
-    let mut groups: Vec<(&str, Vec<Run<'_>>)> = vec![
-        ("file_to_file", file_to_file(&src, &dst)),
-        ("file_to_tcp", file_to_tcp(&src, drain_addr, &drained)),
-        ("proxy", proxies(&front, drain_addr, &drained, mib / 2)),
+    let settle = || {
+        let _ = std::fs::remove_file(&dst);
+        rustix::fs::syncfs(File::open(dir.path()).unwrap()).unwrap();
+    };
+    let nothing = || {};
+    let mut groups: Vec<(&str, Vec<Run<'_>>, &dyn Fn())> = vec![
+        ("file_to_file", file_to_file(&src, &dst), &settle),
+        (
+            "file_to_tcp",
+            file_to_tcp(&src, drain_addr, &drained),
+            &nothing,
+        ),
+        (
+            "proxy",
+            proxies(&front, drain_addr, &drained, mib / 2),
+            &nothing,
+        ),
     ];
     match &shm_src {
-        Some(path) => groups.push(("cross_fs", file_to_file(path, &dst))),
+        Some(path) => groups.push(("cross_fs", file_to_file(path, &dst), &settle)),
         None => println!("cross_fs skipped: no /dev/shm on another filesystem"),
     }
-    for (name, runs) in &groups {
+    for (name, runs, prepare) in &groups {
         let mut g = c.benchmark_group(*name);
         for (id, run) in runs {
-            g.bench_function(*id, |b| b.iter(run));
+            g.bench_function(*id, |b| {
+                b.iter_batched(prepare, |()| run(), BatchSize::PerIteration)
+            });
         }
         g.finish();
     }
@@ -66,8 +84,8 @@ fn main() {
 
     println!("\nInterleaved medians over {rounds} rounds, {mib} MiB, warm page cache:");
     let mut medians = std::collections::BTreeMap::new();
-    for (name, runs) in &groups {
-        for (id, wall, cpu) in interleaved(runs, rounds) {
+    for (name, runs, prepare) in &groups {
+        for (id, wall, cpu) in interleaved(runs, *prepare, rounds) {
             println!(
                 "  {name}/{id}: {:.1} ms wall, {:.1} ms sender CPU",
                 ms(wall),
@@ -145,18 +163,30 @@ fn main() {
         p("read-write-128k"),
         "≤ 0.67× (1.5× throughput)",
     );
+    row(
+        "proxy thread CPU splice / read-write",
+        cpu("proxy", "zerocopy-splice"),
+        cpu("proxy", "read-write-128k"),
+        "(not a goal)",
+    );
 }
 
 fn ms(ns: f64) -> f64 {
     ns / 1e6
 }
 
-/// Runs each contender once per round, rotating the order; returns median wall and CPU ns.
-fn interleaved(runs: &[Run<'_>], rounds: usize) -> Vec<(&'static str, f64, f64)> {
+/// Runs each contender once per round (after an untimed `prepare`), rotating the order;
+/// returns median wall and CPU ns.
+fn interleaved(
+    runs: &[Run<'_>],
+    prepare: &dyn Fn(),
+    rounds: usize,
+) -> Vec<(&'static str, f64, f64)> {
     let mut samples = vec![(Vec::new(), Vec::new()); runs.len()];
     for round in 0..rounds {
         for k in 0..runs.len() {
             let idx = (round + k) % runs.len();
+            prepare();
             let (cpu0, wall0) = (thread_cpu(), Instant::now());
             (runs[idx].1)();
             samples[idx].0.push(wall0.elapsed().as_nanos() as f64);
@@ -212,7 +242,14 @@ fn rw_loop(src: &mut impl Read, dst: &mut impl Write, size: usize) {
 
 fn file_to_file<'a>(src: &'a Path, dst: &'a Path) -> Vec<Run<'a>> {
     let open = move || (File::open(src).unwrap(), File::create(dst).unwrap());
-    vec![
+    let cp = Command::new("cp")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !cp {
+        println!("cp is not installed: its comparison is skipped");
+    }
+    let runs: Vec<Run<'a>> = vec![
         (
             "zerocopy-auto",
             Box::new(move || {
@@ -253,7 +290,10 @@ fn file_to_file<'a>(src: &'a Path, dst: &'a Path) -> Vec<Run<'a>> {
                 rw_loop(&mut s, &mut d, 128 << 10);
             }),
         ),
-    ]
+    ];
+    runs.into_iter()
+        .filter(|(id, _)| cp || *id != "cp")
+        .collect()
 }
 
 /// A loopback server that drains each connection into /dev/null with splice (cheap and the
