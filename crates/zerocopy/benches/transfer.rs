@@ -20,6 +20,8 @@ use criterion::{BatchSize, Criterion};
 use underhood_zerocopy::{Options, Strategy, copy, proxy};
 
 type Run<'a> = (&'static str, Box<dyn Fn() + 'a>);
+/// A group of contenders and what runs, untimed, before each of them.
+type Group<'a> = (&'static str, Vec<Run<'a>>, &'a dyn Fn());
 
 fn main() {
     let env = |name: &str, default: usize| {
@@ -54,7 +56,7 @@ fn main() {
         rustix::fs::syncfs(File::open(dir.path()).unwrap()).unwrap();
     };
     let nothing = || {};
-    let mut groups: Vec<(&str, Vec<Run<'_>>, &dyn Fn())> = vec![
+    let mut groups: Vec<Group<'_>> = vec![
         ("file_to_file", file_to_file(&src, &dst), &settle),
         (
             "file_to_tcp",
@@ -162,12 +164,6 @@ fn main() {
         p("zerocopy-splice"),
         p("read-write-128k"),
         "≤ 0.67× (1.5× throughput)",
-    );
-    row(
-        "proxy thread CPU splice / read-write",
-        cpu("proxy", "zerocopy-splice"),
-        cpu("proxy", "read-write-128k"),
-        "(not a goal)",
     );
 }
 
