@@ -8,11 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use underhood_sim::model::{
-    self, CheckerOptions, Order, ProtocolModel, Reachable, Symmetry, TwoPhaseTla, Verdict,
+    self, CheckerOptions, LiveVerdict, Order, ProtocolModel, Symmetry, TwoPhaseTla, Verdict,
 };
-use underhood_sim::{
-    Fault, MultiPaxos, ProtocolName, Run, RunOptions, Scenario, TwoPhase, explore, gallery,
-};
+use underhood_sim::{Fault, ProtocolName, Run, RunOptions, Scenario, explore, gallery};
 
 /// Exit status when an invariant was violated.
 const VIOLATED: u8 = 1;
@@ -48,12 +46,18 @@ pub(crate) enum SimCommand {
         /// requests; the checker tries every order, timeout and crash itself).
         #[arg(long)]
         scenario: Option<String>,
-        /// Explore paths of at most this many steps (scenarios; default 24).
+        /// Explore paths of at most this many steps (scenarios; default: the scenario's small
+        /// configuration, 24 for 2PC and 14 for Multi-Paxos).
         #[arg(long)]
         max_depth: Option<u32>,
-        /// Crashes allowed in one path (scenarios; each may also lose un-synced writes).
-        #[arg(long, default_value_t = 1)]
-        crashes: u8,
+        /// Crashes allowed in one path (scenarios; default: what the scenario's bug needs, one
+        /// for 2PC).
+        #[arg(long)]
+        crashes: Option<u8>,
+        /// Timer firings allowed in one path (scenarios; default: two for Multi-Paxos, any
+        /// number for 2PC).
+        #[arg(long)]
+        timeouts: Option<u8>,
         /// Let the network lose messages (scenarios).
         #[arg(long)]
         loss: bool,
@@ -170,6 +174,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             scenario,
             max_depth,
             crashes,
+            timeouts,
             loss,
             duplication,
             rms,
@@ -187,35 +192,36 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                         Order::BreadthFirst
                     },
                     threads: threads as usize,
-                    max_depth: max_depth.unwrap_or(24),
                     ..CheckerOptions::default()
                 };
-                return match scenario.protocol {
-                    ProtocolName::TwoPhaseCommit => {
-                        let s = scenario.clone();
-                        let model = ProtocolModel::new(move || TwoPhase::new(&s), crashes)
-                            .sometimes(Reachable {
-                                name: "in-doubt-while-coordinator-down",
-                                holds: TwoPhase::in_doubt_while_coordinator_down,
-                            });
-                        let model = with_network(model, loss, duplication);
-                        check_protocol(&mut out, &name, &model, &options, json)
-                    }
-                    ProtocolName::MultiPaxos => {
-                        let s = scenario.clone();
+                // The scenario's small configuration (see `model::small_config`), with the
+                // flags overriding its budgets.
+                let small = model::small_config(&scenario).map(|mut config| {
+                    config.crashes = crashes.unwrap_or(config.crashes);
+                    config.timeouts = timeouts.or(config.timeouts);
+                    let options = CheckerOptions {
+                        max_depth: max_depth.unwrap_or(config.max_depth),
+                        ..options
+                    };
+                    (config, options)
+                });
+                return match (scenario.protocol, small) {
+                    (ProtocolName::TwoPhaseCommit, Some((config, options))) => {
                         let model =
-                            ProtocolModel::new(move || MultiPaxos::new(&s, s.seed), crashes);
-                        let model = with_network(model, loss, duplication);
+                            with_network(model::two_phase_model(&config), loss, duplication);
                         check_protocol(&mut out, &name, &model, &options, json)
                     }
-                    ProtocolName::Vrrp => bail!(
+                    (ProtocolName::MultiPaxos, Some((config, options))) => {
+                        let model =
+                            with_network(model::multi_paxos_model(&config), loss, duplication);
+                        check_protocol(&mut out, &name, &model, &options, json)
+                    }
+                    (ProtocolName::Vrrp, _) => bail!(
                         "vrrp is built on timing (master-down intervals, lease durations); the \
                          untimed model checker would report every timer race as a split brain: \
                          use `sim run` or `sim explore`"
                     ),
-                    ProtocolName::Custom => {
-                        bail!("custom protocols are checked with underhood_sim::check")
-                    }
+                    _ => bail!("custom protocols are checked with underhood_sim::check"),
                 };
             }
             let options = CheckerOptions {
@@ -377,6 +383,10 @@ where
             "reachable": report.discoveries.iter().map(|d| serde_json::json!({
                 "property": d.property, "steps": d.actions.len(), "trace": model.trace(&d.actions),
             })).collect::<Vec<_>>(),
+            "eventually": report.eventually.iter().map(|l| serde_json::json!({
+                "property": l.property, "verdict": l.verdict, "stem": l.stem.len(),
+                "cycle": l.cycle.len(), "trace": model.trace(&[l.stem.clone(), l.cycle.clone()].concat()),
+            })).collect::<Vec<_>>(),
         });
         writeln!(out, "{value}")?;
     } else {
@@ -403,6 +413,35 @@ where
                     event["t"],
                     event["label"].as_str().unwrap_or_default()
                 )?;
+            }
+        }
+        for l in &report.eventually {
+            let verdict = match l.verdict {
+                LiveVerdict::Holds => "holds",
+                LiveVerdict::Violated => "violated",
+                LiveVerdict::Unknown => "unknown (limits cut the graph short)",
+            };
+            writeln!(out, "eventually {}: {verdict}", l.property)?;
+            if l.verdict == LiveVerdict::Violated {
+                let what = if l.cycle.is_empty() {
+                    format!("stops after {} steps", l.stem.len())
+                } else {
+                    format!(
+                        "{} steps, then a fair cycle of {} forever",
+                        l.stem.len(),
+                        l.cycle.len()
+                    )
+                };
+                writeln!(out, "  a fair execution that never gets there ({what}):")?;
+                let all = [l.stem.clone(), l.cycle.clone()].concat();
+                for event in model.trace(&all) {
+                    writeln!(
+                        out,
+                        "  {:>3}  {}",
+                        event["t"],
+                        event["label"].as_str().unwrap_or_default()
+                    )?;
+                }
             }
         }
         if let Some(c) = &report.counterexample {

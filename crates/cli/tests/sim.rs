@@ -314,3 +314,36 @@ fn check_scenario_prints_a_counterexample_trace() {
         Some(2)
     );
 }
+
+#[test]
+fn check_finds_broken_paxos_variants_with_shortest_counterexamples() {
+    let out = check(
+        &["sim", "check", "--scenario", "paxos-ignore-accepted"],
+        1,
+        "counterexample: agreement broken after 9 steps",
+    );
+    assert!(out.contains("verdict: violated"), "{out}");
+    assert!(
+        out.contains("deliver R2 → R0: accept b1.2 #0 no-op"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_reports_eventually_properties() {
+    let out = check(
+        &[
+            "sim",
+            "check",
+            "--scenario",
+            "happy-path",
+            "--crashes",
+            "0",
+            "--timeouts",
+            "3",
+        ],
+        0,
+        "eventually all-decided: holds",
+    );
+    assert!(out.contains("verdict: ok"), "{out}");
+}

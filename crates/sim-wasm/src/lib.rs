@@ -25,8 +25,7 @@
 #![deny(missing_docs)]
 
 use underhood_sim::{
-    Fault, MultiPaxos, ProtocolName, Run, RunOptions, Scenario, ScenarioError, TwoPhase, gallery,
-    model, parse_seed,
+    Fault, ProtocolName, Run, RunOptions, Scenario, ScenarioError, gallery, model, parse_seed,
 };
 use wasm_bindgen::prelude::*;
 
@@ -206,9 +205,10 @@ pub fn check_two_phase_tla(rms: u32, symmetry: bool) -> String {
     serde_json::to_string(&report).unwrap_or_default()
 }
 
-/// Checks a gallery scenario's protocol code exhaustively up to `max_depth` steps with one
-/// crash allowed; returns JSON `{unique_states, states, max_depth, verdict, truncated,
-/// property, counterexample: [trace events], reachable: [{property, trace}]}`.
+/// Checks a gallery scenario's protocol code exhaustively up to `max_depth` steps in the
+/// scenario's small configuration (`model::small_config`: its crash and timeout budgets);
+/// returns JSON `{unique_states, states, max_depth, verdict, truncated, property,
+/// counterexample: [trace events], reachable: [{property, trace}]}`.
 #[wasm_bindgen(js_name = checkScenario)]
 pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
     let scenario = gallery::find(name)?;
@@ -216,25 +216,21 @@ pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
         max_depth,
         ..model::CheckerOptions::default()
     };
-    let s = scenario.clone();
-    match scenario.protocol {
-        ProtocolName::TwoPhaseCommit => {
-            let m = model::ProtocolModel::new(move || TwoPhase::new(&s), 1).sometimes(
-                model::Reachable {
-                    name: "in-doubt-while-coordinator-down",
-                    holds: TwoPhase::in_doubt_while_coordinator_down,
-                },
-            );
+    // The same small configuration as `underhood sim check --scenario`.
+    let small = model::small_config(&scenario);
+    match (scenario.protocol, small) {
+        (ProtocolName::TwoPhaseCommit, Some(config)) => {
+            let m = model::two_phase_model(&config);
             Ok(report_json(&m, &model::check(&m, &options)))
         }
-        ProtocolName::MultiPaxos => {
-            let m = model::ProtocolModel::new(move || MultiPaxos::new(&s, s.seed), 1);
+        (ProtocolName::MultiPaxos, Some(config)) => {
+            let m = model::multi_paxos_model(&config);
             Ok(report_json(&m, &model::check(&m, &options)))
         }
-        ProtocolName::Vrrp => Err(Error(
+        (ProtocolName::Vrrp, _) => Err(Error(
             "vrrp is built on timing; the untimed model checker cannot judge it".into(),
         )),
-        ProtocolName::Custom => Err(Error("custom protocols cannot be checked by name".into())),
+        _ => Err(Error("custom protocols cannot be checked by name".into())),
     }
 }
 

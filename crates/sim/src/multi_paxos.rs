@@ -170,7 +170,7 @@ fn op_key(op: &Op) -> OpKey {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Client {
     seq: u64,
     target: NodeId,
@@ -179,13 +179,13 @@ struct Client {
     pending: Option<PendingOp>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Hash)]
 struct PendingOp {
     op: Op,
     history: usize,
 }
 
-#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Hash, serde::Serialize)]
 struct HistoryEntry {
     client: u32,
     seq: u64,
@@ -385,6 +385,20 @@ impl Protocol for MultiPaxos {
         let timeout = self.workload.client_timeout_ms;
         self.wait(now, client, timeout, true, wake);
         self.send(client)
+    }
+
+    fn hash_model_state(&self, state: &mut dyn std::hash::Hasher) {
+        use std::hash::Hash;
+        let mut state = state;
+        // Leaders are display only; everything else decides what clients and checkers do next.
+        self.clients.hash(&mut state);
+        self.issued.hash(&mut state);
+        self.history.hash(&mut state);
+        self.submitted.hash(&mut state);
+        self.acceptances.hash(&mut state);
+        self.chosen.hash(&mut state);
+        self.applied.hash(&mut state);
+        self.conflicts.hash(&mut state);
     }
 
     fn observe(

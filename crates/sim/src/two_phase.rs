@@ -178,6 +178,22 @@ impl TwoPhase {
             })
     }
 
+    /// An "eventually" goal for the model checker: every node that is up has decided every
+    /// transaction it heard of, and the coordinator is up and heard of one.
+    pub fn all_decided(nodes: &[Option<&Node>]) -> bool {
+        let decided = |n: &&Node| {
+            n.views()
+                .iter()
+                .all(|(_, v)| matches!(v, TxView::Decided { .. }))
+        };
+        nodes
+            .first()
+            .copied()
+            .flatten()
+            .is_some_and(|c| !c.views().is_empty())
+            && nodes.iter().flatten().all(decided)
+    }
+
     /// How each node decided `tx`, if it did.
     pub fn decisions(&self, tx: TxId) -> Vec<(NodeId, Outcome)> {
         self.txs

@@ -111,3 +111,150 @@ fn correct_two_phase_commit_survives_loss_and_duplication() {
     assert_eq!(report.verdict, Verdict::Ok);
     assert!(report.unique_states > 1_000);
 }
+
+/// Checks a gallery Multi-Paxos scenario in its small configuration (three replicas, at most two
+/// timeouts); returns the broken property and the counterexample's length.
+fn check_paxos(name: &str) -> (Verdict, Option<(&'static str, usize)>, u64) {
+    let scenario = gallery::find(name).unwrap();
+    let config = model::small_config(&scenario).unwrap();
+    let model = model::multi_paxos_model(&config);
+    let report = model::check(
+        &model,
+        &CheckerOptions {
+            max_depth: config.max_depth,
+            threads: 2,
+            ..CheckerOptions::default()
+        },
+    );
+    if let Some(c) = &report.counterexample {
+        let trace = model.trace(&c.actions);
+        assert_eq!(trace.len(), c.actions.len() + 1, "{trace:?}");
+        assert_eq!(trace.last().unwrap()["kind"], "violation", "{trace:?}");
+    }
+    let found = report
+        .counterexample
+        .as_ref()
+        .map(|c| (c.property, c.actions.len()));
+    (report.verdict, found, report.unique_states)
+}
+
+#[test]
+fn ignore_accepted_is_found_with_a_shortest_counterexample() {
+    // R0 is elected (timeout, prepare, promise) and gets a request; R2 runs for b1.2; R1
+    // accepts R0's command (chosen with R0's own vote); R0's promise reports it, R2 ignores it
+    // and R0 accepts R2's no-op: two values chosen in slot #0 after nine steps.
+    let (verdict, found, _) = check_paxos("paxos-ignore-accepted");
+    assert_eq!(
+        (verdict, found),
+        (Verdict::Violated, Some(("agreement", 9)))
+    );
+}
+
+#[test]
+fn non_unique_ballots_are_found_with_a_shortest_counterexample() {
+    // R0 and R1 both campaign with ballot 1.0 and R2 promises both; each leader gets one
+    // client's command accepted in slot #0 by the other: ten steps.
+    let (verdict, found, _) = check_paxos("paxos-non-unique-ballots");
+    assert_eq!(
+        (verdict, found),
+        (Verdict::Violated, Some(("agreement", 10)))
+    );
+}
+
+#[test]
+fn stale_reads_are_found_with_a_shortest_counterexample() {
+    // R0 leads, R1 takes over with R2, a put commits through R1, then R0 answers a read of the
+    // same key from its own stale state: ten steps, and no legal order for the history.
+    let (verdict, found, _) = check_paxos("paxos-stale-reads");
+    assert_eq!(
+        (verdict, found),
+        (Verdict::Violated, Some(("linearizability", 10)))
+    );
+}
+
+#[test]
+fn correct_multi_paxos_has_no_counterexample_within_the_depth() {
+    let scenario = gallery::find("paxos-normal").unwrap();
+    let config = model::small_config(&scenario).unwrap();
+    let model = model::multi_paxos_model(&config);
+    let report = model::check(
+        &model,
+        &CheckerOptions {
+            max_depth: 10,
+            threads: 2,
+            ..CheckerOptions::default()
+        },
+    );
+    assert_eq!(report.verdict, Verdict::Ok);
+    assert!(report.truncated);
+    assert!(report.unique_states > 10_000, "{}", report.unique_states);
+}
+
+/// Gray & Lamport's TwoPhase decides under fairness of the TM and of message receipt, and not
+/// under fairness of the TM alone: then the decision may never reach an RM.
+#[test]
+fn tla_two_phase_eventually_decides_only_if_receipt_is_fair() {
+    use model::{LiveVerdict, TlaFairness, TwoPhaseTla};
+    let fair = TwoPhaseTla::new(3).with_liveness(TlaFairness::TransactionManagerAndReceipt);
+    let report = model::check(&fair, &CheckerOptions::default());
+    assert_eq!(report.verdict, Verdict::Ok);
+    let live: Vec<_> = report
+        .eventually
+        .iter()
+        .map(|l| (l.property, l.verdict))
+        .collect();
+    assert_eq!(live, [("all-decided", LiveVerdict::Holds)]);
+    assert_eq!(report.eventually[0].states, 288);
+
+    let unfair = TwoPhaseTla::new(3).with_liveness(TlaFairness::TransactionManager);
+    let report = model::check(&unfair, &CheckerOptions::default());
+    // The verdict is about safety; liveness reports on its own.
+    assert_eq!(report.verdict, Verdict::Ok);
+    let l = &report.eventually[0];
+    assert_eq!(l.verdict, LiveVerdict::Violated);
+    // The TM aborts at once; nothing fair is left, and no RM has heard.
+    let stem: Vec<&str> = l.stem.iter().map(|a| a.name).collect();
+    assert_eq!(stem, ["TMAbort"]);
+    assert!(l.cycle.is_empty());
+}
+
+/// Correct 2PC without crashes eventually decides; with a coordinator that may crash and never
+/// come back, it does not, and the checker shows how.
+#[test]
+fn two_phase_commit_eventually_decides_unless_the_coordinator_stays_down() {
+    use model::LiveVerdict;
+    let mut scenario = gallery::find("happy-path").unwrap();
+    scenario.nodes = 3;
+    let mut config = model::small_config(&scenario).unwrap();
+    // Retries make the space infinite; three timeouts keep it finite and leave every retry
+    // this run needs.
+    config.crashes = 0;
+    config.timeouts = Some(3);
+    let report = model::check(&model::two_phase_model(&config), &CheckerOptions::default());
+    let live: Vec<_> = report
+        .eventually
+        .iter()
+        .map(|l| (l.property, l.verdict))
+        .collect();
+    assert_eq!(live, [("all-decided", LiveVerdict::Holds)]);
+    assert_eq!(report.verdict, Verdict::Ok);
+
+    config.crashes = 1;
+    let model = model::two_phase_model(&config).restarts_not_forced();
+    let report = model::check(
+        &model,
+        &CheckerOptions {
+            max_depth: 12,
+            ..CheckerOptions::default()
+        },
+    );
+    let l = &report.eventually[0];
+    assert_eq!(l.verdict, LiveVerdict::Violated, "{l:?}");
+    assert_eq!(report.verdict, Verdict::Ok);
+    assert!(
+        l.stem
+            .iter()
+            .any(|a| a.name == "crash" || a.crash_after.is_some()),
+        "{l:?}"
+    );
+}

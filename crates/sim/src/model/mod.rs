@@ -2,8 +2,11 @@
 //! (shortest counterexamples, both cores) or depth first (low memory), with states deduplicated
 //! by a 64-bit fingerprint, optional exact symmetry reduction, and depth and state limits.
 //!
-//! A [`Model`] gives initial states, successors and "always" properties. The same machinery runs
-//! the TLA+-level TwoPhase spec ([`TwoPhaseTla`]), used to cross-check state counts with TLC.
+//! A [`Model`] gives initial states, successors, "always" properties, "sometimes" properties
+//! (reachability, with shortest witnesses) and "eventually" properties (liveness under weak
+//! fairness, with lassos: [`check_eventually`]). The same machinery runs the TLA+-level TwoPhase
+//! spec ([`TwoPhaseTla`]), used to cross-check state counts with TLC, and the real protocol code
+//! ([`ProtocolModel`], in the small configurations of [`small_config`]).
 //!
 //! ```
 //! use underhood_sim::model::{self, CheckerOptions, TwoPhaseTla, Verdict};
@@ -14,14 +17,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod liveness;
 mod protocol;
+mod scenarios;
 mod search;
 mod table;
 mod two_phase_tla;
 
+pub use liveness::{LiveVerdict, Liveness, MAX_GRAPH_STATES, check_eventually};
 pub use protocol::{ProtocolModel, ProtocolState, Reachable};
+pub use scenarios::{SmallConfig, multi_paxos_model, small_config, two_phase_model};
 pub use search::check;
-pub use two_phase_tla::TwoPhaseTla;
+pub use two_phase_tla::{TlaFairness, TwoPhaseTla};
 
 /// A state space to explore.
 pub trait Model: Sync {
@@ -45,6 +52,28 @@ pub trait Model: Sync {
     /// search should show is reachable, like "a participant in doubt with the coordinator down").
     fn reachable(&self, state: &Self::State, found: &mut Vec<&'static str>) {
         let _ = (state, found);
+    }
+
+    /// The names of the "eventually" properties: goals every fair execution must reach (see
+    /// [`check_eventually`]). None by default.
+    fn eventually(&self) -> &[&'static str] {
+        &[]
+    }
+
+    /// Whether `state` reaches the goal of "eventually" property `index`.
+    fn achieves(&self, state: &Self::State, index: usize) -> bool {
+        let _ = (state, index);
+        false
+    }
+
+    /// The identity of `action` taken in `state` for weak fairness, the same in every state
+    /// (deliver this message, fire this timer), or `None` for an action fairness never forces
+    /// (a crash, a loss). By default every action is fair and its label is its identity.
+    fn fairness(&self, state: &Self::State, action: &Action) -> Option<u64> {
+        let _ = state;
+        let mut h = crate::hash::TraceHasher::default();
+        std::hash::Hash::hash(action, &mut h);
+        Some(std::hash::Hasher::finish(&h))
     }
 }
 
@@ -136,6 +165,10 @@ pub struct CheckReport {
     /// Every "sometimes" property shown reachable, with a shortest path to a witness (no path
     /// when the search found more than a million states).
     pub discoveries: Vec<Counterexample>,
+    /// Every "eventually" property's verdict under weak fairness, with a lasso when violated
+    /// (decided only when no "always" property broke; [`CheckReport::verdict`] is about "always"
+    /// properties only).
+    pub eventually: Vec<Liveness>,
 }
 
 /// A path to a state that breaks a property.

@@ -3,11 +3,16 @@
 //! requests, crashes and restarts (within a crash budget), with the protocol's own invariants.
 //!
 //! A state holds every node (or `None` when down), every durable log, the messages in flight
-//! (a multiset: delivery order is the choice), pending timers and requests, and the protocol's
-//! checker. The fingerprint hashes everything but the checker, order-independently for the
-//! multisets, with the portable trace hasher.
+//! (a multiset: delivery order is the choice), pending timers and client wake-ups, and the
+//! protocol's checker. The model has no clock: any timer and any client wake-up may come next.
+//! Client events alone advance a logical time (invocations at even, outputs at odd instants), so
+//! the checkers still see which operation finished before which began. The fingerprint hashes
+//! the nodes, logs, multisets (order-independently) and what the protocol says its checker must
+//! tell apart ([`Protocol::hash_model_state`]), with the portable trace hasher; wake-up times
+//! are left out, as the model ignores them.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
@@ -21,6 +26,7 @@ type Msg<P> = <<P as Protocol>::Node as Process>::Msg;
 type Timer<P> = <<P as Protocol>::Node as Process>::Timer;
 type Record<P> = <<P as Protocol>::Node as Process>::Record;
 type Request<P> = <<P as Protocol>::Node as Process>::Request;
+type Wake<P> = Option<(NodeId, Request<P>)>;
 
 /// A protocol's real code as a [`Model`].
 pub struct ProtocolModel<P: Protocol> {
@@ -28,7 +34,13 @@ pub struct ProtocolModel<P: Protocol> {
     crashes: u8,
     loss: bool,
     duplication: bool,
+    prune_timers: bool,
+    timeouts: Option<u8>,
+    restarts_forced: bool,
+    whole_steps: bool,
     sometimes: Vec<Reachable<P::Node>>,
+    goals: Vec<Reachable<P::Node>>,
+    goal_names: Vec<&'static str>,
 }
 
 /// A "sometimes" property over every node's state (`None` for a node that is down): the
@@ -42,15 +54,24 @@ pub struct Reachable<N> {
 
 /// One global state of the protocol.
 pub struct ProtocolState<P: Protocol> {
-    nodes: Vec<Option<P::Node>>,
-    logs: Vec<Vec<Record<P>>>,
+    // Shared between a state and its successors until one of them changes it: a step changes
+    // one node, so a successor copies one node, not all of them.
+    nodes: Vec<Option<Arc<P::Node>>>,
+    logs: Vec<Arc<Vec<Record<P>>>>,
     /// Per node: how many log records are synced (survive a power loss).
     synced: Vec<usize>,
     in_flight: Vec<(NodeId, NodeId, Msg<P>)>,
     timers: Vec<(NodeId, Timer<P>)>,
-    requests: Vec<(NodeId, Request<P>)>,
+    /// Client wake-ups (time, token) not yet happened; the times are only kept for the checker.
+    wakes: Vec<(Time, u64)>,
+    /// The clients' random stream.
+    rng: Arc<SimRng>,
+    /// Client invocations so far: the logical clock.
+    clock: u64,
     crashes_left: u8,
-    checker: P,
+    /// Timer firings left, when the model bounds them.
+    timeouts_left: Option<u8>,
+    checker: Arc<P>,
     broken: Option<&'static str>,
 }
 
@@ -62,8 +83,11 @@ impl<P: Protocol + Clone> Clone for ProtocolState<P> {
             synced: self.synced.clone(),
             in_flight: self.in_flight.clone(),
             timers: self.timers.clone(),
-            requests: self.requests.clone(),
+            wakes: self.wakes.clone(),
+            rng: self.rng.clone(),
+            clock: self.clock,
             crashes_left: self.crashes_left,
+            timeouts_left: self.timeouts_left,
             checker: self.checker.clone(),
             broken: self.broken,
         }
@@ -75,10 +99,10 @@ impl<P: Protocol> std::fmt::Debug for ProtocolState<P> {
         let up: Vec<bool> = self.nodes.iter().map(Option::is_some).collect();
         write!(
             f,
-            "up={up:?} in_flight={} timers={} requests={}",
+            "up={up:?} in_flight={} timers={} client_wakes={}",
             self.in_flight.len(),
             self.timers.len(),
-            self.requests.len()
+            self.wakes.len()
         )
     }
 }
@@ -89,15 +113,21 @@ where
     P::Node: Hash + Send + Sync,
 {
     /// Explores the protocol `make()` builds, allowing up to `crashes` crashes in a path.
-    /// The protocol's clients are asked for their requests once, up front; each becomes a
-    /// request that can arrive at any moment.
+    /// The protocol's clients run as in the simulator (think times, timeouts and retries), except
+    /// that any pending client wake-up may happen next, whatever its time.
     pub fn new(make: impl Fn() -> P + Sync + 'static, crashes: u8) -> ProtocolModel<P> {
         ProtocolModel {
             make: Box::new(make),
             crashes,
             loss: false,
             duplication: false,
+            prune_timers: false,
+            timeouts: None,
+            restarts_forced: true,
+            whole_steps: false,
             sometimes: Vec::new(),
+            goals: Vec::new(),
+            goal_names: Vec::new(),
         }
     }
 
@@ -110,6 +140,47 @@ where
     /// Lets the network deliver any message in flight and keep a copy for later.
     pub fn with_duplication(mut self) -> Self {
         self.duplication = true;
+        self
+    }
+
+    /// Drops, after every step of a node, each of its timers that would do nothing if it fired
+    /// now (no effect, no change of state). Sound only for protocols whose stale timers stay
+    /// stale, like Multi-Paxos's, which carry a generation that only grows; it removes the
+    /// choice of when to fire a dead timer, which otherwise multiplies the states.
+    pub fn with_stale_timers_dropped(mut self) -> Self {
+        self.prune_timers = true;
+        self
+    }
+
+    /// Allows at most `budget` timer firings in a path, as the crash budget bounds crashes.
+    /// Without it any pending timer may fire at any moment, and in a protocol whose every node
+    /// always has an election timer pending, repeated elections dominate the state space; a
+    /// counterexample found under a budget is a shortest one among paths with that many
+    /// timeouts.
+    pub fn with_timeout_budget(mut self, budget: u8) -> Self {
+        self.timeouts = Some(budget);
+        self
+    }
+
+    /// Adds an "eventually" property: every execution that is weakly fair to deliveries, timers,
+    /// client wake-ups and restarts reaches a state where `goal.holds`. Crashes, losses and
+    /// duplicates are never forced.
+    pub fn eventually(mut self, goal: Reachable<P::Node>) -> Self {
+        self.goal_names.push(goal.name);
+        self.goals.push(goal);
+        self
+    }
+
+    /// Crashes only between steps, never in the middle of one, and never with power loss: far
+    /// fewer choices, for bugs that need a node to forget, not a torn step.
+    pub fn with_crashes_between_steps(mut self) -> Self {
+        self.whole_steps = true;
+        self
+    }
+
+    /// Lets a crashed node stay down forever: fairness no longer forces its restart.
+    pub fn restarts_not_forced(mut self) -> Self {
+        self.restarts_forced = false;
         self
     }
 
@@ -140,7 +211,11 @@ where
                 break;
             };
             let name = |n: u32| names.get(n as usize).cloned().unwrap_or_default();
-            let label = describe::<P>(&state, action, &name);
+            let woken = match action.name {
+                "request" => fire_wake(&state, action.arg.unwrap_or(0) as usize).1,
+                _ => None,
+            };
+            let label = describe::<P>(&state, action, woken.as_ref(), &name);
             events.push(json!({
                 "i": events.len(), "t": t, "kind": action.name, "node": action.arg,
                 "label": label,
@@ -173,7 +248,7 @@ where
         let mut base = state.clone();
         take(&mut base);
         let mut effects = Vec::new();
-        if let Some(node) = base.nodes[id.0 as usize].as_mut() {
+        if let Some(node) = base.nodes[id.0 as usize].as_mut().map(Arc::make_mut) {
             node.step(Time(0), input, &mut effects);
         }
         let action = |crash_after| Action {
@@ -182,10 +257,23 @@ where
             crash_after,
         };
         // The whole step first, so a shortest counterexample prefers paths without crashes.
+        let crashable = !self.whole_steps
+            && state.crashes_left > 0
+            && base.nodes[id.0 as usize].is_some()
+            && effects
+                .iter()
+                .filter(|e| matches!(e, Effect::Send { .. }))
+                .count()
+                > 0;
+        if !crashable {
+            self.apply(&mut base, id, effects);
+            out.push((base, action(None)));
+            return;
+        }
         let mut whole = base.clone();
         self.apply(&mut whole, id, effects.clone());
         out.push((whole, action(None)));
-        if state.crashes_left > 0 && base.nodes[id.0 as usize].is_some() {
+        {
             for (k, e) in effects.iter().enumerate() {
                 if !matches!(e, Effect::Send { .. }) || k + 1 == effects.len() {
                     continue;
@@ -209,21 +297,59 @@ where
                 Effect::Send { to, msg } => state.in_flight.push((id, to, msg)),
                 Effect::SetTimer { timer, .. } => state.timers.push((id, timer)),
                 Effect::Persist { record, durability } => {
-                    let log = &mut state.logs[id.0 as usize];
+                    let log = Arc::make_mut(&mut state.logs[id.0 as usize]);
                     log.push(record);
                     if durability == Durability::Forced {
                         state.synced[id.0 as usize] = log.len();
                     }
                 }
-                Effect::Output(o) => state
-                    .checker
-                    .observe(Time(0), id, &o, &mut found, &mut wake),
+                Effect::Output(o) => {
+                    let now = Time(2 * state.clock + 1);
+                    Arc::make_mut(&mut state.checker).observe(now, id, &o, &mut found, &mut wake);
+                }
             }
+        }
+        // A client woken by an output saw an answer: its history grew, so the end-of-run checks
+        // (linearizability), which judge prefixes too, run on a copy.
+        let answered = !wake.is_empty();
+        state.wakes.extend(wake);
+        if answered && found.is_empty() {
+            let mut checker = P::clone(&state.checker);
+            checker.finish(Time(2 * state.clock + 1), &mut found);
         }
         if state.broken.is_none() {
             state.broken = found.first().map(|v| v.invariant);
         }
+        if self.prune_timers {
+            prune_stale_timers(state, id);
+        }
     }
+}
+
+/// Removes the timers of node `id` that would change nothing if they fired now.
+fn prune_stale_timers<P: Protocol>(state: &mut ProtocolState<P>, id: NodeId)
+where
+    P::Node: Hash,
+{
+    let Some(node) = state.nodes[id.0 as usize].as_ref() else {
+        return;
+    };
+    let fingerprint = |n: &P::Node| {
+        let mut h = TraceHasher::default();
+        n.hash(&mut h);
+        h.finish()
+    };
+    let before = fingerprint(node);
+    let mut effects = Vec::new();
+    state.timers.retain(|(owner, timer)| {
+        if *owner != id {
+            return true;
+        }
+        let mut probe = P::Node::clone(node);
+        effects.clear();
+        probe.step(Time(0), Input::Timer(timer.clone()), &mut effects);
+        !effects.is_empty() || fingerprint(&probe) != before
+    });
 }
 
 /// A crash: the node stops and its timers with it; a power loss also drops un-synced writes.
@@ -234,13 +360,33 @@ fn crash<P: Protocol>(state: &mut ProtocolState<P>, id: NodeId, power_loss: bool
     state.timers.retain(|(n, _)| *n != id);
     if power_loss {
         let synced = state.synced[i];
-        state.logs[i].truncate(synced);
+        Arc::make_mut(&mut state.logs[i]).truncate(synced);
     }
+}
+
+/// Client wake-up `i` happens: the state after it (clock advanced when the client sends
+/// something) and the request it sends, if any.
+fn fire_wake<P: Protocol + Clone>(
+    state: &ProtocolState<P>,
+    i: usize,
+) -> (ProtocolState<P>, Wake<P>) {
+    let mut s = state.clone();
+    let (_, token) = s.wakes.remove(i);
+    let now = Time(2 * (s.clock + 1));
+    let mut wake = Vec::new();
+    let request =
+        Arc::make_mut(&mut s.checker).wake_client(now, token, Arc::make_mut(&mut s.rng), &mut wake);
+    s.wakes.extend(wake);
+    if request.is_some() {
+        s.clock += 1;
+    }
+    (s, request)
 }
 
 fn describe<P: Protocol>(
     state: &ProtocolState<P>,
     action: &Action,
+    woken: Option<&(NodeId, Request<P>)>,
     name: &dyn Fn(u32) -> String,
 ) -> String {
     let idx = action.arg.unwrap_or(0) as usize;
@@ -263,17 +409,19 @@ fn describe<P: Protocol>(
             .get(idx)
             .map(|(n, t)| format!("{} at {}", <P::Node as Process>::label_timer(t), name(n.0)))
             .unwrap_or_default(),
-        "request" => state
-            .requests
-            .get(idx)
-            .map(|(n, r)| {
-                format!(
-                    "{} at {}",
-                    <P::Node as Process>::label_request(r),
-                    name(n.0)
-                )
-            })
-            .unwrap_or_default(),
+        "request" => match woken {
+            Some((n, r)) if state.nodes[n.0 as usize].is_some() => format!(
+                "{} at {}",
+                <P::Node as Process>::label_request(r),
+                name(n.0)
+            ),
+            Some((n, r)) => format!(
+                "{} to {}, which is down",
+                <P::Node as Process>::label_request(r),
+                name(n.0)
+            ),
+            None => "a client wakes up and sends nothing".to_owned(),
+        },
         other => format!("{other} {}", name(idx as u32)),
     };
     match action.crash_after {
@@ -301,35 +449,27 @@ where
         let mut checker = (self.make)();
         let n = checker.n_nodes();
         let mut rng = SimRng::new(1, Stream::Workload);
-        let mut wake = Vec::new();
-        checker.start_clients(&mut rng, &mut wake);
-        let mut requests = Vec::new();
-        // Ask the clients for everything they will send, in wake-up order.
-        while let Some(i) = (0..wake.len()).min_by_key(|i| (wake[*i].0, *i)) {
-            let (t, token) = wake.remove(i);
-            if let Some(r) = checker.wake_client(t, token, &mut rng, &mut wake) {
-                requests.push(r);
-            }
-            if requests.len() > 64 {
-                break;
-            }
-        }
+        let mut wakes = Vec::new();
+        checker.start_clients(&mut rng, &mut wakes);
         let mut state = ProtocolState {
             nodes: Vec::new(),
-            logs: vec![Vec::new(); n as usize],
+            logs: (0..n).map(|_| Arc::new(Vec::new())).collect(),
             synced: vec![0; n as usize],
             in_flight: Vec::new(),
             timers: Vec::new(),
-            requests,
+            wakes,
+            rng: Arc::new(rng),
+            clock: 0,
             crashes_left: self.crashes,
-            checker: checker.clone(),
+            timeouts_left: self.timeouts,
+            checker: Arc::new(checker.clone()),
             broken: None,
         };
         for i in 0..n {
             let mut effects = Vec::new();
             state
                 .nodes
-                .push(Some(checker.boot(NodeId(i), &mut effects)));
+                .push(Some(Arc::new(checker.boot(NodeId(i), &mut effects))));
             self.apply(&mut state, NodeId(i), effects);
         }
         out.push(state);
@@ -370,33 +510,39 @@ where
                 out.push((s, act("deliver", i)));
             }
         }
-        for i in 0..state.timers.len() {
+        let timers = match state.timeouts_left {
+            Some(0) => 0,
+            _ => state.timers.len(),
+        };
+        for i in 0..timers {
             let (node, timer) = state.timers[i].clone();
             let take = move |s: &mut ProtocolState<P>| {
                 s.timers.remove(i);
+                s.timeouts_left = s.timeouts_left.map(|t| t.saturating_sub(1));
             };
             self.step_node(state, node, Input::Timer(timer), take, "timer", i, out);
         }
-        if let Some((node, request)) = state.requests.first().cloned() {
-            // Requests arrive in the order clients issue them, at any moment; one sent to a
-            // node that is down is lost.
-            let take = |s: &mut ProtocolState<P>| {
-                s.requests.remove(0);
-            };
-            self.step_node(
-                state,
-                node,
-                Input::Request(request),
-                take,
-                "request",
-                0,
-                out,
-            );
+        for i in 0..state.wakes.len() {
+            // A client wakes up and (maybe) sends a request, which arrives at once; one sent to
+            // a node that is down is lost.
+            let (base, request) = fire_wake(state, i);
+            match request {
+                Some((node, request)) if base.nodes[node.0 as usize].is_some() => {
+                    let input = Input::Request(request);
+                    self.step_node(&base, node, input, |_| {}, "request", i, out);
+                }
+                _ => out.push((base, act("request", i))),
+            }
         }
         for i in 0..state.nodes.len() {
             let id = NodeId(i as u32);
             if state.nodes[i].is_some() && state.crashes_left > 0 {
-                for (name, power_loss) in [("crash", false), ("power-loss", true)] {
+                let kinds: &[(&str, bool)] = if self.whole_steps {
+                    &[("crash", false)]
+                } else {
+                    &[("crash", false), ("power-loss", true)]
+                };
+                for &(name, power_loss) in kinds {
                     let mut s = state.clone();
                     crash(&mut s, id, power_loss);
                     out.push((s, act(name, i)));
@@ -405,7 +551,7 @@ where
                 let mut s = state.clone();
                 let mut effects = Vec::new();
                 let node = s.checker.recover(id, &s.logs[i], Time(0), &mut effects);
-                s.nodes[i] = Some(node);
+                s.nodes[i] = Some(Arc::new(node));
                 s.synced[i] = s.logs[i].len();
                 self.apply(&mut s, id, effects);
                 out.push((s, act("restart", i)));
@@ -418,8 +564,9 @@ where
         state.nodes.hash(&mut h);
         state.logs.hash(&mut h);
         state.crashes_left.hash(&mut h);
-        state.requests.len().hash(&mut h);
+        state.timeouts_left.hash(&mut h);
         state.synced.hash(&mut h);
+        state.checker.hash_model_state(&mut h);
         // Multisets: the sum of element hashes does not depend on order.
         let mut sum = 0u64;
         for m in &state.in_flight {
@@ -435,6 +582,13 @@ where
             sum = sum.wrapping_add(e.finish());
         }
         sum.hash(&mut h);
+        let mut sum = 0u64;
+        for (_, token) in &state.wakes {
+            let mut e = TraceHasher::default();
+            token.hash(&mut e);
+            sum = sum.wrapping_add(e.finish());
+        }
+        sum.hash(&mut h);
         h.finish()
     }
 
@@ -442,11 +596,38 @@ where
         state.broken
     }
 
+    fn eventually(&self) -> &[&'static str] {
+        &self.goal_names
+    }
+
+    fn achieves(&self, state: &ProtocolState<P>, index: usize) -> bool {
+        let nodes: Vec<Option<&P::Node>> = state.nodes.iter().map(|n| n.as_deref()).collect();
+        self.goals.get(index).is_some_and(|g| (g.holds)(&nodes))
+    }
+
+    fn fairness(&self, state: &ProtocolState<P>, action: &Action) -> Option<u64> {
+        if action.crash_after.is_some() {
+            return None;
+        }
+        let idx = action.arg.unwrap_or(0) as usize;
+        let mut h = TraceHasher::default();
+        action.name.hash(&mut h);
+        match action.name {
+            // The same message, timer or client, wherever it sits in the pending lists.
+            "deliver" => state.in_flight.get(idx)?.hash(&mut h),
+            "timer" => state.timers.get(idx)?.hash(&mut h),
+            "request" => state.wakes.get(idx)?.1.hash(&mut h),
+            "restart" if self.restarts_forced => idx.hash(&mut h),
+            _ => return None,
+        }
+        Some(h.finish())
+    }
+
     fn reachable(&self, state: &ProtocolState<P>, found: &mut Vec<&'static str>) {
         if self.sometimes.is_empty() {
             return;
         }
-        let nodes: Vec<Option<&P::Node>> = state.nodes.iter().map(Option::as_ref).collect();
+        let nodes: Vec<Option<&P::Node>> = state.nodes.iter().map(|n| n.as_deref()).collect();
         for property in &self.sometimes {
             if (property.holds)(&nodes) {
                 found.push(property.name);

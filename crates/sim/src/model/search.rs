@@ -2,6 +2,7 @@
 //! reconstruction.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::table::FingerprintSet;
 use super::{Action, CheckReport, CheckerOptions, Counterexample, Model, Order, Symmetry, Verdict};
@@ -43,10 +44,15 @@ pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {
             states,
         }
     });
+    let eventually = match counterexample {
+        Some(_) => Vec::new(),
+        None => super::liveness::check_eventually(model, options),
+    };
     CheckReport {
         unique_states,
         states: found.generated,
         max_depth: found.max_depth,
+        // The verdict is about "always" properties; "eventually" ones report on their own.
         verdict: if counterexample.is_some() {
             Verdict::Violated
         } else {
@@ -60,6 +66,7 @@ pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {
             seen.bytes() as f64 / unique_states as f64
         },
         discoveries,
+        eventually,
     }
 }
 
@@ -116,14 +123,18 @@ fn bfs<M: Model>(
             break;
         }
         let threads = options.threads.max(1).min(frontier.len());
+        // Any broken state of the next level is a shortest counterexample, so the first one
+        // found stops every worker.
+        let stop = AtomicBool::new(false);
+        let stop = &stop;
         let results: Vec<Level<M::State>> = if threads <= 1 {
-            vec![expand(model, options, seen, &frontier)]
+            vec![expand(model, options, seen, &frontier, stop)]
         } else {
             let chunk = frontier.len().div_ceil(threads);
             std::thread::scope(|scope| {
                 let handles: Vec<_> = frontier
                     .chunks(chunk)
-                    .map(|part| scope.spawn(|| expand(model, options, seen, part)))
+                    .map(|part| scope.spawn(move || expand(model, options, seen, part, stop)))
                     .collect();
                 handles
                     .into_iter()
@@ -169,6 +180,7 @@ fn expand<M: Model>(
     options: &CheckerOptions,
     seen: &FingerprintSet,
     part: &[M::State],
+    stop: &AtomicBool,
 ) -> Level<M::State> {
     let mut level = Level {
         next: Vec::new(),
@@ -178,6 +190,9 @@ fn expand<M: Model>(
     };
     let mut out = Vec::new();
     for s in part {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         out.clear();
         model.next(s, &mut out);
         level.generated += out.len() as u64;
@@ -191,6 +206,7 @@ fn expand<M: Model>(
                     && let Some(p) = model.violation(&t)
                 {
                     level.bad = Some((p, t.clone()));
+                    stop.store(true, Ordering::Relaxed);
                 }
                 level.next.push(t);
             }
@@ -243,7 +259,9 @@ fn dfs<M: Model>(
 }
 
 /// A shortest path from an initial state to one with the same fingerprint as `target`: a fresh
-/// breadth-first search that remembers parents (only run once a violation was found).
+/// breadth-first search that remembers parents (only run once a violation was found). Only
+/// fingerprints and actions are kept per state; the states along the path are rebuilt by
+/// replaying the actions.
 fn path_to<M: Model>(
     model: &M,
     symmetry: Symmetry,
@@ -251,15 +269,13 @@ fn path_to<M: Model>(
 ) -> (Vec<Action>, Vec<String>) {
     let goal = model.fingerprint(target, symmetry);
     let mut parents: HashMap<u64, Option<(u64, Action)>> = HashMap::new();
-    let mut states: HashMap<u64, M::State> = HashMap::new();
     let mut init = Vec::new();
     model.init(&mut init);
     let mut frontier = Vec::new();
-    for s in init {
-        let fp = model.fingerprint(&s, symmetry);
+    for s in &init {
+        let fp = model.fingerprint(s, symmetry);
         if parents.insert(fp, None).is_none() {
-            states.insert(fp, s.clone());
-            frontier.push((fp, s));
+            frontier.push((fp, s.clone()));
         }
     }
     let mut out = Vec::new();
@@ -273,28 +289,61 @@ fn path_to<M: Model>(
                 let tf = model.fingerprint(&t, symmetry);
                 if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(tf) {
                     e.insert(Some((*fp, action)));
-                    states.insert(tf, t.clone());
                     reached |= tf == goal;
                     next.push((tf, t));
                 }
+                if reached {
+                    break;
+                }
+            }
+            if reached {
+                break;
             }
         }
         frontier = next;
     }
     let mut actions = Vec::new();
-    let mut rendered = Vec::new();
     let mut cur = goal;
+    let mut start = goal;
     while let Some(entry) = parents.get(&cur) {
-        rendered.push(format!("{:?}", states.get(&cur).unwrap_or(target)));
         match entry {
             Some((parent, action)) => {
                 actions.push(*action);
                 cur = *parent;
             }
-            None => break,
+            None => {
+                start = cur;
+                break;
+            }
         }
     }
     actions.reverse();
-    rendered.reverse();
+    let first = init
+        .into_iter()
+        .find(|s| model.fingerprint(s, symmetry) == start);
+    let rendered = match first {
+        Some(s) => replay(model, s, &actions)
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect(),
+        None => vec![format!("{target:?}")],
+    };
     (actions, rendered)
+}
+
+/// The states a path of actions visits from `start` (`start` first), as far as each action is
+/// one of the current state's successors.
+pub(super) fn replay<M: Model>(model: &M, start: M::State, actions: &[Action]) -> Vec<M::State> {
+    let mut states = vec![start];
+    let mut out = Vec::new();
+    for action in actions {
+        out.clear();
+        let Some(cur) = states.last() else { break };
+        model.next(cur, &mut out);
+        match out.drain(..).find(|(_, a)| a == action) {
+            Some((t, _)) => states.push(t),
+            None => break,
+        }
+    }
+    states
 }

@@ -22,6 +22,19 @@ const ABORTED: u64 = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TwoPhaseTla {
     n: u32,
+    fairness: Option<TlaFairness>,
+}
+
+/// Which TwoPhase actions weak fairness forces, for the "eventually" property `all-decided`
+/// (every resource manager ends committed or aborted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlaFairness {
+    /// The transaction manager's actions only: it decides, but nothing makes a resource
+    /// manager receive the decision, so the property fails.
+    TransactionManager,
+    /// The transaction manager's actions and the resource managers' receipt of its decision:
+    /// the property holds.
+    TransactionManagerAndReceipt,
 }
 
 /// A TwoPhase state.
@@ -31,7 +44,16 @@ pub struct TlaState(u64);
 impl TwoPhaseTla {
     /// The model with `n` resource managers, clamped to 1..=15 (15 × 4 + 2 bits fit a `u64`).
     pub fn new(n: u32) -> TwoPhaseTla {
-        TwoPhaseTla { n: n.clamp(1, 15) }
+        TwoPhaseTla {
+            n: n.clamp(1, 15),
+            fairness: None,
+        }
+    }
+
+    /// Adds the "eventually" property `all-decided` under `fairness`.
+    pub fn with_liveness(mut self, fairness: TlaFairness) -> TwoPhaseTla {
+        self.fairness = Some(fairness);
+        self
     }
 
     /// How many resource managers.
@@ -181,6 +203,34 @@ impl Model for TwoPhaseTla {
         if all(ABORTED) {
             found.push("all-aborted");
         }
+    }
+
+    fn eventually(&self) -> &[&'static str] {
+        match self.fairness {
+            Some(_) => &["all-decided"],
+            None => &[],
+        }
+    }
+
+    fn achieves(&self, state: &TlaState, _index: usize) -> bool {
+        (0..self.n).all(|i| matches!(rm_state(rm(state.0, i)), COMMITTED | ABORTED))
+    }
+
+    fn fairness(&self, _state: &TlaState, action: &Action) -> Option<u64> {
+        let fair = matches!(
+            (self.fairness, action.name),
+            (_, "TMCommit" | "TMAbort" | "TMRcvPrepared")
+                | (
+                    Some(TlaFairness::TransactionManagerAndReceipt),
+                    "RMRcvCommitMsg" | "RMRcvAbortMsg"
+                )
+        );
+        // Labels are stable: a name and a resource manager.
+        fair.then(|| {
+            let mut h = crate::hash::TraceHasher::default();
+            std::hash::Hash::hash(action, &mut h);
+            std::hash::Hasher::finish(&h)
+        })
     }
 }
 
