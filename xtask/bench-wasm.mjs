@@ -16,7 +16,7 @@ if (!modulePath) {
 }
 
 const require = createRequire(import.meta.url);
-const { Simulation } = require(path.resolve(modulePath));
+const { Simulation, checkTwoPhaseTla } = require(path.resolve(modulePath));
 
 const gallery = JSON.parse(Simulation.gallery());
 if (!gallery.some((scenario) => scenario.name === SCENARIO)) {
@@ -57,3 +57,16 @@ console.log(
   `bench-wasm: scenario "${SCENARIO}" seed ${SEED}: ${median.events} events, ` +
     `median ${median.ms.toFixed(1)} ms of ${RUNS} runs, ${perSecond.toLocaleString("en-US")} events/s`,
 );
+
+// The model checker in WASM: TLA+ TwoPhase on one thread (the browser's only one), to compare
+// with the native `underhood sim check --model two-phase-tla --rms N --json` of the same run.
+for (const rms of [7, 8]) {
+  const start = performance.now();
+  const report = JSON.parse(checkTwoPhaseTla(rms, false));
+  const seconds = (performance.now() - start) / 1000;
+  const perSecond = Math.round(report.unique_states / seconds);
+  console.log(
+    `checker-wasm: two-phase-tla rms ${rms}: ${report.unique_states} unique states in ` +
+      `${seconds.toFixed(3)} s, ${perSecond} unique states/s`,
+  );
+}

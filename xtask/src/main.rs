@@ -22,7 +22,8 @@ commands:
   web [--port N]  build the WASM bundle and serve web/ on http://127.0.0.1:8080 (or port N)
   test            everything CI runs: fmt, clippy, tests, WASM build, determinism, browser test
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
-  bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`
+  bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`,
+                  and the model checker (TLA+ TwoPhase, 7 and 8 RMs) in WASM and natively
   bench-checker [--max-n N]
                   our model checker against stateright 0.31 on the TLA+ TwoPhase model (N up to 10)
   help            print this message
@@ -82,7 +83,8 @@ fn run(args: &[String]) -> Result<()> {
     }
 }
 
-/// Builds the WASM bundle and runs `xtask/bench-wasm.mjs` on the Node.js build.
+/// Builds the WASM bundle and runs `xtask/bench-wasm.mjs` on the Node.js build, then the same
+/// model-checker runs natively (release, one thread), so the WASM/native ratio comes from one run.
 fn bench_wasm() -> Result<()> {
     wasm::build()?;
     let root = cmd::root();
@@ -91,7 +93,25 @@ fn bench_wasm() -> Result<()> {
             .current_dir(&root)
             .arg(root.join("xtask/bench-wasm.mjs"))
             .arg(wasm::node_module()),
-    )
+    )?;
+    for rms in ["7", "8"] {
+        cmd::run(cmd::cargo().args([
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "underhood-cli",
+            "--",
+            "sim",
+            "check",
+            "--model",
+            "two-phase-tla",
+            "--rms",
+            rms,
+            "--json",
+        ]))?;
+    }
+    Ok(())
 }
 
 fn no_more_args(command: &str, rest: &[String]) -> Result<()> {
