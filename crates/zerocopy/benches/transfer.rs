@@ -1,7 +1,8 @@
 //! Criterion benchmarks against the anchors, then a table of same-run ratios of medians.
 //!
 //! `cargo bench -p underhood-zerocopy --bench transfer` (`ZC_BENCH_MIB` sets the size, default
-//! 128; `ZC_BENCH_ROUNDS` the interleaved rounds behind the ratio table, default 9).
+//! 128; `ZC_BENCH_ROUNDS` the interleaved rounds behind the ratio table, default 9;
+//! `ZC_BENCH_GROUPS` a comma-separated subset of `file_to_file,file_to_tcp,proxy,cross_fs`).
 //! The ratio table runs every contender of a comparison once per round, in rotating order, so
 //! drift on a busy machine hits them alike; it compares medians from this one run.
 //! Before every file→file run (untimed) the destination is removed and its filesystem synced,
@@ -72,6 +73,10 @@ fn main() {
     match &shm_src {
         Some(path) => groups.push(("cross_fs", file_to_file(path, &dst), &settle)),
         None => println!("cross_fs skipped: no /dev/shm on another filesystem"),
+    }
+    // `ZC_BENCH_GROUPS=file_to_file,proxy` runs only those groups (more rounds in the same time).
+    if let Ok(only) = std::env::var("ZC_BENCH_GROUPS") {
+        groups.retain(|(name, _, _)| only.split(',').any(|g| g == *name));
     }
     for (name, runs, prepare) in &groups {
         let mut g = c.benchmark_group(*name);
