@@ -313,7 +313,7 @@ function selectEvent(i) {
 function render() {
   if (!S.state) return;
   const paxos = isPaxos(S.state);
-  const protocol = paxos ? 'multi-paxos' : 'two-phase-commit';
+  const protocol = protocolOf(S.state);
   if (document.body.dataset.protocol !== protocol) document.body.dataset.protocol = protocol;
   const hidden = paxos && S.hideHeartbeats ? S.noise : null;
   // While playing, the log, the chosen log and the timeline redraw a few times a second, not every frame.
@@ -423,8 +423,14 @@ function showBadOps() {
   timeline.scrollToSpan(t1, t2);
 }
 
+/** The protocol a state belongs to, as scenario files name it. */
+function protocolOf(state) {
+  return state.protocol?.name ?? (isPaxos(state) ? 'multi-paxos' : 'two-phase-commit');
+}
+
 /** What a correct protocol promises, for the banner's note. */
 const PROMISE = {
+  vrrp: 'VRRP (RFC 5798) promises a master while any router is up; it cannot promise only one. It has no quorum: a backup that stops hearing the master cannot tell a dead master from a broken network, so under a partition both sides hold the virtual IP, and a preempting router holds it together with the old master for one network delay. The <b>lease</b> variant asks a majority of routers and a witness before holding the address, and never has two holders, at the price of no holder at all on a minority side.',
   'two-phase-commit': 'A correct 2PC never commits a transaction at one node and aborts it at another.',
   'multi-paxos': 'A correct Multi-Paxos never chooses two commands for one slot, every replica applies the same command in each slot, and every reply is consistent with some order of the operations that respects real time (linearizability).',
 };
@@ -445,7 +451,7 @@ function renderViolations() {
   }
   const entry = S.gallery.find(g => g.name === (S.source.name ?? S.source.base));
   const broken = entry && entry.variant && entry.variant !== 'correct';
-  const protocol = isPaxos(S.state) ? 'multi-paxos' : 'two-phase-commit';
+  const protocol = protocolOf(S.state);
   // Group by invariant, dropping repeats of the same detail.
   const groups = new Map();
   for (const v of vs) {

@@ -33,6 +33,7 @@ export class Cards {
     const elected = new Map();
     for (const l of state.protocol?.leaders ?? []) elected.set(l.node, l);
     this.elected = elected;
+    this.vipHolders = state.nodes.filter(n => n.up && n.vrrp && n.vrrp.vip).length;
     for (const node of state.nodes) this.updateCard(this.cards.get(node.id), node, state.now, groupOf.get(node.id), names);
     for (const log of this.scrollLater) log.scrollTop = log.scrollHeight;
   }
@@ -62,7 +63,16 @@ export class Cards {
       c.restart.addEventListener('click', () => this.actions.restart(node.id));
       c.log = el('ol', { class: 'log' });
       c.paxos = node.role === 'replica';
-      if (c.paxos) {
+      c.vrrp = node.role === 'router' || node.role === 'witness';
+      if (c.vrrp) {
+        c.root.classList.add('vrrp');
+        c.roleTag.textContent = '';
+        head.insertBefore((c.roleBadge = el('span', { class: 'role-badge' })), c.roleTag);
+        head.insertBefore((c.vip = el('span', { class: 'vip-badge', hidden: '', 'data-testid': `vip-${node.id}` }, 'VIP')), c.roleTag);
+        c.body = el('div', { class: 'vrrp-body' });
+        c.power.hidden = true;
+        c.root.append(head, c.body, el('footer', { class: 'card-foot' }, c.crash, c.restart));
+      } else if (c.paxos) {
         c.root.classList.add('paxos');
         c.roleTag.textContent = '';
         head.insertBefore((c.roleBadge = el('span', { class: 'role-badge', hidden: '' })), c.roleTag);
@@ -108,6 +118,10 @@ export class Cards {
       c.group.textContent = group === undefined ? '' : `side ${group}`;
       c.group.title = 'Partition side: nodes on different sides cannot talk';
     });
+    if (c.vrrp) {
+      this.updateVrrp(c, node, now, names);
+      return;
+    }
     if (c.paxos) this.updatePaxos(c, node, names);
     else this.updateTwoPhase(c, node, now);
     const firstUnsynced = node.log.length - (node.unsynced ?? 0);
@@ -128,6 +142,45 @@ export class Cards {
       // Scrolling reads the layout, so it is done once for all cards, after every card is written.
       if (!c.paxos) this.scrollLater.push(c.log);
     });
+  }
+
+  updateVrrp(c, node, now, names) {
+    const v = node.up ? node.vrrp : undefined;
+    const state = v ? v.state : '';
+    const split = Boolean(v && v.vip && this.vipHolders > 1);
+    set(c, 'vrrp', JSON.stringify([state, v?.vip, split]), () => {
+      c.root.dataset.state = state;
+      c.roleBadge.hidden = !state;
+      c.roleBadge.textContent = state.toUpperCase();
+      c.roleBadge.className = `role-badge ${state}`;
+      c.roleBadge.title = {
+        master: 'Master: answers for the virtual IP and advertises every interval',
+        backup: 'Backup: listens to the master and takes over when its advertisements stop for the master-down interval',
+        witness: 'Witness: a lease acceptor that never routes',
+        initialize: 'Shut down',
+      }[state] ?? '';
+      c.vip.hidden = !(v && v.vip);
+      c.vip.className = `vip-badge${split ? ' split' : ''}`;
+      c.vip.title = split ? 'Another router holds the virtual IP too: split brain' : 'Holds the virtual IP';
+      c.root.classList.toggle('leader', Boolean(v && v.vip));
+    });
+    const name = id => names.get(id) ?? `n${id}`;
+    const lines = [];
+    if (!v) {
+      lines.push('<div class="none">down: a restarted router starts as a backup; a restarted acceptor stays silent for one lease</div>');
+    } else {
+      if (!v.witness) lines.push(`<div>priority <b>${v.priority}</b>${v.owner ? ' (address owner)' : ''}</div>`);
+      if (v.state === 'backup') {
+        lines.push(`<div>master: ${v.master === null || v.master === undefined ? '<span class="muted">none heard</span>' : escapeHtml(name(v.master))}</div>`);
+        if (v.master_down_at_ms !== null && v.master_down_at_ms !== undefined) {
+          lines.push(`<div class="muted">takes over in ${Math.max(0, v.master_down_at_ms - now)} ms unless the master advertises</div>`);
+        }
+      }
+      if (v.lease_until_ms !== null && v.lease_until_ms !== undefined) lines.push(`<div>lease until ${v.lease_until_ms} ms</div>`);
+      if (v.granted) lines.push(`<div class="muted">granted a lease to ${escapeHtml(name(v.granted.holder))} until ${v.granted.until_ms} ms</div>`);
+    }
+    const html = lines.join('');
+    set(c, 'body', html, () => { c.body.innerHTML = html; });
   }
 
   updateTwoPhase(c, node, now) {

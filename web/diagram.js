@@ -132,6 +132,14 @@ export class Diagram {
     for (const n of nodes) {
       out.push(`<line class="lane" x1="0" x2="${width}" y1="${y(n.id)}" y2="${y(n.id)}"/>`);
     }
+    // VRRP: a band along the lane of every router while it holds the virtual IP; two bands at
+    // once are a split brain.
+    for (const v of vipSpans(trace, ax, Math.max(ax.xAt(clock), 0))) {
+      if (!near(v.x1, v.x2)) continue;
+      const tip = escapeHtml(`${nameOf.get(v.node) ?? v.node} holds the virtual IP${v.split ? ' — and so does another router: split brain' : ''}`);
+      out.push(`<g class="vip-band${v.split ? ' split' : ''}" data-testid="vip-band" data-node="${v.node}" data-tip="${tip}"><rect x="${v.x1}" y="${y(v.node) - 9}" width="${Math.max(v.x2 - v.x1, 2)}" height="18" rx="9"/>`
+        + `<text x="${v.x1 + 12}" y="${y(v.node) - 12}">VIP</text></g>`);
+    }
     for (const s of downSpans) {
       out.push(`<line class="lane-down-bg" x1="${s.x1}" x2="${s.x2}" y1="${y(s.node)}" y2="${y(s.node)}"/>`
         + `<line class="lane-down" x1="${s.x1}" x2="${s.x2}" y1="${y(s.node)}" y2="${y(s.node)}"/>`);
@@ -367,8 +375,40 @@ export function categoryOf(label, paxos) {
   return HASHED + (h % HASHED_N);
 }
 
+/**
+ * VRRP: when each router held the virtual IP, from the trace: from its "became master" output to
+ * its step-down, stop or crash (open spans run to `xNow`). A span overlapping another is a split.
+ */
+export function vipSpans(trace, ax, xNow) {
+  const spans = [];
+  const open = new Map();
+  const close = (node, x) => {
+    const s = open.get(node);
+    if (!s) return;
+    s.x2 = x;
+    open.delete(node);
+  };
+  for (const e of trace) {
+    const o = e.kind === 'output' ? e.output : undefined;
+    if (o && typeof o === 'object' && 'became_master' in o) {
+      if (open.has(e.node)) continue;
+      const s = { node: e.node, x1: ax.xOf(e.i), x2: undefined, split: open.size > 0 };
+      for (const other of open.values()) other.split = true;
+      spans.push(s);
+      open.set(e.node, s);
+    } else if ((o && typeof o === 'object' && 'became_backup' in o) || o === 'stopped' || e.kind === 'crash') {
+      close(e.node, ax.xOf(e.i));
+    }
+  }
+  for (const s of open.values()) s.x2 = Math.max(xNow, s.x1 + 2);
+  return spans;
+}
+
 function outputClass(label) {
   const l = String(label).toLowerCase();
+  // VRRP outputs.
+  if (l.startsWith('master:')) return 'vip-take';
+  if (l.startsWith('backup:')) return 'vip-release';
   // Multi-Paxos outputs, by first word.
   if (l.startsWith('elected')) return 'elected';
   if (l.startsWith('applied')) return 'applied';

@@ -232,6 +232,32 @@ try {
     await noErrorBox(page);
   });
 
+  await check('VRRP: the VIP is drawn on its holder, and a partition makes two', async () => {
+    await chooseAndRunToEnd(page, 'vrrp-split-brain');
+    const banner = page.locator('[data-testid="violation-banner"]');
+    assert(await banner.isVisible(), 'violation banner not visible');
+    const text = await banner.innerText();
+    assert(text.includes('single-vip-holder') && text.includes('no quorum'), `the banner does not explain the split brain: ${text}`);
+    const bands = await page.$$eval('[data-testid="vip-band"]', gs => gs.map(g => ({ node: g.dataset.node, split: g.classList.contains('split') })));
+    assert(bands.some(b => b.node === '0' && b.split) && bands.some(b => b.node === '1' && b.split), `no overlapping VIP bands on R1 and R2: ${JSON.stringify(bands)}`);
+    // After the heal R2 steps down: only R1 wears the VIP badge.
+    assert(await page.locator('[data-testid="vip-0"]').isVisible(), 'R1 has no VIP badge at the end');
+    assert(!(await page.locator('[data-testid="vip-1"]').isVisible()), 'R2 still shows the VIP at the end');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'browser-vrrp-split-brain.png'), fullPage: true });
+  });
+
+  await check('VRRP lease: the same partition, never two holders', async () => {
+    await chooseAndRunToEnd(page, 'vrrp-lease-partition');
+    assert(!(await page.locator('[data-testid="violation-banner"]').isVisible()), 'the lease variant raised a violation');
+    const bands = await page.$$eval('[data-testid="vip-band"]', gs => gs.map(g => ({ node: g.dataset.node, split: g.classList.contains('split') })));
+    // The diagram draws the spans near the view; R1's, then R2's after R1's lease ran out.
+    assert(bands.length >= 2 && bands.every(b => !b.split), `expected VIP spans without a split: ${JSON.stringify(bands)}`);
+    assert(bands[0].node === '0' && bands[1].node === '1', `the VIP moved as ${bands.map(b => b.node).join(',')}`);
+    assert(await page.locator('[data-testid="vip-0"]').isVisible(), 'R1 does not hold the VIP after the heal');
+    assert((await page.locator('[data-testid="node-2"] .role-badge').innerText()).includes('WITNESS'), 'W is not marked as a witness');
+  });
+
   await check('model checker: TLA+ TwoPhase and a scenario counterexample', async () => {
     await page.click('[data-testid="mc-panel"] > summary');
     await page.fill('[data-testid="mc-rms"]', '3');

@@ -434,6 +434,11 @@ impl Protocol for Vrrp {
 
     fn node_details(&self, id: NodeId, node: Option<&Node>, now: Time) -> Map<String, Value> {
         let mut m = Map::new();
+        let witness = id.0 >= self.routers;
+        m.insert(
+            "role".into(),
+            json!(if witness { "witness" } else { "router" }),
+        );
         let Some(node) = node else {
             return m;
         };
@@ -452,7 +457,6 @@ impl Protocol for Vrrp {
                 "granted": v.granted.map(|(h, until)| json!({"holder": h.0, "until_ms": until.0})),
             }),
         );
-        let _ = id;
         m
     }
 
