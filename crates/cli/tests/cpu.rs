@@ -1,35 +1,12 @@
 //! The `underhood cpu` command-line contract: output shapes and exit statuses.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn underhood(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_underhood"))
-        .args(args)
-        .output()
-        .expect("the underhood binary runs")
-}
+mod common;
+use common::check_any as check;
 
 fn capture(name: &str) -> String {
     format!("{}/../cpuflags/testdata/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-#[track_caller]
-fn check(args: &[&str], status: i32, output_has: &str) -> String {
-    let out = underhood(args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "{args:?}\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains(output_has) || stderr.contains(output_has),
-        "{args:?}: {output_has:?} not in\n{stdout}\n{stderr}"
-    );
-    stdout
 }
 
 #[track_caller]

@@ -1,30 +1,7 @@
 //! The `underhood sim` command-line contract: output shapes and exit statuses.
 
-use std::process::{Command, Output};
-
-fn underhood(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_underhood"))
-        .args(args)
-        .output()
-        .expect("the underhood binary runs")
-}
-
-#[track_caller]
-fn check(args: &[&str], status: i32, stdout_has: &str) -> String {
-    let out = underhood(args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "{args:?}\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains(stdout_has),
-        "{args:?}: {stdout_has:?} not in\n{stdout}"
-    );
-    stdout
-}
+mod common;
+use common::{check, underhood};
 
 #[test]
 fn list_names_every_scenario_as_text_and_json() {

@@ -3,33 +3,12 @@
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-fn underhood(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_underhood"))
-        .args(args)
-        .output()
-        .expect("the underhood binary runs")
-}
-
-#[track_caller]
-fn check(args: &[&str], status: i32, output_has: &str) -> String {
-    let out = underhood(args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "{args:?}\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains(output_has) || stderr.contains(output_has),
-        "{args:?}: {output_has:?} not in\n{stdout}\n{stderr}"
-    );
-    stdout
-}
+mod common;
+use common::{check_any as check, underhood};
 
 #[track_caller]
 fn json_of(args: &[&str]) -> Value {

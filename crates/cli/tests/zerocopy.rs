@@ -3,32 +3,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn underhood(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_underhood"))
-        .args(args)
-        .output()
-        .expect("the underhood binary runs")
-}
-
-#[track_caller]
-fn check(args: &[&str], status: i32, stdout_has: &str) -> String {
-    let out = underhood(args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "{args:?}\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains(stdout_has),
-        "{args:?}: {stdout_has:?} not in\n{stdout}"
-    );
-    stdout
-}
+mod common;
+use common::check;
 
 fn payload(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 253) as u8).collect()
