@@ -278,6 +278,16 @@ impl Vrrp {
         }
     }
 
+    /// Node `id` starting at `now`: a router with its configuration, or a witness.
+    fn start(&self, id: NodeId, now: Time, out: &mut Vec<Effects<Node>>) -> Node {
+        match self.configs.get(id.0 as usize) {
+            // `Scenario::check` validated every router's configuration, so this never falls back.
+            Some(config) => Node::router(id, config.clone(), now, out)
+                .unwrap_or_else(|_| Node::witness(id, self.lease_ms)),
+            None => Node::witness(id, self.lease_ms),
+        }
+    }
+
     /// Closes the running totals at `now`, before the set of holders changes.
     fn account(&mut self, now: Time) {
         let open = now.0.saturating_sub(self.since.0);
@@ -324,12 +334,7 @@ impl Protocol for Vrrp {
     }
 
     fn boot(&self, id: NodeId, out: &mut Vec<Effects<Node>>) -> Node {
-        match self.configs.get(id.0 as usize) {
-            // `Scenario::check` validated every router's configuration.
-            Some(config) => Node::router(id, config.clone(), Time(0), out)
-                .unwrap_or_else(|_| Node::witness(id, self.lease_ms)),
-            None => Node::witness(id, self.lease_ms),
-        }
+        self.start(id, Time(0), out)
     }
 
     fn recover(
@@ -339,11 +344,7 @@ impl Protocol for Vrrp {
         now: Time,
         out: &mut Vec<Effects<Node>>,
     ) -> Node {
-        let node = match self.configs.get(id.0 as usize) {
-            Some(config) => Node::router(id, config.clone(), now, out)
-                .unwrap_or_else(|_| Node::witness(id, self.lease_ms)),
-            None => Node::witness(id, self.lease_ms),
-        };
+        let node = self.start(id, now, out);
         node.restarted(now)
     }
 

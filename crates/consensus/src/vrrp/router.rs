@@ -46,45 +46,35 @@ impl Node {
         out: &mut Out,
     ) -> Result<Node, ConfigError> {
         config.check(id)?;
-        let mut node = Node {
-            id,
-            master_interval_ms: config.advert_interval_ms,
-            config,
-            witness: false,
-            state: State::Initialize,
-            master: None,
-            down_at: None,
-            down_timer: None,
-            advert_timer: None,
-            acceptor: Acceptor::default(),
-            max_round: 0,
-            round: None,
-            lease: None,
-            lease_timer: None,
-            retry_timer: None,
-        };
+        let mut node = Node::blank(id, config, false);
         node.startup(now, out);
         Ok(node)
     }
 
     /// A lease witness: an acceptor for leases of `duration_ms`, nothing else.
     pub fn witness(id: NodeId, duration_ms: u64) -> Node {
+        let config = Config {
+            peers: vec![id],
+            // A witness keeps its lease duration here; it never asks for a lease.
+            lease: Some(super::Lease {
+                acceptors: vec![id],
+                duration_ms,
+                renew_ms: duration_ms / 2,
+            }),
+            ..Config::default()
+        };
+        Node::blank(id, config, true)
+    }
+
+    /// A node in `Initialize` with nothing heard, granted or pending.
+    fn blank(id: NodeId, config: Config, witness: bool) -> Node {
         Node {
             id,
-            config: Config {
-                peers: vec![id],
-                // A witness keeps its lease duration here; it never asks for a lease.
-                lease: Some(super::Lease {
-                    acceptors: vec![id],
-                    duration_ms,
-                    renew_ms: duration_ms / 2,
-                }),
-                ..Config::default()
-            },
-            witness: true,
+            master_interval_ms: config.advert_interval_ms,
+            config,
+            witness,
             state: State::Initialize,
             master: None,
-            master_interval_ms: 0,
             down_at: None,
             down_timer: None,
             advert_timer: None,
