@@ -54,32 +54,15 @@ impl Run {
     /// Sets up a run of `scenario`.
     pub fn new(scenario: &Scenario, options: RunOptions) -> Result<Run, ScenarioError> {
         let seed = options.seed.unwrap_or(scenario.seed);
-        let inner: Box<dyn DynRun> = match scenario.protocol {
-            ProtocolName::TwoPhaseCommit => Box::new(Sim::new(
-                TwoPhase::new(scenario),
-                scenario,
-                seed,
-                &options.injected,
-                options.recording,
-                options.on_violation,
-            )?),
-            ProtocolName::Vrrp => Box::new(Sim::new(
-                Vrrp::new(scenario),
-                scenario,
-                seed,
-                &options.injected,
-                options.recording,
-                options.on_violation,
-            )?),
+        let inner = match scenario.protocol {
+            ProtocolName::TwoPhaseCommit => {
+                boxed(TwoPhase::new(scenario), scenario, seed, &options)?
+            }
+            ProtocolName::MultiPaxos => {
+                boxed(MultiPaxos::new(scenario, seed), scenario, seed, &options)?
+            }
+            ProtocolName::Vrrp => boxed(Vrrp::new(scenario), scenario, seed, &options)?,
             ProtocolName::Custom => return Err(ScenarioError::CustomProtocol),
-            ProtocolName::MultiPaxos => Box::new(Sim::new(
-                MultiPaxos::new(scenario, seed),
-                scenario,
-                seed,
-                &options.injected,
-                options.recording,
-                options.on_violation,
-            )?),
         };
         Ok(Run { inner })
     }
@@ -172,6 +155,23 @@ impl Run {
     pub fn summary(&self) -> String {
         self.inner.summary()
     }
+}
+
+/// A simulation of `protocol` behind the object-safe face.
+fn boxed<P: Protocol + 'static>(
+    protocol: P,
+    scenario: &Scenario,
+    seed: u64,
+    options: &RunOptions,
+) -> Result<Box<dyn DynRun>, ScenarioError> {
+    Ok(Box::new(Sim::new(
+        protocol,
+        scenario,
+        seed,
+        &options.injected,
+        options.recording,
+        options.on_violation,
+    )?))
 }
 
 /// The object-safe face of [`Sim`].
