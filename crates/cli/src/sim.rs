@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use underhood_sim::model::{
     self, CheckerOptions, LiveVerdict, Order, ProtocolModel, Symmetry, TwoPhaseTla, Verdict,
 };
-use underhood_sim::{Fault, ProtocolName, Run, RunOptions, Scenario, explore, gallery};
+use underhood_sim::{Fault, ProtocolName, Replay, Run, RunOptions, Scenario, explore, gallery};
 
 /// Exit status when an invariant was violated.
 const VIOLATED: u8 = 1;
@@ -77,6 +77,19 @@ pub(crate) enum SimCommand {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
         threads: u32,
         /// Print one JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// Write the counterexample, if one is found, as a replay file for `sim replay`
+        /// (scenarios).
+        #[arg(long, value_name = "FILE", requires = "scenario")]
+        save_replay: Option<PathBuf>,
+    },
+    /// Replay a scripted run (a counterexample saved by `sim check --save-replay`) in the
+    /// simulator, step by step.
+    Replay {
+        /// The replay file (JSON: scenario, seed, script).
+        file: PathBuf,
+        /// Print the full trace as JSON instead of the steps and the summary.
         #[arg(long)]
         json: bool,
     },
@@ -182,6 +195,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             symmetry,
             threads,
             json,
+            save_replay,
         } => {
             if let Some(name) = scenario {
                 let scenario = gallery::find(&name)?;
@@ -209,12 +223,22 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                     (ProtocolName::TwoPhaseCommit, Some((config, options))) => {
                         let model =
                             with_network(model::two_phase_model(&config), loss, duplication);
-                        check_protocol(&mut out, &name, &model, &options, json)
+                        let target = Target {
+                            name: &name,
+                            scenario: &config.scenario,
+                            save_replay: save_replay.as_deref(),
+                        };
+                        check_protocol(&mut out, target, &model, &options, json)
                     }
                     (ProtocolName::MultiPaxos, Some((config, options))) => {
                         let model =
                             with_network(model::multi_paxos_model(&config), loss, duplication);
-                        check_protocol(&mut out, &name, &model, &options, json)
+                        let target = Target {
+                            name: &name,
+                            scenario: &config.scenario,
+                            save_replay: save_replay.as_deref(),
+                        };
+                        check_protocol(&mut out, target, &model, &options, json)
                     }
                     (ProtocolName::Vrrp, _) => bail!(
                         "vrrp is built on timing (master-down intervals, lease durations); the \
@@ -286,6 +310,46 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 Verdict::Violated => ExitCode::from(VIOLATED),
             })
         }
+        SimCommand::Replay { file, json } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read replay file {}", file.display()))?;
+            let replay =
+                Replay::from_json(&text).with_context(|| format!("in {}", file.display()))?;
+            let mut run = replay
+                .run()
+                .with_context(|| format!("in {}", file.display()))?;
+            run.run_to_end();
+            if json {
+                let trace = serde_json::json!({
+                    "scenario": replay.scenario.name,
+                    "seed": run.seed(),
+                    "steps": run.steps(),
+                    "now": run.now_ms(),
+                    "trace_hash": format!("{:016x}", run.trace_hash()),
+                    "violations": run.violations(),
+                    "events": run.events_json(0),
+                });
+                serde_json::to_writer(&mut out, &trace)?;
+                writeln!(out)?;
+            } else {
+                let state = run.state_json();
+                let names: Vec<&str> = state["nodes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|n| n["name"].as_str().unwrap_or("?"))
+                    .collect();
+                for event in run.events_json(0).as_array().into_iter().flatten() {
+                    writeln!(out, "{}", event_line(event, &names))?;
+                }
+                write!(out, "{}", run.summary())?;
+            }
+            Ok(if run.violations().is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(VIOLATED)
+            })
+        }
         SimCommand::Explore { source, seeds } => {
             let scenario = load(&source)?;
             let (first, last) = (*seeds.start(), *seeds.end());
@@ -348,11 +412,48 @@ where
     }
 }
 
+/// One trace event as a line: time, who, what.
+fn event_line(event: &serde_json::Value, names: &[&str]) -> String {
+    let name = |key: &str| {
+        event[key]
+            .as_u64()
+            .and_then(|n| names.get(n as usize).copied())
+            .unwrap_or("?")
+    };
+    let label = event["label"].as_str().unwrap_or_default();
+    let kind = event["kind"].as_str().unwrap_or_default();
+    let what = match kind {
+        "send" | "deliver" => format!("{} → {}  {kind} {label}", name("from"), name("to")),
+        "drop" => format!(
+            "{} → {}  lost {label} ({})",
+            name("from"),
+            name("to"),
+            event["reason"].as_str().unwrap_or("?")
+        ),
+        "timer" => format!("{}  timer {label}", name("node")),
+        "persist" => format!("{}  log {label}", name("node")),
+        "request" => format!("{}  request {label}", name("node")),
+        "output" => format!("{}  {label}", name("node")),
+        _ => label.to_owned(),
+    };
+    format!("{:>6} ms  {what}", event["t"].as_u64().unwrap_or_default())
+}
+
+/// The gallery scenario a protocol check is about.
+struct Target<'a> {
+    /// Its gallery name.
+    name: &'a str,
+    /// Its small configuration, which a counterexample replays in.
+    scenario: &'a Scenario,
+    /// Where to write the counterexample's replay file.
+    save_replay: Option<&'a std::path::Path>,
+}
+
 /// Checks a protocol's code exhaustively and prints the verdict, and the counterexample as a
 /// trace when a property breaks.
 fn check_protocol<P>(
     out: &mut impl Write,
-    name: &str,
+    target: Target<'_>,
     model: &ProtocolModel<P>,
     options: &CheckerOptions,
     json: bool,
@@ -368,11 +469,22 @@ where
         Verdict::Ok => "ok",
         Verdict::Violated => "violated",
     };
+    let name = target.name;
     let trace = report
         .counterexample
         .as_ref()
         .map(|c| model.trace(&c.actions))
         .unwrap_or_default();
+    // The counterexample as a scripted simulator run.
+    let replay = report.counterexample.as_ref().map(|c| {
+        let script = model.script(&c.actions);
+        Replay::new(target.scenario, target.scenario.seed, script)
+    });
+    if let (Some(path), Some(replay)) = (target.save_replay, &replay) {
+        let text = serde_json::to_string_pretty(replay)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write replay file {}", path.display()))?;
+    }
     if json {
         let value = serde_json::json!({
             "scenario": name, "unique_states": report.unique_states, "states": report.states,
@@ -380,6 +492,7 @@ where
             "truncated": report.truncated,
             "property": report.counterexample.as_ref().map(|c| c.property),
             "counterexample": trace,
+            "replay": replay,
             "reachable": report.discoveries.iter().map(|d| serde_json::json!({
                 "property": d.property, "steps": d.actions.len(), "trace": model.trace(&d.actions),
             })).collect::<Vec<_>>(),
@@ -458,6 +571,18 @@ where
                     event["t"],
                     event["label"].as_str().unwrap_or_default()
                 )?;
+            }
+            match target.save_replay {
+                Some(path) => writeln!(
+                    out,
+                    "replay: saved to {0}; `underhood sim replay {0}` runs it in the simulator",
+                    path.display()
+                )?,
+                None => writeln!(
+                    out,
+                    "replay: add --save-replay FILE, then `underhood sim replay FILE` runs it \
+                     in the simulator"
+                )?,
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The `underhood sim` command-line contract: output shapes and exit statuses.
 
 mod common;
-use common::{check, underhood};
+use common::{check, check_any, underhood};
 
 #[test]
 fn list_names_every_scenario_as_text_and_json() {
@@ -323,4 +323,47 @@ fn check_reports_eventually_properties() {
         "eventually all-decided: holds",
     );
     assert!(out.contains("verdict: ok"), "{out}");
+}
+
+#[test]
+fn a_counterexample_saved_by_check_replays_in_the_simulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("replay.json");
+    let file = file.to_str().unwrap();
+    check(
+        &[
+            "sim",
+            "check",
+            "--scenario",
+            "abort-on-timeout",
+            "--save-replay",
+            file,
+        ],
+        1,
+        "underhood sim replay",
+    );
+    // The replay is a simulator trace, event by event, ending in the same violation.
+    let out = check(&["sim", "replay", file], 1, "C → P1  deliver prepare t1");
+    assert!(out.contains("P1  timer decision timeout t1"), "{out}");
+    assert!(out.contains("invariants: VIOLATED atomicity"), "{out}");
+    let json = check(&["sim", "replay", file, "--json"], 1, "\"events\"");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["violations"][0]["invariant"], "atomicity");
+    // A file that is not a replay is refused with a clear message.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"scenario\": 1}").unwrap();
+    check_any(
+        &["sim", "replay", bad.to_str().unwrap()],
+        2,
+        "invalid replay JSON",
+    );
+    check_any(
+        &[
+            "sim",
+            "replay",
+            dir.path().join("missing.json").to_str().unwrap(),
+        ],
+        2,
+        "cannot read replay file",
+    );
 }

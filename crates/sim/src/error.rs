@@ -4,9 +4,12 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ScenarioError {
-    /// The text is not valid scenario JSON.
+    /// The text is not valid scenario JSON (the parser's message says where).
     #[error("invalid scenario JSON: {0}")]
-    Json(#[source] serde_json::Error),
+    Json(serde_json::Error),
+    /// The text is not valid replay JSON (the parser's message says where).
+    #[error("invalid replay JSON (expected {{\"scenario\", \"seed\", \"script\"}}): {0}")]
+    ReplayJson(serde_json::Error),
     /// The variant is not one the protocol has.
     #[error("unknown variant {variant:?} for {protocol} (expected one of: {expected})")]
     UnknownVariant {
@@ -143,6 +146,9 @@ pub enum ScenarioError {
         /// The text given.
         text: String,
     },
+    /// A scripted run's choice cannot happen (the script does not fit the scenario).
+    #[error("the script does not replay: {0}")]
+    Script(#[from] crate::engine::ScriptError),
     /// A fault injected into a running simulation that cannot apply now.
     #[error("cannot inject {fault}: {reason}")]
     Inject {
@@ -163,4 +169,7 @@ pub enum InjectRefusal {
     /// The message already arrived or was lost.
     #[error("message {0} is not in flight")]
     NotInFlight(u64),
+    /// A scripted run replays a fixed path; it takes no other faults.
+    #[error("a scripted run replays a fixed path (a counterexample); it takes no injections")]
+    Scripted,
 }

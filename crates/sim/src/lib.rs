@@ -37,7 +37,10 @@
 #![deny(missing_docs)]
 
 mod engine;
-pub use engine::{Invariant, OnViolation, Recording, Sim, ViolationAt};
+pub use engine::{
+    Choice, Cut, Invariant, NodeProblem, OnViolation, Recording, SCRIPT_STEP_MS, ScriptError, Sim,
+    ViolationAt,
+};
 mod error;
 pub use error::{InjectRefusal, ScenarioError};
 mod explore;
@@ -52,7 +55,7 @@ pub use process::{Effects, Inputs, Process, Protocol, Violation};
 mod rng;
 pub use rng::SimRng;
 mod run;
-pub use run::{Run, RunOptions, parse_seed};
+pub use run::{Replay, Run, RunOptions, parse_seed};
 mod scenario;
 #[cfg(feature = "proptest")]
 pub mod strategies;

@@ -3,13 +3,52 @@
 
 use serde_json::Value;
 
-use crate::engine::{OnViolation, Recording, Sim, ViolationAt};
-use crate::error::ScenarioError;
+use crate::engine::{
+    Choice, OnViolation, Recording, SCRIPT_STEP_MS, ScriptError, Sim, ViolationAt,
+};
+use crate::error::{InjectRefusal, ScenarioError};
 use crate::multi_paxos::MultiPaxos;
 use crate::process::Protocol;
-use crate::scenario::{Fault, ProtocolName, Scenario};
+use crate::scenario::{Fault, ProtocolName, Scenario, fault_type};
 use crate::two_phase::TwoPhase;
 use crate::vrrp::Vrrp;
+
+/// A scripted run as data: the scenario, the seed and the choices, as `underhood sim check
+/// --save-replay` writes them and `underhood sim replay` and the browser read them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replay {
+    /// The scenario (for a counterexample: the checker's small configuration of it).
+    pub scenario: Scenario,
+    /// The seed of the protocol and its clients.
+    pub seed: u64,
+    /// What happens, step by step.
+    pub script: Vec<Choice>,
+}
+
+impl Replay {
+    /// The replay of `script` in `scenario` with `seed`. The scenario's faults and network
+    /// losses are left out: the script says everything that happens.
+    pub fn new(scenario: &Scenario, seed: u64, script: Vec<Choice>) -> Replay {
+        Replay {
+            scenario: without_faults(scenario),
+            seed,
+            script,
+        }
+    }
+
+    /// Reads a replay from JSON, checking its scenario.
+    pub fn from_json(text: &str) -> Result<Replay, ScenarioError> {
+        let replay: Replay = serde_json::from_str(text).map_err(ScenarioError::ReplayJson)?;
+        replay.scenario.check()?;
+        Ok(replay)
+    }
+
+    /// The scripted run, ready to step (see [`Run::scripted`]).
+    pub fn run(&self) -> Result<Run, ScenarioError> {
+        Run::scripted(&self.scenario, self.seed, self.script.clone())
+    }
+}
 
 /// A simulation of any protocol the simulator knows.
 pub struct Run {
@@ -65,6 +104,49 @@ impl Run {
             ProtocolName::Custom => return Err(ScenarioError::CustomProtocol),
         };
         Ok(Run { inner })
+    }
+
+    /// A scripted run of `scenario`'s protocol with `seed`: `script` says what happens next,
+    /// step by step (see [`Choice`]); the network loses, duplicates and partitions nothing
+    /// besides what the script says, and the scenario's faults are left out. This is how a
+    /// model checker counterexample ([`crate::model::ProtocolModel::script`]) replays. Fails
+    /// at once, naming the step, when a choice cannot happen.
+    pub fn scripted(
+        scenario: &Scenario,
+        seed: u64,
+        script: Vec<Choice>,
+    ) -> Result<Run, ScenarioError> {
+        let s = without_faults(scenario);
+        let make = |recording| -> Result<Box<dyn DynRun>, ScenarioError> {
+            let options = RunOptions {
+                seed: Some(seed),
+                recording,
+                ..RunOptions::default()
+            };
+            Ok(match s.protocol {
+                ProtocolName::TwoPhaseCommit => {
+                    scripted(TwoPhase::new(&s), &s, seed, &options, script.clone())?
+                }
+                ProtocolName::MultiPaxos => scripted(
+                    MultiPaxos::new(&s, seed),
+                    &s,
+                    seed,
+                    &options,
+                    script.clone(),
+                )?,
+                ProtocolName::Vrrp => scripted(Vrrp::new(&s), &s, seed, &options, script.clone())?,
+                ProtocolName::Custom => return Err(ScenarioError::CustomProtocol),
+            })
+        };
+        // A dry run first, so a script that does not fit fails here, not half way through.
+        let mut dry = make(Recording::HashOnly)?;
+        dry.run_to_end();
+        if let Some(e) = dry.script_error() {
+            return Err(ScenarioError::Script(e.clone()));
+        }
+        Ok(Run {
+            inner: make(Recording::Full)?,
+        })
     }
 
     /// Processes one queue event; false when the run is over.
@@ -174,6 +256,50 @@ fn boxed<P: Protocol + 'static>(
     )?))
 }
 
+/// `scenario` with nothing lost, duplicated or broken but what a script says.
+fn without_faults(scenario: &Scenario) -> Scenario {
+    let mut s = scenario.clone();
+    s.faults.clear();
+    s.network.loss_per_mille = 0;
+    s.network.duplicate_per_mille = 0;
+    for link in &mut s.network.links {
+        link.loss_per_mille = None;
+    }
+    s
+}
+
+/// A scripted run of `protocol` behind the object-safe face.
+fn scripted<P: Protocol + 'static>(
+    protocol: P,
+    scenario: &Scenario,
+    seed: u64,
+    options: &RunOptions,
+    script: Vec<Choice>,
+) -> Result<Box<dyn DynRun>, ScenarioError> {
+    let sim = Sim::new(
+        protocol,
+        scenario,
+        seed,
+        &[],
+        options.recording,
+        OnViolation::Continue,
+    )?;
+    Ok(Box::new(Scripted {
+        sim,
+        script,
+        next: 0,
+        error: None,
+    }))
+}
+
+/// A simulation stepped through a script of choices instead of its queue.
+struct Scripted<P: Protocol> {
+    sim: Sim<P>,
+    script: Vec<Choice>,
+    next: usize,
+    error: Option<ScriptError>,
+}
+
 /// The object-safe face of [`Sim`].
 trait DynRun {
     fn step(&mut self) -> bool;
@@ -192,6 +318,9 @@ trait DynRun {
     fn state_json(&self) -> Value;
     fn events_json(&self, from: usize) -> Value;
     fn summary(&self) -> String;
+    fn script_error(&self) -> Option<&ScriptError> {
+        None
+    }
 }
 
 impl<P: Protocol> DynRun for Sim<P> {
@@ -242,6 +371,86 @@ impl<P: Protocol> DynRun for Sim<P> {
     }
     fn summary(&self) -> String {
         Sim::summary(self)
+    }
+}
+
+impl<P: Protocol> DynRun for Scripted<P> {
+    fn step(&mut self) -> bool {
+        if self.finished() {
+            return false;
+        }
+        match self.sim.apply_choice(self.next, &self.script[self.next]) {
+            Ok(()) => self.next += 1,
+            Err(e) => self.error = Some(e),
+        }
+        if self.finished() {
+            self.sim.end_script();
+        }
+        true
+    }
+    fn run_until(&mut self, t: underhood_consensus::Time) -> u64 {
+        let mut ran = 0;
+        while !self.finished() && self.sim.now().after(SCRIPT_STEP_MS) <= t {
+            self.step();
+            ran += 1;
+        }
+        ran
+    }
+    fn run_to_end(&mut self) -> u64 {
+        let mut ran = 0;
+        while self.step() {
+            ran += 1;
+        }
+        ran
+    }
+    fn finished(&self) -> bool {
+        self.error.is_some() || self.next >= self.script.len()
+    }
+    fn now(&self) -> underhood_consensus::Time {
+        self.sim.now()
+    }
+    fn steps(&self) -> u64 {
+        self.sim.steps()
+    }
+    fn n_events(&self) -> u64 {
+        self.sim.n_events()
+    }
+    fn seed(&self) -> u64 {
+        self.sim.seed()
+    }
+    fn scenario(&self) -> &Scenario {
+        self.sim.scenario()
+    }
+    fn trace_hash(&self) -> u64 {
+        self.sim.trace_hash()
+    }
+    fn violations(&self) -> &[ViolationAt] {
+        self.sim.violations()
+    }
+    fn inject(&mut self, fault: Fault) -> Result<Fault, ScenarioError> {
+        Err(ScenarioError::Inject {
+            fault: fault_type(&fault),
+            reason: InjectRefusal::Scripted,
+        })
+    }
+    fn injected(&self) -> &[Fault] {
+        &[]
+    }
+    fn state_json(&self) -> Value {
+        let mut v = self.sim.state_json();
+        v["finished"] = Value::Bool(self.finished());
+        v["duration_ms"] = serde_json::json!(self.script.len() as u64 * SCRIPT_STEP_MS);
+        v["script"] = serde_json::json!({"steps": self.script.len(), "done": self.next});
+        v
+    }
+    fn events_json(&self, from: usize) -> Value {
+        self.sim.events_json(from)
+    }
+    fn summary(&self) -> String {
+        self.sim.summary()
+    }
+    fn script_error(&self) -> Option<&ScriptError> {
+        self.error.as_ref()
     }
 }
 

@@ -43,6 +43,10 @@ impl<N: Process> InFlight<N> {
         self.get_idx(id).is_some_and(|i| self.slots[i].is_some())
     }
 
+    pub(super) fn get(&self, id: u64) -> Option<&Flight<N>> {
+        self.slots.get(self.get_idx(id)?)?.as_ref()
+    }
+
     pub(super) fn remove(&mut self, id: u64) -> Option<Flight<N>> {
         let i = self.get_idx(id)?;
         let flight = self.slots[i].take();

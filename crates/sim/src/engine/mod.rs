@@ -18,9 +18,11 @@ use crate::trace::{DropReason, Event, EventKind};
 
 mod in_flight;
 mod invariant;
+mod scripted;
 mod view;
 
 pub use invariant::Invariant;
+pub use scripted::{Choice, Cut, NodeProblem, SCRIPT_STEP_MS, ScriptError};
 
 use in_flight::InFlight;
 
@@ -364,7 +366,7 @@ impl<P: Protocol> Sim<P> {
         self.now = self.now.max(entry.time);
         self.steps += 1;
         match entry.item {
-            Item::Deliver(id) => self.deliver(id),
+            Item::Deliver(id) => self.deliver(id, None),
             Item::Timer {
                 node,
                 incarnation,
@@ -380,20 +382,8 @@ impl<P: Protocol> Sim<P> {
                 }
             }
             Item::Wake(token) => {
-                let mut wake = std::mem::take(&mut self.wake);
-                let request =
-                    self.protocol
-                        .wake_client(self.now, token, &mut self.workload_rng, &mut wake);
-                self.schedule_wakes(&mut wake);
-                self.wake = wake;
-                if let Some((node, request)) = request {
-                    self.emit(EventKind::Request {
-                        node,
-                        request: request.clone(),
-                    });
-                    if self.nodes[node.0 as usize].node.is_some() {
-                        self.step_node(node, Input::Request(request));
-                    }
+                if let Some((node, request)) = self.wake_client(token) {
+                    self.step_node(node, Input::Request(request));
                 }
             }
             Item::Fault(fault) => self.apply_fault(*fault),
@@ -402,6 +392,26 @@ impl<P: Protocol> Sim<P> {
             self.check_state_invariants();
         }
         true
+    }
+
+    /// Client wake-up `token` happens. Returns the request to hand to its node when the client
+    /// sends one and the node is up (a request to a node that is down is lost).
+    fn wake_client(&mut self, token: u64) -> Option<(NodeId, RequestOf<P>)> {
+        let mut wake = std::mem::take(&mut self.wake);
+        let request = self
+            .protocol
+            .wake_client(self.now, token, &mut self.workload_rng, &mut wake);
+        self.schedule_wakes(&mut wake);
+        self.wake = wake;
+        let (node, request) = request?;
+        self.emit(EventKind::Request {
+            node,
+            request: request.clone(),
+        });
+        self.nodes[node.0 as usize]
+            .node
+            .is_some()
+            .then_some((node, request))
     }
 
     /// Adds a state invariant checked after every event from now on.
@@ -615,7 +625,8 @@ impl<P: Protocol> Sim<P> {
         self.out = out;
     }
 
-    fn deliver(&mut self, id: u64) {
+    /// Delivers message `id`; with `cut`, the receiver crashes part way through handling it.
+    fn deliver(&mut self, id: u64, cut: Option<Cut>) {
         // Gone already: dropped by an injected fault.
         let Some(f) = self.in_flight.remove(id) else {
             return;
@@ -645,15 +656,31 @@ impl<P: Protocol> Sim<P> {
         }) else {
             unreachable!("record hands back the event it was given")
         };
-        self.step_node(f.to, Input::Msg { from: f.from, msg });
+        self.step_node_cut(f.to, Input::Msg { from: f.from, msg }, cut);
     }
 
     fn step_node(&mut self, id: NodeId, input: Input<MsgOf<P>, TimerOf<P>, RequestOf<P>>) {
+        self.step_node_cut(id, input, None);
+    }
+
+    /// Steps node `id`; with `cut`, only its first `cut.effects` effects happen, then it crashes.
+    fn step_node_cut(
+        &mut self,
+        id: NodeId,
+        input: Input<MsgOf<P>, TimerOf<P>, RequestOf<P>>,
+        cut: Option<Cut>,
+    ) {
         let mut out = std::mem::take(&mut self.out);
         if let Some(node) = self.nodes[id.0 as usize].node.as_mut() {
             node.step(self.now, input, &mut out);
         }
+        if let Some(cut) = cut {
+            out.truncate(cut.effects as usize);
+        }
         self.execute(id, &mut out);
+        if let Some(cut) = cut {
+            self.crash(id, cut.power_loss);
+        }
         self.out = out;
     }
 

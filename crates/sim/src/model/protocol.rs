@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
 
 use super::{Action, Model, Symmetry};
+use crate::engine::{Choice, Cut};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
@@ -38,6 +39,7 @@ pub struct ProtocolModel<P: Protocol> {
     timeouts: Option<u8>,
     restarts_forced: bool,
     whole_steps: bool,
+    workload_seed: u64,
     sometimes: Vec<Reachable<P::Node>>,
     goals: Vec<Reachable<P::Node>>,
     goal_names: Vec<&'static str>,
@@ -125,10 +127,18 @@ where
             timeouts: None,
             restarts_forced: true,
             whole_steps: false,
+            workload_seed: 1,
             sometimes: Vec::new(),
             goals: Vec::new(),
             goal_names: Vec::new(),
         }
+    }
+
+    /// Seeds the clients' random stream as a simulation with `seed` does (1 by default), so
+    /// a counterexample's [`ProtocolModel::script`] replays in a [`crate::Run`] with that seed.
+    pub fn with_workload_seed(mut self, seed: u64) -> Self {
+        self.workload_seed = seed;
+        self
     }
 
     /// Lets the network lose any message in flight (one more choice per message).
@@ -229,6 +239,33 @@ where
             state = next.clone();
         }
         events
+    }
+
+    /// A path of actions as the choices of a scripted simulation ([`crate::Run::scripted`]):
+    /// the same deliveries, timers, client wake-ups and crashes, replayed through the engine,
+    /// so a counterexample shows in the simulator's trace format and in the browser's
+    /// space-time diagram. Stops at the first action the model does not offer.
+    pub fn script(&self, actions: &[Action]) -> Vec<Choice> {
+        let mut choices = Vec::new();
+        let mut init = Vec::new();
+        self.init(&mut init);
+        let Some(mut state) = init.pop() else {
+            return choices;
+        };
+        let mut out = Vec::new();
+        for action in actions {
+            out.clear();
+            self.next(&state, &mut out);
+            let Some((next, _)) = out.iter().find(|(_, a)| a == action) else {
+                break;
+            };
+            let Some(choice) = choice_of(&state, action) else {
+                break;
+            };
+            choices.push(choice);
+            state = next.clone();
+        }
+        choices
     }
 
     /// Every outcome of one step of node `id`: the whole step, and (with crashes left) the
@@ -352,6 +389,57 @@ where
     });
 }
 
+/// The scripted-run choice that makes `action` happen in `state`.
+fn choice_of<P: Protocol>(state: &ProtocolState<P>, action: &Action) -> Option<Choice> {
+    let idx = action.arg? as usize;
+    // `crash_after` counts sends and power loss as `effects * 2 + power_loss`.
+    let cut = action.crash_after.map(|point| Cut {
+        effects: point / 2,
+        power_loss: point % 2 == 1,
+    });
+    let message = |idx: usize| {
+        let (from, to, msg) = state.in_flight.get(idx)?;
+        Some((from.0, to.0, json(msg)))
+    };
+    Some(match action.name {
+        "deliver" => {
+            let (from, to, msg) = message(idx)?;
+            Choice::Deliver { from, to, msg, cut }
+        }
+        "duplicate" => {
+            let (from, to, msg) = message(idx)?;
+            Choice::Duplicate { from, to, msg, cut }
+        }
+        "drop" => {
+            let (from, to, msg) = message(idx)?;
+            Choice::Drop { from, to, msg }
+        }
+        "timer" => {
+            let (node, timer) = state.timers.get(idx)?;
+            Choice::Timer {
+                node: node.0,
+                timer: json(timer),
+                cut,
+            }
+        }
+        "request" => Choice::Wake {
+            token: state.wakes.get(idx)?.1,
+            cut,
+        },
+        "crash" | "power-loss" => Choice::Crash {
+            node: idx as u32,
+            power_loss: action.name == "power-loss",
+        },
+        "restart" => Choice::Restart { node: idx as u32 },
+        _ => return None,
+    })
+}
+
+/// A message's or timer's JSON, as a scripted choice names it.
+fn json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
 /// A crash: the node stops and its timers with it; a power loss also drops un-synced writes.
 fn crash<P: Protocol>(state: &mut ProtocolState<P>, id: NodeId, power_loss: bool) {
     let i = id.0 as usize;
@@ -448,7 +536,7 @@ where
     fn init(&self, out: &mut Vec<ProtocolState<P>>) {
         let mut checker = (self.make)();
         let n = checker.n_nodes();
-        let mut rng = SimRng::new(1, Stream::Workload);
+        let mut rng = SimRng::new(self.workload_seed, Stream::Workload);
         let mut wakes = Vec::new();
         checker.start_clients(&mut rng, &mut wakes);
         let mut state = ProtocolState {

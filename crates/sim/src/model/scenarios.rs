@@ -67,10 +67,13 @@ pub fn small_config(scenario: &Scenario) -> Option<SmallConfig> {
 }
 
 /// The model of a 2PC configuration, with the blocking state as a "sometimes" property and
-/// "every node decides" as an "eventually" one.
+/// "every node decides" as an "eventually" one. Clients are seeded with the scenario's seed,
+/// so a counterexample's script replays in a [`crate::Run::scripted`] with that seed.
 pub fn two_phase_model(config: &SmallConfig) -> ProtocolModel<TwoPhase> {
     let s = config.scenario.clone();
+    let seed = s.seed;
     let model = ProtocolModel::new(move || TwoPhase::new(&s), config.crashes)
+        .with_workload_seed(seed)
         .sometimes(Reachable {
             name: "in-doubt-while-coordinator-down",
             holds: TwoPhase::in_doubt_while_coordinator_down,
@@ -89,7 +92,9 @@ pub fn two_phase_model(config: &SmallConfig) -> ProtocolModel<TwoPhase> {
 /// generation that only grows).
 pub fn multi_paxos_model(config: &SmallConfig) -> ProtocolModel<MultiPaxos> {
     let s = config.scenario.clone();
-    let model = ProtocolModel::new(move || MultiPaxos::new(&s, s.seed), config.crashes)
+    let seed = s.seed;
+    let model = ProtocolModel::new(move || MultiPaxos::new(&s, seed), config.crashes)
+        .with_workload_seed(seed)
         .with_stale_timers_dropped()
         .with_crashes_between_steps();
     match config.timeouts {
