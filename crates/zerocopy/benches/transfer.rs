@@ -4,7 +4,7 @@
 //! 128; `ZC_BENCH_ROUNDS` the interleaved rounds behind the ratio table, default 9;
 //! `ZC_BENCH_GROUPS` a comma-separated subset of `file_to_file,file_to_tcp,proxy,cross_fs`;
 //! `-- nomatch_` skips criterion and prints only the table).
-//! The ratio table runs every contender of a comparison once per round, in rotating order, so
+//! The ratio table runs every contender of a comparison once per round, in a shuffled order, so
 //! drift on a busy machine hits them alike; it compares medians from this one run.
 //! Before every file→file run (untimed) the destination is removed and its filesystem synced,
 //! so that no contender pays for the writeback, truncation or discards another one left behind.
@@ -231,13 +231,22 @@ impl Default for Median {
     }
 }
 
-/// Runs each contender once per round (after an untimed `prepare`), rotating the order;
-/// returns the medians of each.
+/// Runs each contender once per round (after an untimed `prepare`), in a fresh shuffled order
+/// each round, so that no contender always follows the same one (whose writeback or freed pages
+/// it would inherit); returns the medians of each.
 fn interleaved(runs: &[Run<'_>], prepare: &dyn Fn(), rounds: usize) -> Vec<(&'static str, Median)> {
     let mut samples = vec![[Vec::new(), Vec::new(), Vec::new()]; runs.len()];
-    for round in 0..rounds {
-        for k in 0..runs.len() {
-            let idx = (round + k) % runs.len();
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+    for _round in 0..rounds {
+        // Fisher–Yates with a fixed-seed xorshift: the same orders in every run of the bench.
+        for k in (1..order.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(k, (seed % (k as u64 + 1)) as usize);
+        }
+        for &idx in &order {
             prepare();
             let wall0 = Instant::now();
             let cpu = (runs[idx].1)();
