@@ -76,7 +76,13 @@ const timeline = new Timeline($('timeline'), $('tooltip'), { selectEvent: i => s
 
 const eventLog = new EventLog($('log'), i => selectEvent(i));
 
-const checker = new Checker($('checker'), () => S.source?.name ?? null);
+const checker = new Checker($('checker'), () => S.source?.name ?? (S.source?.replay !== undefined ? S.source.base : null), {
+  showReplay: (replay, base) => {
+    if (guard('replaying the counterexample', () => start({ replay, base }, '', [], 0))) clearError();
+    writeHash();
+    $('diagram').scrollIntoView({ block: 'start', behavior: 'smooth' });
+  },
+});
 
 /** The event filter when nothing is hidden. */
 const SHOW_ALL = () => false;
@@ -134,7 +140,7 @@ function start(source, seed, tape, t) {
 }
 
 function loadFromHash() {
-  let link = { scenario: null, json: null, from: null, seed: null, faults: null, t: null };
+  let link = { scenario: null, json: null, replay: null, from: null, seed: null, faults: null, t: null };
   const problems = [];
   try {
     link = parseHash(location.hash);
@@ -142,7 +148,9 @@ function loadFromHash() {
     problems.push(message(e));
   }
   let source;
-  if (link.json) {
+  if (link.replay) {
+    source = { replay: link.replay, base: link.from ?? '' };
+  } else if (link.json) {
     source = { json: link.json, base: link.from ?? '' };
   } else {
     const known = S.gallery.some(g => g.name === link.scenario);
@@ -151,7 +159,7 @@ function loadFromHash() {
   }
   // Replay the link; failing that, keep what works of it: first the seed, then only the scenario.
   const attempts = [[source, link.seed ?? '', link.faults ?? [], link.t ?? 0], [source, link.seed ?? '', [], 0],
-    [source, '', [], 0], [{ name: defaultScenario() }, '', [], 0]];
+    [source, '', [], 0], [runnable(source), '', [], 0], [{ name: defaultScenario() }, '', [], 0]];
   for (const [src, seed, faults, t] of attempts) {
     try {
       start(src, seed, faults, t);
@@ -165,10 +173,32 @@ function loadFromHash() {
   writeHash();
 }
 
+/** A source that takes seeds and faults: a counterexample's replay gives way to its scenario. */
+function runnable(source) {
+  if (source.replay === undefined) return source;
+  return S.gallery.some(g => g.name === source.base) ? { name: source.base } : { name: defaultScenario() };
+}
+
 /** Shows the scenario's name, description and JSON text. */
 function showSource(source) {
   const picker = $('scenario');
   picker.querySelector('option[data-edited]')?.remove();
+  if (source.replay !== undefined) {
+    picker.prepend(el('option', { value: '', 'data-edited': '' }, `${source.base || 'scenario'} (counterexample)`));
+    picker.value = '';
+    let steps = '?';
+    try {
+      steps = JSON.parse(source.replay).script.length;
+    } catch {
+      // The run started, so the text parses; keep '?' if it somehow does not.
+    }
+    $('scenario-desc').textContent = `A counterexample the model checker found${source.base ? ` in ${source.base}` : ''}, `
+      + `replayed through the simulator: ${steps} steps, one every 10 ms, each chosen by the checker (which message arrives, `
+      + 'which timer fires, who crashes). Step through it; faults cannot be injected into a replay. Pick a scenario or a seed to leave it.';
+    $('source').value = source.replay;
+    $('source-status').textContent = '';
+    return;
+  }
   if (source.json !== undefined) {
     const label = source.base ? `${source.base} (edited)` : '(edited scenario)';
     picker.prepend(el('option', { value: '', 'data-edited': '' }, label));
@@ -190,6 +220,16 @@ function showSource(source) {
   }
   $('source').value = text;
   $('source-status').textContent = '';
+}
+
+/** Whether a source text is a replay (`{scenario, seed, script}`) rather than a scenario. */
+function isReplay(text) {
+  try {
+    const v = JSON.parse(text);
+    return v !== null && typeof v === 'object' && Array.isArray(v.script);
+  } catch {
+    return false;
+  }
 }
 
 function defaultScenario() {
@@ -348,7 +388,7 @@ function renderControls() {
   $('play').setAttribute('aria-pressed', String(S.playing));
   if (!st) return;
   const finished = st.finished || S.clock >= S.duration;
-  document.body.dataset.scenario = S.source.name ?? 'edited';
+  document.body.dataset.scenario = S.source.name ?? (S.source.replay !== undefined ? 'replay' : 'edited');
   checker.hints();
   document.body.dataset.finished = String(finished);
   $('step').disabled = finished;
@@ -550,14 +590,14 @@ function wireControls() {
       e.target.value = S.seed;
       return;
     }
-    if (guard('starting with that seed', () => start(S.source, seed, [], 0))) clearError();
+    if (guard('starting with that seed', () => start(runnable(S.source), seed, [], 0))) clearError();
     else e.target.value = S.seed;
     writeHash();
   });
   $('random-seed').addEventListener('click', () => {
     const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
     const seed = ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-    if (guard('starting with a random seed', () => start(S.source, seed, [], 0))) clearError();
+    if (guard('starting with a random seed', () => start(runnable(S.source), seed, [], 0))) clearError();
     writeHash();
   });
   $('play').addEventListener('click', () => (S.playing ? pause() : play()));
@@ -583,7 +623,7 @@ function wireControls() {
   $('run-source').addEventListener('click', () => {
     const json = $('source').value;
     const base = S.source.name ?? S.source.base;
-    const ok = guard('running the edited scenario', () => start({ json, base }, S.seed, [], 0));
+    const ok = guard('running the edited scenario', () => start(isReplay(json) ? { replay: json, base } : { json, base }, S.seed, [], 0));
     if (ok) clearError();
     $('source-status').textContent = ok ? 'running the edited scenario' : 'not valid: see the message above';
     writeHash();

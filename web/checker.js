@@ -11,10 +11,13 @@ export class Checker {
   /**
    * @param {HTMLElement} root the panel
    * @param {() => string | null} scenario the gallery scenario to check, or null for none
+   * @param {{showReplay: (replayJson: string, scenario: string) => void}} actions what the
+   *   "Show in the diagram" button does with a counterexample
    */
-  constructor(root, scenario) {
+  constructor(root, scenario, actions) {
     this.root = root;
     this.scenario = scenario;
+    this.actions = actions;
     this.q = sel => root.querySelector(sel);
     this.q('#mc-tla-check').addEventListener('click', () => this.checkTla());
     this.q('#mc-scenario-check').addEventListener('click', () => this.checkScenario());
@@ -88,6 +91,12 @@ export class Checker {
           const bad = step.kind === 'violation';
           return el('li', bad ? { class: 'mc-violation' } : {}, String(step.label ?? step.kind));
         })));
+      }
+      if (r.replay) {
+        const replay = JSON.stringify(r.replay);
+        const show = el('button', { type: 'button', class: 'primary', 'data-testid': 'mc-show-diagram' }, 'Show in the diagram');
+        show.addEventListener('click', () => this.actions.showReplay(replay, name));
+        out.append(el('p', { class: 'mc-note' }, show, ' replays these steps through the simulator, message by message, in the space-time diagram.'));
       }
     });
   }

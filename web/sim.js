@@ -37,15 +37,21 @@ export function checkScenario(name, maxDepth) {
 export class Run {
   /**
    * @param {any} Simulation the class from `loadSimulation`
-   * @param {{name: string} | {json: string}} source a gallery scenario, or a scenario's JSON text
+   * @param {{name: string} | {json: string} | {replay: string}} source a gallery scenario, a
+   *   scenario's JSON text, or a model-checker counterexample to replay (`{scenario, seed, script}`)
    * @param {string} seed decimal u64, or "" for the scenario's own seed
    * @param {object[]} faults recorded injections, as `injected()` returns them
    */
   constructor(Simulation, source, seed, faults) {
     const injected = JSON.stringify(faults);
-    this.inner = source.json !== undefined
-      ? new Simulation(source.json, seed, injected)
-      : Simulation.fromGallery(source.name, seed, injected);
+    if (source.replay !== undefined) {
+      if (typeof Simulation.fromReplay !== 'function') throw new Error('this build of the simulator cannot replay counterexamples (rebuild it with `cargo xtask wasm`)');
+      this.inner = Simulation.fromReplay(source.replay);
+    } else {
+      this.inner = source.json !== undefined
+        ? new Simulation(source.json, seed, injected)
+        : Simulation.fromGallery(source.name, seed, injected);
+    }
   }
 
   free() {

@@ -250,8 +250,8 @@ try {
   await check('VRRP lease: the same partition, never two holders', async () => {
     await chooseAndRunToEnd(page, 'vrrp-lease-partition');
     assert(!(await page.locator('[data-testid="violation-banner"]').isVisible()), 'the lease variant raised a violation');
-    const bands = await page.$$eval('[data-testid="vip-band"]', gs => gs.map(g => ({ node: g.dataset.node, split: g.classList.contains('split') })));
-    // The diagram draws the spans near the view; R1's, then R2's after R1's lease ran out.
+    // R1's span, then R2's after R1's lease ran out, then R1's again after the heal.
+    const bands = await allBands(page);
     assert(bands.length >= 2 && bands.every(b => !b.split), `expected VIP spans without a split: ${JSON.stringify(bands)}`);
     assert(bands[0].node === '0' && bands[1].node === '1', `the VIP moved as ${bands.map(b => b.node).join(',')}`);
     assert(await page.locator('[data-testid="vip-0"]').isVisible(), 'R1 does not hold the VIP after the heal');
@@ -283,6 +283,32 @@ try {
     assert(await result.locator('li.mc-violation').count() === 1, 'the violation step is not highlighted');
     await noErrorBox(page);
     await page.locator('[data-testid="mc-panel"]').screenshot({ path: join(shots, 'browser-model-checker.png') });
+  });
+
+  await check('model checker: the counterexample replays in the space-time diagram', async () => {
+    await page.click('[data-testid="mc-show-diagram"]');
+    await page.waitForSelector('body[data-scenario="replay"]');
+    await noErrorBox(page);
+    assert(page.url().includes('replay='), `the link does not carry the replay: ${page.url()}`);
+    await page.click('[data-testid="run-to-end"]');
+    await page.waitForSelector('body[data-finished="true"]');
+    const banner = page.locator('[data-testid="violation-banner"]');
+    assert(await banner.isVisible(), 'no violation banner after the replay');
+    assert((await banner.innerText()).includes('atomicity'), `the banner does not name atomicity: ${await banner.innerText()}`);
+    const time = (await page.textContent('#time-out')).trim();
+    assert(/^(\d+) \/ \1 ms$/.test(time), `a finished replay should end at its last step, the slider says ${time}`);
+    const arrows = await page.locator('#diagram g.msg').count();
+    assert(arrows >= 4, `the diagram shows ${arrows} messages for the replay`);
+    assert(await page.locator('#diagram .violation-mark').count() === 1, 'the diagram does not mark the violation');
+    const log = await page.locator('[data-testid="event-log"]').innerText();
+    assert(log.includes('decision timeout'), `the event log lacks the checker's timer step: ${log.slice(0, 400)}`);
+    const before = await fingerprint(page);
+    const again = await open(context, page.url());
+    const after = await fingerprint(again);
+    assert(after.hash === before.hash, `the replay link gives trace ${after.hash}, the page ${before.hash}`);
+    await again.close();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'browser-replay.png'), fullPage: true });
   });
 
   await check('no page errors or console errors', async () => {
@@ -338,6 +364,22 @@ async function chooseAndRunToEnd(page, scenario) {
   await page.click('[data-testid="run-to-end"]');
   await page.waitForSelector('body[data-finished="true"]');
   await noErrorBox(page);
+}
+
+/** Every VIP band of the diagram in time order: it draws only what is near the view, so scroll through it. */
+async function allBands(page) {
+  const seen = new Map();
+  const scroller = page.locator('#diagram .diagram-scroll');
+  const { width, view } = await scroller.evaluate(s => ({ width: s.scrollWidth, view: s.clientWidth }));
+  for (let left = 0; left < width; left += Math.max(100, Math.floor(view / 2))) {
+    await scroller.evaluate((s, x) => { s.scrollLeft = x; s.dispatchEvent(new Event('scroll')); }, left);
+    await page.waitForTimeout(30);
+    const bands = await page.$$eval('[data-testid="vip-band"]', gs => gs.map(g => ({
+      node: g.dataset.node, split: g.classList.contains('split'), x: Number(g.querySelector('rect').getAttribute('x')),
+    })));
+    for (const b of bands) seen.set(`${b.node}@${b.x}`, b);
+  }
+  return [...seen.values()].sort((a, b) => a.x - b.x);
 }
 
 async function leaderIds(page) {

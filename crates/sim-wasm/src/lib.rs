@@ -25,7 +25,8 @@
 #![deny(missing_docs)]
 
 use underhood_sim::{
-    Fault, ProtocolName, Run, RunOptions, Scenario, ScenarioError, gallery, model, parse_seed,
+    Fault, ProtocolName, Replay, Run, RunOptions, Scenario, ScenarioError, gallery, model,
+    parse_seed,
 };
 use wasm_bindgen::prelude::*;
 
@@ -60,7 +61,6 @@ fn js_sys_error(message: &str) -> JsValue {
 /// A running simulation.
 #[wasm_bindgen]
 pub struct Simulation {
-    scenario: Scenario,
     seed: u64,
     run: Run,
 }
@@ -97,6 +97,19 @@ impl Simulation {
     #[wasm_bindgen(constructor)]
     pub fn new(scenario_json: &str, seed: &str, injected_json: &str) -> Result<Simulation, Error> {
         Simulation::start(Scenario::from_json(scenario_json)?, seed, injected_json)
+    }
+
+    /// A scripted run: a model-checker counterexample (`replay` in [`check_scenario`]'s
+    /// report, or a file from `underhood sim check --save-replay`) replayed step by step
+    /// through the simulator. It takes no injections.
+    #[wasm_bindgen(js_name = fromReplay)]
+    pub fn from_replay(replay_json: &str) -> Result<Simulation, Error> {
+        let replay = Replay::from_json(replay_json)?;
+        let run = replay.run()?;
+        Ok(Simulation {
+            seed: replay.seed,
+            run,
+        })
     }
 
     /// The seed in use, in decimal.
@@ -139,7 +152,7 @@ impl Simulation {
     /// The scenario's duration in ms.
     #[wasm_bindgen(js_name = durationMs)]
     pub fn duration_ms(&self) -> f64 {
-        self.scenario.duration_ms as f64
+        self.run.duration_ms() as f64
     }
 
     /// The state as JSON.
@@ -208,7 +221,8 @@ pub fn check_two_phase_tla(rms: u32, symmetry: bool) -> String {
 /// Checks a gallery scenario's protocol code exhaustively up to `max_depth` steps in the
 /// scenario's small configuration (`model::small_config`: its crash and timeout budgets);
 /// returns JSON `{unique_states, states, max_depth, verdict, truncated, property,
-/// counterexample: [trace events], reachable: [{property, trace}]}`.
+/// counterexample: [trace events], replay: {scenario, seed, script} | null,
+/// reachable: [{property, trace}]}`.
 #[wasm_bindgen(js_name = checkScenario)]
 pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
     let scenario = gallery::find(name)?;
@@ -221,11 +235,19 @@ pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
     match (scenario.protocol, small) {
         (ProtocolName::TwoPhaseCommit, Some(config)) => {
             let m = model::two_phase_model(&config);
-            Ok(report_json(&m, &model::check(&m, &options)))
+            Ok(report_json(
+                &m,
+                &config.scenario,
+                &model::check(&m, &options),
+            ))
         }
         (ProtocolName::MultiPaxos, Some(config)) => {
             let m = model::multi_paxos_model(&config);
-            Ok(report_json(&m, &model::check(&m, &options)))
+            Ok(report_json(
+                &m,
+                &config.scenario,
+                &model::check(&m, &options),
+            ))
         }
         (ProtocolName::Vrrp, _) => Err(Error(
             "vrrp is built on timing; the untimed model checker cannot judge it".into(),
@@ -235,7 +257,11 @@ pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
 }
 
 /// A protocol check's report as the JSON the page reads.
-fn report_json<P>(m: &model::ProtocolModel<P>, report: &model::CheckReport) -> String
+fn report_json<P>(
+    m: &model::ProtocolModel<P>,
+    scenario: &Scenario,
+    report: &model::CheckReport,
+) -> String
 where
     P: underhood_sim::Protocol + Clone + Send + Sync,
     P::Node: std::hash::Hash + Send + Sync,
@@ -245,6 +271,11 @@ where
         .as_ref()
         .map(|c| m.trace(&c.actions))
         .unwrap_or_default();
+    // The counterexample as a scripted run, for `Simulation.fromReplay`.
+    let replay = report
+        .counterexample
+        .as_ref()
+        .map(|c| Replay::new(scenario, scenario.seed, m.script(&c.actions)));
     let reachable: Vec<serde_json::Value> = report
         .discoveries
         .iter()
@@ -254,7 +285,7 @@ where
         "unique_states": report.unique_states, "states": report.states,
         "max_depth": report.max_depth, "verdict": report.verdict, "truncated": report.truncated,
         "property": report.counterexample.as_ref().map(|c| c.property),
-        "counterexample": trace, "reachable": reachable,
+        "counterexample": trace, "replay": replay, "reachable": reachable,
     })
     .to_string()
 }
@@ -280,11 +311,7 @@ impl Simulation {
                 ..RunOptions::default()
             },
         )?;
-        Ok(Simulation {
-            scenario,
-            seed,
-            run,
-        })
+        Ok(Simulation { seed, run })
     }
 }
 
@@ -349,6 +376,14 @@ mod tests {
         assert_eq!(found["verdict"], "violated");
         assert_eq!(found["property"], "atomicity");
         assert!(check_scenario("nope", 3).is_err());
+        // The counterexample replays as a simulation that breaks the same invariant.
+        let mut replay = Simulation::from_replay(&found["replay"].to_string()).unwrap();
+        replay.run_to_end();
+        let v: serde_json::Value = serde_json::from_str(&replay.violations()).unwrap();
+        assert_eq!(v[0]["invariant"], "atomicity");
+        let err = replay.inject(r#"{"type":"heal"}"#).unwrap_err();
+        assert!(err.to_string().contains("replays a fixed path"), "{err}");
+        assert!(Simulation::from_replay("{}").is_err());
     }
 
     #[test]

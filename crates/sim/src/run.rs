@@ -173,6 +173,12 @@ impl Run {
         self.inner.run_to_end()
     }
 
+    /// How long the run lasts in virtual ms: the scenario's duration, or for a scripted run
+    /// the time its last choice happens.
+    pub fn duration_ms(&self) -> u64 {
+        self.inner.duration_ms()
+    }
+
     /// Whether the run is over.
     pub fn finished(&self) -> bool {
         self.inner.finished()
@@ -318,6 +324,9 @@ trait DynRun {
     fn state_json(&self) -> Value;
     fn events_json(&self, from: usize) -> Value;
     fn summary(&self) -> String;
+    fn duration_ms(&self) -> u64 {
+        self.scenario().duration_ms
+    }
     fn script_error(&self) -> Option<&ScriptError> {
         None
     }
@@ -439,7 +448,7 @@ impl<P: Protocol> DynRun for Scripted<P> {
     fn state_json(&self) -> Value {
         let mut v = self.sim.state_json();
         v["finished"] = Value::Bool(self.finished());
-        v["duration_ms"] = serde_json::json!(self.script.len() as u64 * SCRIPT_STEP_MS);
+        v["duration_ms"] = serde_json::json!(self.duration_ms());
         v["script"] = serde_json::json!({"steps": self.script.len(), "done": self.next});
         v
     }
@@ -451,6 +460,9 @@ impl<P: Protocol> DynRun for Scripted<P> {
     }
     fn script_error(&self) -> Option<&ScriptError> {
         self.error.as_ref()
+    }
+    fn duration_ms(&self) -> u64 {
+        self.script.len() as u64 * SCRIPT_STEP_MS
     }
 }
 
