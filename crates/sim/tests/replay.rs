@@ -145,3 +145,73 @@ fn a_script_that_does_not_fit_is_refused_with_the_step() {
             .unwrap();
     assert!(run.inject(fault).is_err());
 }
+
+/// Walks `model` from its initial state, taking at each step the successor `picks` names
+/// (modulo how many there are); returns the actions and the invariant broken at the end.
+fn walk<M: model::Model>(m: &M, picks: &[u16]) -> (Vec<model::Action>, Option<&'static str>) {
+    let mut init = Vec::new();
+    m.init(&mut init);
+    let mut state = init.pop().unwrap();
+    let mut actions = Vec::new();
+    let mut out = Vec::new();
+    for pick in picks {
+        out.clear();
+        m.next(&state, &mut out);
+        if out.is_empty() {
+            break;
+        }
+        let (next, action) = out.swap_remove(usize::from(*pick) % out.len());
+        actions.push(action);
+        state = next;
+    }
+    (actions, m.violation(&state))
+}
+
+/// Replays `actions` of a scenario's model and returns the invariants the replay breaks.
+fn replay_verdict(
+    config: &model::SmallConfig,
+    script: Vec<Choice>,
+    len: usize,
+) -> Vec<&'static str> {
+    assert_eq!(script.len(), len, "every action becomes a choice");
+    let mut run = Run::scripted(&config.scenario, config.scenario.seed, script)
+        .unwrap_or_else(|e| panic!("a path the checker took does not replay: {e}"));
+    run.run_to_end();
+    let mut broken: Vec<&'static str> = run.violations().iter().map(|v| v.invariant).collect();
+    broken.dedup();
+    broken
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any path the checker can take — crashes part way through a step and power losses
+    /// included — replays in the simulator, and breaks exactly what the checker says it breaks.
+    #[test]
+    fn every_two_phase_path_replays_with_the_checkers_verdict(
+        variant in proptest::sample::select(vec!["correct", "abort-on-timeout", "vote-before-log", "announce-before-log"]),
+        picks in proptest::collection::vec(proptest::prelude::any::<u16>(), 0..30),
+    ) {
+        let mut scenario = gallery::find("happy-path").unwrap();
+        scenario.variant = variant.into();
+        let config = model::small_config(&scenario).unwrap();
+        let m = model::two_phase_model(&config);
+        let (actions, broken) = walk(&m, &picks);
+        let replayed = replay_verdict(&config, m.script(&actions), actions.len());
+        proptest::prop_assert_eq!(replayed, broken.into_iter().collect::<Vec<_>>());
+    }
+
+    /// The same for Multi-Paxos, whose checkers (agreement, linearizability) judge client
+    /// histories: the replay's times order operations as the checker's logical clock does.
+    #[test]
+    fn every_multi_paxos_path_replays_with_the_checkers_verdict(
+        name in proptest::sample::select(vec!["paxos-normal", "paxos-ignore-accepted", "paxos-stale-reads", "paxos-non-unique-ballots", "paxos-forgetful-acceptor"]),
+        picks in proptest::collection::vec(proptest::prelude::any::<u16>(), 0..24),
+    ) {
+        let config = model::small_config(&gallery::find(name).unwrap()).unwrap();
+        let m = model::multi_paxos_model(&config);
+        let (actions, broken) = walk(&m, &picks);
+        let replayed = replay_verdict(&config, m.script(&actions), actions.len());
+        proptest::prop_assert_eq!(replayed, broken.into_iter().collect::<Vec<_>>());
+    }
+}
