@@ -290,6 +290,7 @@ try {
     await page.waitForSelector('body[data-scenario="replay"]');
     await noErrorBox(page);
     assert(page.url().includes('replay='), `the link does not carry the replay: ${page.url()}`);
+    assert(!(await page.locator('[data-testid="crash-1"]').isVisible()), 'a replay offers fault buttons');
     await page.click('[data-testid="run-to-end"]');
     await page.waitForSelector('body[data-finished="true"]');
     const banner = page.locator('[data-testid="violation-banner"]');
