@@ -22,6 +22,7 @@ mod protocol;
 mod scenarios;
 mod search;
 mod table;
+mod tree;
 mod two_phase_tla;
 
 pub use liveness::{LiveVerdict, Liveness, MAX_GRAPH_STATES, check_eventually};
@@ -38,7 +39,9 @@ pub trait Model: Sync {
     /// The initial states.
     fn init(&self, out: &mut Vec<Self::State>);
 
-    /// Every successor of `state`, with a label for the action that leads there.
+    /// Every successor of `state`, with a label for the action that leads there. Deterministic:
+    /// the same successors in the same order every time (breadth-first search rebuilds states
+    /// by replaying successor indices).
     fn next(&self, state: &Self::State, out: &mut Vec<(Self::State, Action)>);
 
     /// A 64-bit fingerprint that identifies the state (or, with symmetry reduction on, its
@@ -101,7 +104,8 @@ pub enum Symmetry {
 /// The search order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Order {
-    /// Level by level: the first counterexample is a shortest one; both threads help.
+    /// Level by level: the first counterexample is a shortest one; both threads help. The
+    /// frontier keeps 8 bytes per state and is rebuilt by replaying paths when expanded.
     #[default]
     BreadthFirst,
     /// Stack order: memory grows with depth, not width.
@@ -163,7 +167,7 @@ pub struct CheckReport {
     /// Bytes used by the fingerprint table per unique state.
     pub bytes_per_state: f64,
     /// Every "sometimes" property shown reachable, with a shortest path to a witness (no path
-    /// when the search found more than a million states).
+    /// when a depth-first search found more than a million states).
     pub discoveries: Vec<Counterexample>,
     /// Every "eventually" property's verdict under weak fairness, with a lasso when violated
     /// (decided only when no "always" property broke; [`CheckReport::verdict`] is about "always"

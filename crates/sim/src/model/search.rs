@@ -1,10 +1,12 @@
-//! Breadth-first (parallel) and depth-first search over a [`Model`], and counterexample
-//! reconstruction.
+//! Breadth-first (parallel, over a [`Tree`] that keeps no states) and depth-first search over a
+//! [`Model`], and counterexample reconstruction.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::table::FingerprintSet;
+use super::tree::{Link, Tree};
 use super::{Action, CheckReport, CheckerOptions, Counterexample, Model, Order, Symmetry, Verdict};
 
 /// Explores `model` as `options` say; stops at the first broken property.
@@ -13,37 +15,40 @@ pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {
     let mut init = Vec::new();
     model.init(&mut init);
     let found = match options.order {
+        // The search tree gives every path at once.
         Order::BreadthFirst => bfs(model, options, &seen, init),
-        Order::DepthFirst => dfs(model, options, &seen, init),
+        // A path costs a second search that remembers parents and keeps its frontier's states;
+        // past a million states that is too much memory for a by-product, so big searches
+        // report "sometimes" properties without a path.
+        Order::DepthFirst => {
+            let found = dfs(model, options, &seen, init);
+            let with_paths = seen.len() <= 1_000_000;
+            found.map(|state, is_counterexample| {
+                if with_paths || is_counterexample {
+                    path_to(model, options.symmetry, &state)
+                } else {
+                    (Vec::new(), Vec::new())
+                }
+            })
+        }
     };
     let unique_states = seen.len();
-    // A witness path costs a second search that remembers parents; past a million states that
-    // is too much memory for a by-product, so big searches report the property without a path.
-    let with_paths = unique_states <= 1_000_000;
     let discoveries = found
         .seen_props
-        .iter()
-        .map(|(property, state)| {
-            let (actions, states) = if with_paths {
-                path_to(model, options.symmetry, state)
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            Counterexample {
-                property,
-                actions,
-                states,
-            }
-        })
-        .collect();
-    let counterexample = found.bad.map(|(property, state)| {
-        let (actions, states) = path_to(model, options.symmetry, &state);
-        Counterexample {
+        .into_iter()
+        .map(|(property, (actions, states))| Counterexample {
             property,
             actions,
             states,
-        }
-    });
+        })
+        .collect();
+    let counterexample = found
+        .bad
+        .map(|(property, (actions, states))| Counterexample {
+            property,
+            actions,
+            states,
+        });
     let eventually = match counterexample {
         Some(_) => Vec::new(),
         None => super::liveness::check_eventually(model, options),
@@ -70,71 +75,119 @@ pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {
     }
 }
 
-struct Found<S> {
+/// A path: the actions from an initial state, and the states along it (debug renderings).
+type Path = (Vec<Action>, Vec<String>);
+
+/// What a search found; `W` witnesses a property (a state, or a path to one).
+struct Found<W> {
     generated: u64,
     max_depth: u32,
     truncated: bool,
-    bad: Option<(&'static str, S)>,
+    bad: Option<(&'static str, W)>,
     /// The first witness of each "sometimes" property.
-    seen_props: Vec<(&'static str, S)>,
+    seen_props: Vec<(&'static str, W)>,
 }
 
-/// Records `state` as the witness of every "sometimes" property it shows for the first time.
-fn discover<M: Model>(model: &M, state: &M::State, witnesses: &mut Vec<(&'static str, M::State)>) {
-    let mut names = Vec::new();
-    model.reachable(state, &mut names);
-    for name in names {
-        if !witnesses.iter().any(|(n, _)| *n == name) {
-            witnesses.push((name, state.clone()));
+impl<W> Found<W> {
+    /// The same findings with each witness turned into another (`true` for the broken
+    /// property's).
+    fn map<V>(self, mut f: impl FnMut(W, bool) -> V) -> Found<V> {
+        Found {
+            generated: self.generated,
+            max_depth: self.max_depth,
+            truncated: self.truncated,
+            seen_props: self
+                .seen_props
+                .into_iter()
+                .map(|(name, w)| (name, f(w, false)))
+                .collect(),
+            bad: self.bad.map(|(name, w)| (name, f(w, true))),
         }
     }
 }
 
+/// Records `witness` for every "sometimes" property `state` shows for the first time.
+fn discover<M: Model, W: Clone>(
+    model: &M,
+    state: &M::State,
+    witness: &W,
+    witnesses: &mut Vec<(&'static str, W)>,
+) {
+    let mut names = Vec::new();
+    model.reachable(state, &mut names);
+    for name in names {
+        if !witnesses.iter().any(|(n, _)| *n == name) {
+            witnesses.push((name, witness.clone()));
+        }
+    }
+}
+
+/// Breadth first, level by level, with the frontier kept as a [`Tree`] (8 bytes per state)
+/// and rebuilt when expanded: the real protocol code's states weigh kilobytes, and a frontier
+/// of millions of them would not fit in memory.
 fn bfs<M: Model>(
     model: &M,
     options: &CheckerOptions,
     seen: &FingerprintSet,
     init: Vec<M::State>,
-) -> Found<M::State> {
-    let mut found = Found {
+) -> Found<Path> {
+    // Witnesses are (level, index) in the tree until the search ends.
+    let mut found: Found<(usize, usize)> = Found {
         generated: init.len() as u64,
         max_depth: 0,
         truncated: false,
         bad: None,
         seen_props: Vec::new(),
     };
-    let mut frontier: Vec<M::State> = Vec::new();
+    let mut roots = Vec::new();
     for s in init {
         if seen.insert(model.fingerprint(&s, options.symmetry)) {
-            discover(model, &s, &mut found.seen_props);
-            if let Some(p) = model.violation(&s) {
-                found.bad = Some((p, s));
-                found.max_depth = 1;
-                return found;
+            discover(model, &s, &(0, roots.len()), &mut found.seen_props);
+            if found.bad.is_none()
+                && let Some(p) = model.violation(&s)
+            {
+                found.bad = Some((p, (0, roots.len())));
             }
-            frontier.push(s);
+            roots.push(s);
         }
     }
-    let mut depth = 1;
-    while !frontier.is_empty() {
+    let mut tree = Tree::new(roots);
+    if found.bad.is_some() {
+        found.max_depth = 1;
+    }
+    while found.bad.is_none() && tree.len(tree.depth() - 1) > 0 {
+        let level = tree.depth() - 1;
+        let depth = tree.depth() as u32;
         found.max_depth = depth;
         if depth >= options.max_depth || seen.len() >= options.max_states {
             found.truncated = true;
             break;
         }
-        let threads = options.threads.max(1).min(frontier.len());
+        let width = tree.len(level);
+        let threads = options.threads.max(1).min(width);
         // Any broken state of the next level is a shortest counterexample, so the first one
         // found stops every worker.
         let stop = AtomicBool::new(false);
-        let stop = &stop;
-        let results: Vec<Level<M::State>> = if threads <= 1 {
-            vec![expand(model, options, seen, &frontier, stop)]
+        let (tree_ref, stop) = (&tree, &stop);
+        let chunk = width.div_ceil(threads);
+        let parts: Vec<Range<usize>> = (0..width)
+            .step_by(chunk)
+            .map(|start| start..(start + chunk).min(width))
+            .collect();
+        let results: Vec<Level> = if threads <= 1 {
+            parts
+                .into_iter()
+                .map(|part| expand(model, options, seen, tree_ref, level, part, stop))
+                .collect()
         } else {
-            let chunk = frontier.len().div_ceil(threads);
             std::thread::scope(|scope| {
-                let handles: Vec<_> = frontier
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(move || expand(model, options, seen, part, stop)))
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|part| {
+                        scope.spawn(move || {
+                            expand(model, options, seen, tree_ref, level, part, stop)
+                        })
+                    })
                     .collect();
                 handles
                     .into_iter()
@@ -143,76 +196,91 @@ fn bfs<M: Model>(
                     .collect()
             })
         };
-        let mut next = Vec::new();
-        for level in results {
-            found.generated += level.generated;
-            for (name, state) in level.witnesses {
+        let mut links = Vec::with_capacity(results.iter().map(|r| r.links.len()).sum());
+        for result in results {
+            found.generated += result.generated;
+            // The worker's indices count from the start of its part of the new level.
+            let offset = links.len();
+            for (name, index) in result.witnesses {
                 if !found.seen_props.iter().any(|(n, _)| *n == name) {
-                    found.seen_props.push((name, state));
+                    found.seen_props.push((name, (level + 1, offset + index)));
                 }
             }
             if found.bad.is_none() {
-                found.bad = level.bad;
+                found.bad = result
+                    .bad
+                    .map(|(p, index)| (p, (level + 1, offset + index)));
             }
-            next.extend(level.next);
+            links.extend(result.links);
         }
+        tree.push(links);
         if found.bad.is_some() {
             found.max_depth = depth + 1;
-            return found;
-        }
-        frontier = next;
-        if !frontier.is_empty() {
-            depth += 1;
         }
     }
-    found
+    found.map(|(level, index), _| {
+        let (actions, states) = tree.path(model, level, index);
+        (actions, states.iter().map(|s| format!("{s:?}")).collect())
+    })
 }
 
-struct Level<S> {
-    next: Vec<S>,
+/// What one worker found while expanding its part of a level: the new level's links, and
+/// witnesses as indices into them.
+struct Level {
+    links: Vec<Link>,
     generated: u64,
-    bad: Option<(&'static str, S)>,
-    witnesses: Vec<(&'static str, S)>,
+    bad: Option<(&'static str, usize)>,
+    witnesses: Vec<(&'static str, usize)>,
 }
 
+/// Expands the states `part` of `level`, rebuilt from the tree.
 fn expand<M: Model>(
     model: &M,
     options: &CheckerOptions,
     seen: &FingerprintSet,
-    part: &[M::State],
+    tree: &Tree<M::State>,
+    level: usize,
+    part: Range<usize>,
     stop: &AtomicBool,
-) -> Level<M::State> {
-    let mut level = Level {
-        next: Vec::new(),
+) -> Level {
+    let mut result = Level {
+        links: Vec::new(),
         generated: 0,
         bad: None,
         witnesses: Vec::new(),
     };
     let mut out = Vec::new();
-    for s in part {
+    tree.walk(model, level, part, &mut |parent, s| {
         if stop.load(Ordering::Relaxed) {
-            break;
+            return false;
         }
         out.clear();
-        model.next(s, &mut out);
-        level.generated += out.len() as u64;
-        let own = model.fingerprint(s, options.symmetry);
-        for (t, _) in out.drain(..) {
+        model.next(&s, &mut out);
+        result.generated += out.len() as u64;
+        let own = model.fingerprint(&s, options.symmetry);
+        for (successor, (t, _)) in out.drain(..).enumerate() {
             let fp = model.fingerprint(&t, options.symmetry);
             // A self-loop is seen already; skip the probe into the (large, cold) table.
             if fp != own && seen.insert(fp) {
-                discover(model, &t, &mut level.witnesses);
-                if level.bad.is_none()
+                let index = result.links.len();
+                discover(model, &t, &index, &mut result.witnesses);
+                if result.bad.is_none()
                     && let Some(p) = model.violation(&t)
                 {
-                    level.bad = Some((p, t.clone()));
+                    result.bad = Some((p, index));
                     stop.store(true, Ordering::Relaxed);
                 }
-                level.next.push(t);
+                // Levels stay far below 2^32 states: their fingerprints alone would take
+                // 40 GB.
+                result.links.push(Link {
+                    parent: parent as u32,
+                    successor: successor as u32,
+                });
             }
         }
-    }
-    level
+        true
+    });
+    result
 }
 
 fn dfs<M: Model>(
@@ -237,7 +305,7 @@ fn dfs<M: Model>(
     let mut out = Vec::new();
     while let Some((s, depth)) = stack.pop() {
         found.max_depth = found.max_depth.max(depth);
-        discover(model, &s, &mut found.seen_props);
+        discover(model, &s, &s, &mut found.seen_props);
         if let Some(p) = model.violation(&s) {
             found.bad = Some((p, s));
             return found;
