@@ -17,6 +17,11 @@
 //!   through a 1 MiB pipe (no copy to user space), the same for every sender;
 //! - the proxy's client sends the source file with `sendfile`, the same for every proxy.
 //!
+//! `ZC_BENCH_TCP_CC=cubic` sends with that congestion control on every data-sending socket, the
+//! same for every contender; the default is the system's (`net.ipv4.tcp_congestion_control`).
+//! With `bbr` and no `fq` qdisc, TCP paces every packet with its own timer, which dominates
+//! loopback transfers and hides what the sender saves.
+//!
 //! A file→TCP run's wall time lasts from `connect` until the sink has counted the last byte; its
 //! CPU is the sending thread's around the send only (`CLOCK_THREAD_CPUTIME_ID`, user + system,
 //! as `RUSAGE_THREAD`). A proxy run's CPU is this whole process's (both relaying threads).
@@ -38,8 +43,9 @@ use underhood_zerocopy::{Options, Strategy, copy, proxy};
 struct Cpu {
     /// The code under test: the sending thread, or the whole proxy process.
     ours: Duration,
-    /// The out-of-process sink, from `accept` to the end of the stream.
-    sink: Duration,
+    /// The out-of-process far ends: the sink from `accept` to the end of the stream, and the
+    /// proxy's client from `connect` to the close.
+    far: Duration,
 }
 
 type Run<'a> = (&'static str, Box<dyn Fn() -> Cpu + 'a>);
@@ -121,15 +127,19 @@ fn main() {
     }
     c.final_summary();
 
-    println!("\nInterleaved medians over {rounds} rounds, {mib} MiB, warm page cache:");
+    println!(
+        "\nInterleaved medians over {rounds} rounds, {mib} MiB, warm page cache, \
+         TCP congestion control {}:",
+        congestion_control()
+    );
     let mut medians = std::collections::BTreeMap::new();
     for (name, runs, prepare) in &groups {
         for (id, median) in interleaved(runs, *prepare, rounds) {
             println!(
-                "  {name}/{id}: {:.1} ms wall, {:.1} ms CPU, {:.1} ms sink CPU",
+                "  {name}/{id}: {:.1} ms wall, {:.1} ms CPU, {:.1} ms far-end CPU",
                 ms(median.wall),
                 ms(median.cpu),
-                ms(median.sink_cpu),
+                ms(median.far_cpu),
             );
             medians.insert((*name, id), median);
         }
@@ -218,7 +228,7 @@ fn ms(ns: f64) -> f64 {
 struct Median {
     wall: f64,
     cpu: f64,
-    sink_cpu: f64,
+    far_cpu: f64,
 }
 
 impl Default for Median {
@@ -226,7 +236,7 @@ impl Default for Median {
         Median {
             wall: f64::NAN,
             cpu: f64::NAN,
-            sink_cpu: f64::NAN,
+            far_cpu: f64::NAN,
         }
     }
 }
@@ -251,7 +261,7 @@ fn interleaved(runs: &[Run<'_>], prepare: &dyn Fn(), rounds: usize) -> Vec<(&'st
             let wall0 = Instant::now();
             let cpu = (runs[idx].1)();
             let wall = wall0.elapsed();
-            for (v, d) in samples[idx].iter_mut().zip([wall, cpu.ours, cpu.sink]) {
+            for (v, d) in samples[idx].iter_mut().zip([wall, cpu.ours, cpu.far]) {
                 v.push(d.as_nanos() as f64);
             }
         }
@@ -262,11 +272,11 @@ fn interleaved(runs: &[Run<'_>], prepare: &dyn Fn(), rounds: usize) -> Vec<(&'st
     };
     runs.iter()
         .zip(samples.iter_mut())
-        .map(|((id, _), [wall, cpu, sink_cpu])| {
+        .map(|((id, _), [wall, cpu, far_cpu])| {
             let median = Median {
                 wall: median(wall),
                 cpu: median(cpu),
-                sink_cpu: median(sink_cpu),
+                far_cpu: median(far_cpu),
             };
             (*id, median)
         })
@@ -284,7 +294,7 @@ fn thread_cpu(f: impl FnOnce()) -> Cpu {
     f();
     Cpu {
         ours: cpu_time(ClockId::ThreadCPUTime) - cpu0,
-        sink: Duration::ZERO,
+        far: Duration::ZERO,
     }
 }
 
@@ -395,7 +405,7 @@ fn file_to_tcp<'a>(
 ) -> Vec<Run<'a>> {
     let send = move |how: &'static str| {
         let mut file = File::open(src).unwrap();
-        let mut sock = TcpStream::connect(sink_addr).unwrap();
+        let mut sock = connect(sink_addr);
         let mut cpu = thread_cpu(|| {
             match how {
                 "zerocopy-auto" => drop(copy(&file, &sock, &zc(Strategy::Auto)).unwrap()),
@@ -407,7 +417,7 @@ fn file_to_tcp<'a>(
         drop(sock);
         let (drained, sink_cpu) = sink.borrow_mut().drained();
         assert_eq!(drained, len, "{how}");
-        cpu.sink = sink_cpu;
+        cpu.far = sink_cpu;
         cpu
     };
     ["zerocopy-auto", "std-io-copy", "rw-loop-heap-128k"]
@@ -430,18 +440,18 @@ fn proxies<'a>(
             .borrow_mut()
             .ask(&format!("{front_addr} {}", src.display()));
         let (a, _) = front.accept().unwrap();
-        let b = TcpStream::connect(sink_addr).unwrap();
+        let b = connect(sink_addr);
         let cpu0 = cpu_time(ClockId::ProcessCPUTime);
         let report = proxy(&a, &b, &zc(strategy)).unwrap();
         let ours = cpu_time(ClockId::ProcessCPUTime) - cpu0;
         drop((a, b));
         assert_eq!(report.forward.bytes, len);
-        let sent: u64 = client.borrow_mut().line().parse().unwrap();
+        let (sent, client_cpu) = client.borrow_mut().drained();
         let (drained, sink_cpu) = sink.borrow_mut().drained();
         assert_eq!((sent, drained), (len, len));
         Cpu {
             ours,
-            sink: sink_cpu,
+            far: client_cpu + sink_cpu,
         }
     };
     vec![
@@ -451,6 +461,27 @@ fn proxies<'a>(
             Box::new(move || run(Strategy::ReadWrite)),
         ),
     ]
+}
+
+/// Set to a congestion control algorithm (such as `cubic`) to use it on every socket that sends
+/// data in the socket benchmarks instead of the system's default.
+const TCP_CC: &str = "ZC_BENCH_TCP_CC";
+
+/// A loopback connection for sending, the same for every contender (and the proxy's client).
+fn connect(addr: SocketAddr) -> TcpStream {
+    let sock = TcpStream::connect(addr).unwrap();
+    if let Ok(algorithm) = std::env::var(TCP_CC) {
+        rustix::net::sockopt::set_tcp_congestion(&sock, &algorithm).unwrap();
+    }
+    sock
+}
+
+/// The congestion control the socket benchmarks send with.
+fn congestion_control() -> String {
+    std::env::var(TCP_CC).unwrap_or_else(|_| {
+        let default = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control");
+        format!("{} (system default)", default.unwrap_or_default().trim())
+    })
 }
 
 /// This binary re-executed as a peer process, talking in lines over its stdin and stdout.
@@ -489,7 +520,7 @@ impl Peer {
         line.trim_end().to_owned()
     }
 
-    /// The sink's report on the connection it drained last: bytes and its CPU time.
+    /// A peer's report on the connection it handled last: bytes and its CPU time.
     fn drained(&mut self) -> (u64, Duration) {
         let line = self.line();
         let (bytes, ns) = line.split_once(' ').unwrap();
@@ -509,7 +540,7 @@ impl Drop for Peer {
 mod peer {
     use std::fs::File;
     use std::io::{BufRead, Read, Write};
-    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::net::{Shutdown, TcpListener};
     use std::os::fd::AsFd;
 
     use rustix::pipe::{PipeFlags, SpliceFlags};
@@ -564,13 +595,14 @@ mod peer {
     }
 
     /// For each line `ADDR PATH`, sends the file to ADDR with sendfile, half-closes, waits for
-    /// the other side to close, and prints the bytes sent.
+    /// the other side to close, and prints the bytes sent and the CPU time it took, in ns.
     fn client() {
         for line in std::io::stdin().lock().lines() {
             let line = line.unwrap();
             let (addr, path) = line.split_once(' ').unwrap();
             let file = File::open(path).unwrap();
-            let mut sock = TcpStream::connect(addr).unwrap();
+            let cpu0 = super::cpu_time(ClockId::ProcessCPUTime);
+            let mut sock = super::connect(addr.parse().unwrap());
             let mut sent = 0u64;
             loop {
                 let n = rustix::fs::sendfile(sock.as_fd(), &file, None, 1 << 30).unwrap();
@@ -581,8 +613,9 @@ mod peer {
             }
             sock.shutdown(Shutdown::Write).unwrap();
             sock.read_to_end(&mut Vec::new()).unwrap();
+            let cpu = super::cpu_time(ClockId::ProcessCPUTime) - cpu0;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{sent}").unwrap();
+            writeln!(out, "{sent} {}", cpu.as_nanos()).unwrap();
             out.flush().unwrap();
         }
     }
