@@ -168,3 +168,80 @@ impl<S: Clone, M: Model<State = S>> Walk<'_, S, M> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::{Symmetry, TwoPhaseTla};
+
+    /// TwoPhase's breadth-first tree, and every level's states kept beside it.
+    fn tree_and_levels() -> (Tree<<TwoPhaseTla as Model>::State>, Vec<Vec<u64>>) {
+        let model = TwoPhaseTla::new(3);
+        let fp = |s: &<TwoPhaseTla as Model>::State| model.fingerprint(s, Symmetry::Off);
+        let mut roots = Vec::new();
+        model.init(&mut roots);
+        let mut seen: HashSet<u64> = roots.iter().map(fp).collect();
+        let mut levels = vec![roots.clone()];
+        let mut tree = Tree::new(roots);
+        let mut out = Vec::new();
+        while let Some(level) = levels.last().filter(|l| !l.is_empty()) {
+            let mut next = Vec::new();
+            let mut links = Vec::new();
+            for (parent, s) in level.iter().enumerate() {
+                out.clear();
+                model.next(s, &mut out);
+                for (successor, (t, _)) in out.drain(..).enumerate() {
+                    if seen.insert(fp(&t)) {
+                        links.push(Link {
+                            parent: parent as u32,
+                            successor: successor as u32,
+                        });
+                        next.push(t);
+                    }
+                }
+            }
+            tree.push(links);
+            levels.push(next);
+        }
+        let fingerprints = levels.iter().map(|l| l.iter().map(fp).collect()).collect();
+        (tree, fingerprints)
+    }
+
+    proptest! {
+        /// Any run of a level (a worker's part) is rebuilt exactly, in order, until the visitor
+        /// says stop, and the path to any state leads to it in as many steps as its level.
+        #[test]
+        fn slices_and_paths_rebuild_the_levels_states(level in 0usize..12, a in 0usize..100, b in 0usize..100) {
+            let (tree, levels) = tree_and_levels();
+            let model = TwoPhaseTla::new(3);
+            let level = level % tree.depth();
+            let len = tree.len(level);
+            prop_assume!(len > 0);
+            let (start, end) = (a % len, b % len);
+            let range = start.min(end)..start.max(end) + 1;
+            let mut rebuilt = Vec::new();
+            tree.walk(&model, level, range.clone(), &mut |i, s| {
+                rebuilt.push((i, model.fingerprint(&s, Symmetry::Off)));
+                true
+            });
+            let expected: Vec<(usize, u64)> =
+                range.clone().map(|i| (i, levels[level][i])).collect();
+            prop_assert_eq!(rebuilt, expected);
+            // A visitor that says stop is not called again.
+            let mut calls = 0;
+            let finished = tree.walk(&model, level, range.clone(), &mut |_, _| {
+                calls += 1;
+                false
+            });
+            prop_assert_eq!((finished, calls), (false, 1));
+            let (actions, states) = tree.path(&model, level, range.start);
+            prop_assert_eq!(actions.len(), level);
+            let last = states.last().map(|s| model.fingerprint(s, Symmetry::Off));
+            prop_assert_eq!(last, Some(levels[level][range.start]));
+        }
+    }
+}
