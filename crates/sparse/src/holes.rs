@@ -152,7 +152,9 @@ fn scan_zero_runs(
         let end = extent.end() / block * block;
         let mut at = start;
         while at < end {
-            ahead.advance(file, scanned);
+            // Only ranges not yet in the page cache are read ahead: `WILLNEED` takes the lock a
+            // punch holds while it waits for its discard, even when every page is cached.
+            ahead.advance_uncached(file, scanned);
             let want = (end - at).min(CHUNK as u64) as usize;
             let got = read_full(file, path, &mut buf[..want], at)?;
             scanned += got as u64;
