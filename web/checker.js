@@ -1,11 +1,67 @@
-// The "Model checker" panel: exhaustive checks run by the WASM module on the page's thread.
-// Each check is synchronous, so it runs in a setTimeout after "checking…" has been painted.
+// The "Model checker" panel: exhaustive checks run by the WASM module in a worker
+// (checker-worker.js), so the page stays live, shows progress level by level and can cancel a
+// check. Where a worker cannot start, the check runs on the page's thread instead.
 
 import { checkTwoPhaseTla, checkScenario } from './sim.js';
 import { el } from './dom.js';
 
 /** TLC's published distinct-state counts for TwoPhase without symmetry, by number of RMs. */
-const TLC_COUNTS = { 2: 56, 3: 288, 4: 1568, 5: 8832, 6: 50816 };
+const TLC_COUNTS = { 2: 56, 3: 288, 4: 1568, 5: 8832, 6: 50816, 7: 296448, 8: 1745408 };
+
+/** One worker at a time per column: `start` posts a check, `cancel` ends it by terminating the worker. */
+class CheckWorker {
+  constructor() {
+    this.worker = null;
+    this.pending = null;
+    this.nextId = 1;
+  }
+
+  /** Runs `request` in the worker; `onProgress` gets `{depth, unique_states, states}`. Resolves to the report. */
+  start(request, onProgress) {
+    if (!this.worker) {
+      this.worker = new Worker(new URL('./checker-worker.js', import.meta.url), { type: 'module' });
+      this.worker.onmessage = ({ data }) => {
+        const p = this.pending;
+        if (!p || data.id !== p.id) return;
+        if (data.progress) p.onProgress(data.progress);
+        else if (data.error !== undefined) this.settle(() => p.reject(new Error(data.error)));
+        else this.settle(() => p.resolve(data.result));
+      };
+      this.worker.onerror = e => {
+        e.preventDefault();
+        const p = this.pending;
+        this.drop();
+        if (p) p.reject(new Error(`the checker's worker failed: ${e.message || 'it could not load'}`));
+      };
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending = { id, resolve, reject, onProgress };
+      this.worker.postMessage({ id, ...request });
+    });
+  }
+
+  settle(f) {
+    this.pending = null;
+    f();
+  }
+
+  /** Stops the running check at once; its promise rejects with `cancelled`. */
+  cancel() {
+    const p = this.pending;
+    this.drop();
+    if (p) p.reject(Object.assign(new Error('cancelled'), { cancelled: true }));
+  }
+
+  drop() {
+    this.pending = null;
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+  }
+}
+
+/** Whether module workers can start here (not from file://, not in very old browsers). */
+const WORKERS = typeof Worker === 'function' && location.protocol !== 'file:';
 
 export class Checker {
   /**
@@ -19,6 +75,7 @@ export class Checker {
     this.scenario = scenario;
     this.actions = actions;
     this.q = sel => root.querySelector(sel);
+    this.workers = { tla: new CheckWorker(), scenario: new CheckWorker() };
     this.q('#mc-tla-check').addEventListener('click', () => this.checkTla());
     this.q('#mc-scenario-check').addEventListener('click', () => this.checkScenario());
     this.q('#mc-rms').addEventListener('input', () => this.hints());
@@ -29,13 +86,13 @@ export class Checker {
   /** Updates the scenario's name and the warnings about slow checks. */
   hints() {
     const rms = Number(this.q('#mc-rms').value);
-    setText(this.q('#mc-tla-warn'), rms >= 7 ? '7 RMs can take a few seconds; the page freezes meanwhile.' : '');
+    setText(this.q('#mc-tla-warn'), rms >= 8 ? '8 RMs: 1.7 million states, a few seconds.' : '');
     const name = this.scenario();
     setText(this.q('#mc-scenario-name'), name ?? '(an edited scenario: pick one from the gallery)');
     const depth = Number(this.q('#mc-depth').value);
     const warn = [];
     if (name && name.startsWith('paxos')) warn.push('Multi-Paxos scenarios are slow to check: start with a small depth.');
-    if (depth > 10) warn.push('Depths above 10 can take minutes; the page freezes until the check ends.');
+    if (depth > 10) warn.push('Depths above 10 can take minutes (Cancel stops a check).');
     setText(this.q('#mc-scenario-warn'), warn.join(' '));
   }
 
@@ -43,8 +100,9 @@ export class Checker {
     const rms = Math.trunc(Number(this.q('#mc-rms').value));
     const symmetry = this.q('#mc-symmetry').checked;
     const out = this.q('#mc-tla-result');
-    if (!(rms >= 2 && rms <= 7)) return fail(out, 'RMs must be a whole number from 2 to 7.');
-    this.run(this.q('#mc-tla-check'), out, () => checkTwoPhaseTla(rms, symmetry), (r, ms) => {
+    if (!(rms >= 2 && rms <= 8)) return fail(out, 'RMs must be a whole number from 2 to 8.');
+    const request = { kind: 'tla', rms, symmetry };
+    this.run('tla', this.q('#mc-tla-check'), out, request, () => checkTwoPhaseTla(rms, symmetry), (r, ms) => {
       const expected = TLC_COUNTS[rms];
       const tlc = symmetry || expected === undefined ? null
         : r.unique_states === expected ? `TLC: ${expected} ✓` : `TLC: ${expected} ✗`;
@@ -69,7 +127,8 @@ export class Checker {
     const out = this.q('#mc-scenario-result');
     if (!name) return fail(out, 'An edited scenario cannot be checked: pick a gallery scenario.');
     if (!(depth >= 1 && depth <= 40)) return fail(out, 'Max depth must be a whole number from 1 to 40.');
-    this.run(this.q('#mc-scenario-check'), out, () => checkScenario(name, depth), (r, ms) => {
+    const request = { kind: 'scenario', name, depth };
+    this.run('scenario', this.q('#mc-scenario-check'), out, request, () => checkScenario(name, depth), (r, ms) => {
       out.replaceChildren(
         verdict(r.verdict, r.property),
         stats([
@@ -101,26 +160,67 @@ export class Checker {
     });
   }
 
-  /** Shows "checking…", then runs `work` once the browser has painted, and shows what it returns. */
-  run(button, out, work, show) {
+  /**
+   * Runs `request` in a worker, showing progress and a Cancel button, then shows what it returns.
+   * Without workers, runs `work` on the page's thread once "checking…" has been painted.
+   */
+  run(column, button, out, request, work, show) {
     button.disabled = true;
     out.dataset.state = 'checking';
-    out.replaceChildren(el('p', { class: 'muted' }, 'checking…'));
-    // Two frames, then a task: the "checking…" text is on screen before the WASM call blocks.
-    requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
-      try {
-        const t0 = performance.now();
-        const result = work();
-        const ms = performance.now() - t0;
-        show(result, ms);
-        out.dataset.state = result.verdict;
-      } catch (e) {
-        fail(out, `the check failed: ${e instanceof Error ? e.message : String(e)}`);
-      } finally {
-        button.disabled = false;
+    const line = el('span', { 'data-testid': 'mc-progress' }, 'starting…');
+    const cancel = el('button', { type: 'button', class: 'ghost', 'data-testid': 'mc-cancel' }, 'Cancel');
+    out.replaceChildren(el('p', { class: 'muted mc-progress' }, 'checking: ', line, ' ', WORKERS ? cancel : ''));
+    const t0 = performance.now();
+    let last = null;
+    const paint = () => {
+      const s = ((performance.now() - t0) / 1000).toFixed(1);
+      line.textContent = last
+        ? `level ${last.depth}, ${fmt(last.unique_states)} unique states, ${fmt(last.states)} generated, ${s} s`
+        : `starting… ${s} s`;
+    };
+    const done = () => {
+      clearInterval(ticker);
+      button.disabled = false;
+    };
+    const ticker = setInterval(paint, 250);
+    if (!WORKERS) {
+      requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
+        try {
+          const result = work();
+          show(result, performance.now() - t0);
+          out.dataset.state = result.verdict;
+        } catch (e) {
+          fail(out, `the check failed: ${message(e)}`);
+        } finally {
+          done();
+        }
+      }, 0)));
+      return;
+    }
+    const worker = this.workers[column];
+    cancel.addEventListener('click', () => worker.cancel());
+    worker.start(request, p => {
+      last = p;
+      out.dataset.depth = String(p.depth);
+      paint();
+    }).then(result => {
+      show(result, performance.now() - t0);
+      out.dataset.state = result.verdict;
+    }, e => {
+      if (e.cancelled) {
+        out.dataset.state = 'cancelled';
+        const s = ((performance.now() - t0) / 1000).toFixed(1);
+        const where = last ? ` at level ${last.depth} with ${fmt(last.unique_states)} unique states` : '';
+        out.replaceChildren(el('p', { class: 'mc-note', 'data-testid': 'mc-cancelled' }, `Cancelled after ${s} s${where}: no verdict.`));
+      } else {
+        fail(out, `the check failed: ${message(e)}`);
       }
-    }, 0)));
+    }).finally(done);
   }
+}
+
+function message(e) {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function setText(node, text) {

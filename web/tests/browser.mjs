@@ -312,6 +312,30 @@ try {
     await page.screenshot({ path: join(shots, 'browser-replay.png'), fullPage: true });
   });
 
+  await check('model checker: a long check shows its progress and can be cancelled', async () => {
+    await page.selectOption('[data-testid="scenario"]', 'paxos-non-unique-ballots');
+    await page.waitForSelector('body[data-scenario="paxos-non-unique-ballots"]');
+    await page.fill('[data-testid="mc-depth"]', '14');
+    await page.click('[data-testid="mc-scenario-check"]');
+    const result = page.locator('[data-testid="mc-scenario-result"]');
+    // The worker reports each level; wait for a few of them.
+    await page.waitForSelector('[data-testid="mc-scenario-result"][data-state="checking"][data-depth="6"]', { timeout: 30_000 });
+    const progress = await result.locator('[data-testid="mc-progress"]').innerText();
+    assert(/level \d+, [\d,]+ unique states/.test(progress), `no progress line: ${progress}`);
+    // The page stays live while the worker checks: stepping the run still works.
+    const t0 = Number(await page.evaluate(() => document.querySelector('[data-testid="time"]').textContent.split('/')[0]));
+    await page.click('[data-testid="step"]');
+    await page.waitForFunction(t => Number(document.querySelector('[data-testid="time"]').textContent.split('/')[0]) > t, t0, { timeout: 5000 });
+    await page.click('[data-testid="mc-cancel"]');
+    await page.waitForSelector('[data-testid="mc-scenario-result"][data-state="cancelled"]');
+    assert((await result.innerText()).includes('Cancelled'), `no cancel note: ${await result.innerText()}`);
+    // A new check runs after a cancel.
+    await page.fill('[data-testid="mc-depth"]', '6');
+    await page.click('[data-testid="mc-scenario-check"]');
+    await page.waitForSelector('[data-testid="mc-scenario-result"][data-state="ok"]', { timeout: 30_000 });
+    await noErrorBox(page);
+  });
+
   await check('no page errors or console errors', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });

@@ -206,6 +206,17 @@ impl Simulation {
 /// thread); returns JSON `{unique_states, states, max_depth, verdict, bytes_per_state}`.
 #[wasm_bindgen(js_name = checkTwoPhaseTla)]
 pub fn check_two_phase_tla(rms: u32, symmetry: bool) -> String {
+    tla(rms, symmetry, &mut |_| {})
+}
+
+/// [`check_two_phase_tla`], calling `progress` with JSON `{depth, unique_states, states}`
+/// after every level (for a page that runs the check in a worker).
+#[wasm_bindgen(js_name = checkTwoPhaseTlaProgress)]
+pub fn check_two_phase_tla_progress(rms: u32, symmetry: bool, progress: &JsFunction) -> String {
+    tla(rms, symmetry, &mut |p| report_progress(progress, p))
+}
+
+fn tla(rms: u32, symmetry: bool, progress: &mut dyn FnMut(model::Progress)) -> String {
     let options = model::CheckerOptions {
         symmetry: if symmetry {
             model::Symmetry::On
@@ -214,7 +225,7 @@ pub fn check_two_phase_tla(rms: u32, symmetry: bool) -> String {
         },
         ..model::CheckerOptions::default()
     };
-    let report = model::check(&model::TwoPhaseTla::new(rms), &options);
+    let report = model::check_with_progress(&model::TwoPhaseTla::new(rms), &options, progress);
     serde_json::to_string(&report).unwrap_or_default()
 }
 
@@ -225,6 +236,25 @@ pub fn check_two_phase_tla(rms: u32, symmetry: bool) -> String {
 /// reachable: [{property, trace}]}`.
 #[wasm_bindgen(js_name = checkScenario)]
 pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
+    scenario_check(name, max_depth, &mut |_| {})
+}
+
+/// [`check_scenario`], calling `progress` with JSON `{depth, unique_states, states}` after
+/// every level (for a page that runs the check in a worker).
+#[wasm_bindgen(js_name = checkScenarioProgress)]
+pub fn check_scenario_progress(
+    name: &str,
+    max_depth: u32,
+    progress: &JsFunction,
+) -> Result<String, Error> {
+    scenario_check(name, max_depth, &mut |p| report_progress(progress, p))
+}
+
+fn scenario_check(
+    name: &str,
+    max_depth: u32,
+    progress: &mut dyn FnMut(model::Progress),
+) -> Result<String, Error> {
     let scenario = gallery::find(name)?;
     let options = model::CheckerOptions {
         max_depth,
@@ -235,25 +265,35 @@ pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
     match (scenario.protocol, small) {
         (ProtocolName::TwoPhaseCommit, Some(config)) => {
             let m = model::two_phase_model(&config);
-            Ok(report_json(
-                &m,
-                &config.scenario,
-                &model::check(&m, &options),
-            ))
+            let report = model::check_with_progress(&m, &options, progress);
+            Ok(report_json(&m, &config.scenario, &report))
         }
         (ProtocolName::MultiPaxos, Some(config)) => {
             let m = model::multi_paxos_model(&config);
-            Ok(report_json(
-                &m,
-                &config.scenario,
-                &model::check(&m, &options),
-            ))
+            let report = model::check_with_progress(&m, &options, progress);
+            Ok(report_json(&m, &config.scenario, &report))
         }
         (ProtocolName::Vrrp, _) => Err(Error(
             "vrrp is built on timing; the untimed model checker cannot judge it".into(),
         )),
         _ => Err(Error("custom protocols cannot be checked by name".into())),
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JavaScript function (imported as a type, so this crate needs no `js-sys`).
+    #[wasm_bindgen(js_name = Function)]
+    pub type JsFunction;
+
+    #[wasm_bindgen(method, js_name = call)]
+    fn call1(this: &JsFunction, context: &JsValue, arg: &JsValue) -> JsValue;
+}
+
+/// Hands a progress report to JavaScript as JSON text.
+fn report_progress(f: &JsFunction, p: model::Progress) {
+    let text = serde_json::to_string(&p).unwrap_or_default();
+    f.call1(&JsValue::NULL, &JsValue::from_str(&text));
 }
 
 /// A protocol check's report as the JSON the page reads.

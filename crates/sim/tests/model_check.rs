@@ -361,3 +361,26 @@ fn check_fingerprints(name: &str, path: &[u16], expected: (u64, u64)) {
     let ends = (fingerprints[0], fingerprints[path.len()]);
     assert_eq!(ends, expected, "{name}");
 }
+
+#[test]
+fn progress_is_reported_level_by_level_and_ends_at_the_totals() {
+    let mut seen = Vec::new();
+    let report = model::check_with_progress(
+        &model::TwoPhaseTla::new(3),
+        &CheckerOptions::default(),
+        &mut |p| seen.push(p),
+    );
+    assert!(seen.len() >= 10, "one report per level: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0].depth <= w[1].depth
+            && w[0].unique_states <= w[1].unique_states
+            && w[0].states <= w[1].states),
+        "{seen:?}"
+    );
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.depth, last.unique_states, last.states),
+        (report.max_depth, report.unique_states, report.states)
+    );
+    assert_eq!(report.unique_states, 288);
+}

@@ -28,7 +28,7 @@ mod two_phase_tla;
 pub use liveness::{LiveVerdict, Liveness, MAX_GRAPH_STATES, check_eventually};
 pub use protocol::{ProtocolModel, ProtocolState, Reachable};
 pub use scenarios::{SmallConfig, multi_paxos_model, small_config, two_phase_model};
-pub use search::check;
+pub use search::{Progress, check, check_with_progress};
 pub use two_phase_tla::{TlaFairness, TwoPhaseTla};
 
 /// A state space to explore.

@@ -11,12 +11,33 @@ use super::{Action, CheckReport, CheckerOptions, Counterexample, Model, Order, S
 
 /// Explores `model` as `options` say; stops at the first broken property.
 pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {
+    check_with_progress(model, options, &mut |_| {})
+}
+
+/// How far a search has come: reported after every breadth-first level (and at the end of a
+/// depth-first search), for progress displays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Progress {
+    /// Levels explored so far (the initial states are level 1).
+    pub depth: u32,
+    /// Distinct states found so far.
+    pub unique_states: u64,
+    /// States generated so far, duplicates included.
+    pub states: u64,
+}
+
+/// [`check`], calling `progress` as the search goes (on the calling thread, between levels).
+pub fn check_with_progress<M: Model>(
+    model: &M,
+    options: &CheckerOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> CheckReport {
     let seen = FingerprintSet::new();
     let mut init = Vec::new();
     model.init(&mut init);
     let found = match options.order {
         // The search tree gives every path at once.
-        Order::BreadthFirst => bfs(model, options, &seen, init),
+        Order::BreadthFirst => bfs(model, options, &seen, init, progress),
         // A path costs a second search that remembers parents and keeps its frontier's states;
         // past a million states that is too much memory for a by-product, so big searches
         // report "sometimes" properties without a path.
@@ -33,6 +54,11 @@ pub fn check<M: Model>(model: &M, options: &CheckerOptions) -> CheckReport {
         }
     };
     let unique_states = seen.len();
+    progress(Progress {
+        depth: found.max_depth,
+        unique_states,
+        states: found.generated,
+    });
     let discoveries = found
         .seen_props
         .into_iter()
@@ -130,6 +156,7 @@ fn bfs<M: Model>(
     options: &CheckerOptions,
     seen: &FingerprintSet,
     init: Vec<M::State>,
+    progress: &mut dyn FnMut(Progress),
 ) -> Found<Path> {
     // Witnesses are (level, index) in the tree until the search ends.
     let mut found: Found<(usize, usize)> = Found {
@@ -213,7 +240,13 @@ fn bfs<M: Model>(
             }
             links.extend(result.links);
         }
+        let reached = if links.is_empty() { depth } else { depth + 1 };
         tree.push(links);
+        progress(Progress {
+            depth: reached,
+            unique_states: seen.len(),
+            states: found.generated,
+        });
         if found.bad.is_some() {
             found.max_depth = depth + 1;
         }
