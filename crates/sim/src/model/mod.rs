@@ -39,6 +39,13 @@ pub trait Model: Sync {
     /// The initial states.
     fn init(&self, out: &mut Vec<Self::State>);
 
+    /// About how many bytes one state takes, what it owns included. Breadth-first search keeps
+    /// a level's states while they fit in 512 MiB, and rebuilds them from its search tree
+    /// (8 bytes a state) past that.
+    fn state_bytes(&self) -> usize {
+        size_of::<Self::State>()
+    }
+
     /// Every successor of `state`, with a label for the action that leads there. Deterministic:
     /// the same successors in the same order every time (breadth-first search rebuilds states
     /// by replaying successor indices).
@@ -105,7 +112,8 @@ pub enum Symmetry {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Order {
     /// Level by level: the first counterexample is a shortest one; both threads help. The
-    /// frontier keeps 8 bytes per state and is rebuilt by replaying paths when expanded.
+    /// frontier is kept while it fits in 512 MiB ([`Model::state_bytes`]), and past that as 8 bytes
+    /// per state, rebuilt by replaying paths when expanded.
     #[default]
     BreadthFirst,
     /// Stack order: memory grows with depth, not width.

@@ -148,9 +148,10 @@ fn discover<M: Model, W: Clone>(
     }
 }
 
-/// Breadth first, level by level, with the frontier kept as a [`Tree`] (8 bytes per state)
-/// and rebuilt when expanded: the real protocol code's states weigh kilobytes, and a frontier
-/// of millions of them would not fit in memory.
+/// Breadth first, level by level. Every level is recorded in a [`Tree`] (8 bytes per state),
+/// which gives the paths; a level's states themselves are kept while they fit in
+/// [`FRONTIER_BUDGET`] and otherwise rebuilt from the tree when expanded: the real protocol
+/// code's states weigh kilobytes, and a frontier of millions of them would not fit in memory.
 fn bfs<M: Model>(
     model: &M,
     options: &CheckerOptions,
@@ -178,6 +179,10 @@ fn bfs<M: Model>(
             roots.push(s);
         }
     }
+    // While a level's states fit in the budget they are kept, and the next level is expanded
+    // from them directly; past it, from the tree (8 bytes a state, rebuilt on demand).
+    let cap = FRONTIER_BUDGET / model.state_bytes().max(1);
+    let mut frontier = (roots.len() <= cap).then(|| roots.clone());
     let mut tree = Tree::new(roots);
     if found.bad.is_some() {
         found.max_depth = 1;
@@ -196,23 +201,49 @@ fn bfs<M: Model>(
         // found stops every worker.
         let stop = AtomicBool::new(false);
         let (tree_ref, stop) = (&tree, &stop);
+        let keep = cap / threads;
         let chunk = width.div_ceil(threads);
         let parts: Vec<Range<usize>> = (0..width)
             .step_by(chunk)
             .map(|start| start..(start + chunk).min(width))
             .collect();
-        let results: Vec<Level> = if threads <= 1 {
-            parts
-                .into_iter()
-                .map(|part| expand(model, options, seen, tree_ref, level, part, stop))
+        // Kept states go to their part's worker, by value.
+        let mut kept: Vec<Option<Vec<M::State>>> = match frontier.take() {
+            Some(mut states) => {
+                let mut chunks: Vec<Option<Vec<M::State>>> = parts
+                    .iter()
+                    .rev()
+                    .map(|part| Some(states.split_off(part.start)))
+                    .collect();
+                chunks.reverse();
+                chunks
+            }
+            None => parts.iter().map(|_| None).collect(),
+        };
+        let work: Vec<Part<M::State>> = parts.into_iter().zip(kept.drain(..)).collect();
+        let results: Vec<Level<M::State>> = if threads <= 1 {
+            work.into_iter()
+                .map(|(part, states)| {
+                    let from = Source {
+                        tree: tree_ref,
+                        level,
+                        states,
+                    };
+                    expand(model, options, seen, from, part, keep, stop)
+                })
                 .collect()
         } else {
             std::thread::scope(|scope| {
-                let handles: Vec<_> = parts
+                let handles: Vec<_> = work
                     .into_iter()
-                    .map(|part| {
+                    .map(|(part, states)| {
                         scope.spawn(move || {
-                            expand(model, options, seen, tree_ref, level, part, stop)
+                            let from = Source {
+                                tree: tree_ref,
+                                level,
+                                states,
+                            };
+                            expand(model, options, seen, from, part, keep, stop)
                         })
                     })
                     .collect();
@@ -224,7 +255,14 @@ fn bfs<M: Model>(
             })
         };
         let mut links = Vec::with_capacity(results.iter().map(|r| r.links.len()).sum());
+        let mut next: Option<Vec<M::State>> = results
+            .iter()
+            .all(|r| r.states.is_some())
+            .then(|| Vec::with_capacity(results.iter().map(|r| r.links.len()).sum()));
         for result in results {
+            if let (Some(next), Some(mut part)) = (next.as_mut(), result.states) {
+                next.append(&mut part);
+            }
             found.generated += result.generated;
             // The worker's indices count from the start of its part of the new level.
             let offset = links.len();
@@ -241,6 +279,7 @@ fn bfs<M: Model>(
             links.extend(result.links);
         }
         let reached = if links.is_empty() { depth } else { depth + 1 };
+        frontier = next.take();
         tree.push(links);
         progress(Progress {
             depth: reached,
@@ -259,31 +298,50 @@ fn bfs<M: Model>(
 
 /// What one worker found while expanding its part of a level: the new level's links, and
 /// witnesses as indices into them.
-struct Level {
+struct Level<S> {
     links: Vec<Link>,
+    /// The new states themselves, in link order, unless there were more than the worker
+    /// could keep.
+    states: Option<Vec<S>>,
     generated: u64,
     bad: Option<(&'static str, usize)>,
     witnesses: Vec<(&'static str, usize)>,
 }
 
-/// Expands the states `part` of `level`, rebuilt from the tree.
+/// Bytes of frontier states a breadth-first search keeps before it rebuilds levels from its
+/// tree instead (see [`Model::state_bytes`]).
+const FRONTIER_BUDGET: usize = 512 << 20;
+
+/// A worker's share of a level: the indices, and the states when the level was kept.
+type Part<S> = (Range<usize>, Option<Vec<S>>);
+
+/// Where a level's states come from: kept in memory, or rebuilt from the tree.
+struct Source<'a, S> {
+    tree: &'a Tree<S>,
+    level: usize,
+    /// The part's states, when the level was kept.
+    states: Option<Vec<S>>,
+}
+
+/// Expands the states `part` of a level, and keeps the new states if there are at most `keep`.
 fn expand<M: Model>(
     model: &M,
     options: &CheckerOptions,
     seen: &FingerprintSet,
-    tree: &Tree<M::State>,
-    level: usize,
+    from: Source<'_, M::State>,
     part: Range<usize>,
+    keep: usize,
     stop: &AtomicBool,
-) -> Level {
+) -> Level<M::State> {
     let mut result = Level {
         links: Vec::new(),
+        states: Some(Vec::new()),
         generated: 0,
         bad: None,
         witnesses: Vec::new(),
     };
     let mut out = Vec::new();
-    tree.walk(model, level, part, &mut |parent, s| {
+    let mut visit = |parent: usize, s: M::State| {
         if stop.load(Ordering::Relaxed) {
             return false;
         }
@@ -309,10 +367,28 @@ fn expand<M: Model>(
                     parent: parent as u32,
                     successor: successor as u32,
                 });
+                if result.states.as_ref().is_some_and(|k| k.len() >= keep) {
+                    result.states = None;
+                }
+                if let Some(kept) = result.states.as_mut() {
+                    kept.push(t);
+                }
             }
         }
         true
-    });
+    };
+    match from.states {
+        Some(states) => {
+            for (i, s) in states.into_iter().enumerate() {
+                if !visit(part.start + i, s) {
+                    break;
+                }
+            }
+        }
+        None => {
+            from.tree.walk(model, from.level, part, &mut visit);
+        }
+    }
     result
 }
 
