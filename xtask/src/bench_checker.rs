@@ -114,10 +114,10 @@ struct Case {
 /// Builds both sides and prints a table: N, threads, order, unique states, seconds,
 /// unique states per second and peak memory for each, and the speed ratio.
 pub(crate) fn run(max_n: u32) -> Result<()> {
-    let root = cmd::root();
     cmd::run(cmd::cargo().args(["build", "--release", "-p", "underhood-cli"]))?;
-    let ours = root.join("target/release/underhood");
-    let dir = root.join("target/stateright-bench");
+    let target = cmd::target_dir();
+    let ours = target.join("release/underhood");
+    let dir = target.join("stateright-bench");
     std::fs::create_dir_all(dir.join("src")).context("creating target/stateright-bench")?;
     std::fs::write(dir.join("Cargo.toml"), CARGO_TOML)?;
     std::fs::write(dir.join("src/main.rs"), MAIN_RS)?;
