@@ -161,26 +161,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 },
             )?;
             run.run_to_end();
-            if json {
-                let trace = serde_json::json!({
-                    "scenario": scenario.name,
-                    "seed": run.seed(),
-                    "steps": run.steps(),
-                    "now": run.now_ms(),
-                    "trace_hash": format!("{:016x}", run.trace_hash()),
-                    "violations": run.violations(),
-                    "events": run.events_json(0),
-                });
-                serde_json::to_writer(&mut out, &trace)?;
-                writeln!(out)?;
-            } else {
-                write!(out, "{}", run.summary())?;
-            }
-            Ok(if run.violations().is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(VIOLATED)
-            })
+            finish_run(&mut out, &run, json, false)
         }
         SimCommand::Check {
             model: _,
@@ -319,36 +300,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 .run()
                 .with_context(|| format!("in {}", file.display()))?;
             run.run_to_end();
-            if json {
-                let trace = serde_json::json!({
-                    "scenario": replay.scenario.name,
-                    "seed": run.seed(),
-                    "steps": run.steps(),
-                    "now": run.now_ms(),
-                    "trace_hash": format!("{:016x}", run.trace_hash()),
-                    "violations": run.violations(),
-                    "events": run.events_json(0),
-                });
-                serde_json::to_writer(&mut out, &trace)?;
-                writeln!(out)?;
-            } else {
-                let state = run.state_json();
-                let names: Vec<&str> = state["nodes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|n| n["name"].as_str().unwrap_or("?"))
-                    .collect();
-                for event in run.events_json(0).as_array().into_iter().flatten() {
-                    writeln!(out, "{}", event_line(event, &names))?;
-                }
-                write!(out, "{}", run.summary())?;
-            }
-            Ok(if run.violations().is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(VIOLATED)
-            })
+            finish_run(&mut out, &run, json, true)
         }
         SimCommand::Explore { source, seeds } => {
             let scenario = load(&source)?;
@@ -410,6 +362,43 @@ where
     } else {
         model
     }
+}
+
+/// Prints a finished run: its full trace as JSON, or (with `events`, every event as a line
+/// and then) its summary; the exit status says whether an invariant broke.
+fn finish_run(out: &mut impl Write, run: &Run, json: bool, events: bool) -> Result<ExitCode> {
+    if json {
+        let trace = serde_json::json!({
+            "scenario": run.scenario().name,
+            "seed": run.seed(),
+            "steps": run.steps(),
+            "now": run.now_ms(),
+            "trace_hash": format!("{:016x}", run.trace_hash()),
+            "violations": run.violations(),
+            "events": run.events_json(0),
+        });
+        serde_json::to_writer(&mut *out, &trace)?;
+        writeln!(out)?;
+    } else {
+        if events {
+            let state = run.state_json();
+            let names: Vec<&str> = state["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|n| n["name"].as_str().unwrap_or("?"))
+                .collect();
+            for event in run.events_json(0).as_array().into_iter().flatten() {
+                writeln!(out, "{}", event_line(event, &names))?;
+            }
+        }
+        write!(out, "{}", run.summary())?;
+    }
+    Ok(if run.violations().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(VIOLATED)
+    })
 }
 
 /// One trace event as a line: time, who, what.

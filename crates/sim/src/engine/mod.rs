@@ -13,11 +13,12 @@ use crate::error::{InjectRefusal, ScenarioError};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
-use crate::scenario::{Fault, Ordering, Pattern, Scenario, When, fault_type};
+use crate::scenario::{Fault, Scenario, When, fault_type};
 use crate::trace::{DropReason, Event, EventKind};
 
 mod in_flight;
 mod invariant;
+mod network;
 mod scripted;
 mod view;
 
@@ -25,6 +26,7 @@ pub use invariant::Invariant;
 pub use scripted::{Choice, Cut, NodeProblem, SCRIPT_STEP_MS, ScriptError};
 
 use in_flight::InFlight;
+use network::{Rule, RuleAction};
 
 /// Whether a run keeps every event or only folds them into the trace hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,18 +142,6 @@ impl<N: Process> Ord for Entry<N> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         (self.time, self.seq).cmp(&(other.time, other.seq))
     }
-}
-
-struct Rule {
-    action: RuleAction,
-    pattern: Pattern,
-    matched: u64,
-}
-
-enum RuleAction {
-    Drop,
-    Delay(u64),
-    CrashAfterSend { node: u32, lose_unsynced: bool },
 }
 
 impl<P: Protocol> Sim<P> {
@@ -573,17 +563,7 @@ impl<P: Protocol> Sim<P> {
                 self.group.fill(0);
                 self.emit(EventKind::Heal);
             }
-            Fault::DropMessage { id, .. } => {
-                if let Some(f) = self.in_flight.remove(id) {
-                    self.emit(EventKind::Drop {
-                        id,
-                        from: f.from,
-                        to: f.to,
-                        msg: f.msg,
-                        reason: DropReason::Injected,
-                    });
-                }
-            }
+            Fault::DropMessage { id, .. } => self.drop_in_flight(id, DropReason::Injected),
             // Rules are installed at the start, never applied as events.
             Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => {}
         }
@@ -733,131 +713,6 @@ impl<P: Protocol> Sim<P> {
         }
         // Effects after a crash never happen.
         effects.for_each(drop);
-    }
-
-    /// Puts a message on the network. Returns `Some(lose_unsynced)` when a crash-after-send rule
-    /// says the sender dies right after this send.
-    fn send(&mut self, from: NodeId, to: NodeId, msg: MsgOf<P>) -> Option<bool> {
-        let id = self.next_msg;
-        self.next_msg += 1;
-        let EventKind::Send { msg, .. } = self.record(EventKind::Send {
-            id,
-            from,
-            to,
-            msg,
-            duplicate: false,
-        }) else {
-            unreachable!("record hands back the event it was given")
-        };
-        let kind = <P::Node as Process>::msg_kind(&msg);
-        let mut dropped = None;
-        let mut extra: u64 = 0;
-        let mut crash = None;
-        for rule in &mut self.rules {
-            let p = &rule.pattern;
-            let sender_matches = match rule.action {
-                RuleAction::CrashAfterSend { node, .. } => node == from.0,
-                RuleAction::Drop | RuleAction::Delay(_) => true,
-            };
-            if !sender_matches
-                || p.kind.as_deref().is_some_and(|k| k != kind)
-                || p.from.is_some_and(|f| f != from.0)
-                || p.to.is_some_and(|t| t != to.0)
-            {
-                continue;
-            }
-            rule.matched += 1;
-            if rule.matched < p.nth || rule.matched - p.nth >= p.count {
-                continue;
-            }
-            match rule.action {
-                RuleAction::Drop => dropped = Some(DropReason::Rule),
-                RuleAction::Delay(ms) => extra = extra.saturating_add(ms),
-                RuleAction::CrashAfterSend { lose_unsynced, .. } => crash = Some(lose_unsynced),
-            }
-        }
-        // Every send draws the same numbers in the same order, whatever happens to it, so one
-        // fault more or less does not reshuffle the rest of the run.
-        let (latency, loss) = self.link(from, to);
-        let lost = self.net_rng.chance(loss);
-        let delay = self.net_rng.range(latency.min, latency.max);
-        let duplicate = self
-            .net_rng
-            .chance(self.scenario.network.duplicate_per_mille);
-        let dup_delay = if duplicate {
-            self.net_rng.range(latency.min, latency.max)
-        } else {
-            0
-        };
-        if self.group[from.0 as usize] != self.group[to.0 as usize] {
-            dropped = dropped.or(Some(DropReason::Partition));
-        }
-        if lost {
-            dropped = dropped.or(Some(DropReason::Loss));
-        }
-        if let Some(reason) = dropped {
-            self.emit(EventKind::Drop {
-                id,
-                from,
-                to,
-                msg,
-                reason,
-            });
-            return crash;
-        }
-        if duplicate {
-            let dup_id = self.next_msg;
-            self.next_msg += 1;
-            self.emit(EventKind::Send {
-                id: dup_id,
-                from,
-                to,
-                msg: msg.clone(),
-                duplicate: true,
-            });
-            self.put_in_flight(
-                dup_id,
-                from,
-                to,
-                msg.clone(),
-                dup_delay.saturating_add(extra),
-            );
-        }
-        self.put_in_flight(id, from, to, msg, delay.saturating_add(extra));
-        crash
-    }
-
-    fn put_in_flight(&mut self, id: u64, from: NodeId, to: NodeId, msg: MsgOf<P>, delay: u64) {
-        let mut at = self.now.after(delay);
-        if self.scenario.network.ordering == Ordering::Fifo {
-            let link = (from.0 * self.protocol.n_nodes() + to.0) as usize;
-            at = at.max(self.link_last[link]);
-            self.link_last[link] = at;
-        }
-        self.in_flight.insert(
-            id,
-            Flight {
-                from,
-                to,
-                msg,
-                sent_at: self.now,
-                deliver_at: at,
-            },
-        );
-        self.push(at, Item::Deliver(id));
-    }
-
-    fn link(&self, from: NodeId, to: NodeId) -> (crate::scenario::Latency, u32) {
-        let net = &self.scenario.network;
-        let mut latency = net.latency_ms;
-        let mut loss = net.loss_per_mille;
-        for link in &net.links {
-            if link.from == from.0 && link.to == to.0 {
-                latency = link.latency_ms.unwrap_or(latency);
-                loss = link.loss_per_mille.unwrap_or(loss);
-            }
-        }
-        (latency, loss)
     }
 
     fn emit(&mut self, kind: EventKind<P::Node>) {

@@ -274,17 +274,7 @@ impl<P: Protocol> Sim<P> {
                     self.deliver(copy, *cut);
                 }
             }
-            (Choice::Drop { .. }, Plan::Message(id)) => {
-                if let Some(f) = self.in_flight.remove(id) {
-                    self.emit(EventKind::Drop {
-                        id,
-                        from: f.from,
-                        to: f.to,
-                        msg: f.msg,
-                        reason: DropReason::Loss,
-                    });
-                }
-            }
+            (Choice::Drop { .. }, Plan::Message(id)) => self.drop_in_flight(id, DropReason::Loss),
             (Choice::Timer { cut, .. }, Plan::Queued(at)) => {
                 if let Item::Timer { node, timer, .. } = self.take_queued(at) {
                     self.emit(EventKind::Timer {
