@@ -35,6 +35,7 @@ rows = [
     ("copy_cold_20g_204x1m", "underhood_auto_nosync", "cp_sparse_auto", None),
     ("copy_256m_4x1m", "underhood_auto", "std_io_copy", None),
     ("dig_4g_93pct_zeros", "underhood_dig", "fallocate_dig_holes", 0.20),
+    ("dig_cold_4g_93pct_zeros", "underhood_dig", "fallocate_dig_holes", 0.20),
     ("dig_tmpfs_1g_93pct_zeros", "underhood_dig", "fallocate_dig_holes", 0.20),
     ("map_20g_204x1m", "fiemap", "filefrag_process", None),
     ("map_20g_204x1m", "tmpfs_auto_seek_fallback", "seek_hole", None),

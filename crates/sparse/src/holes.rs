@@ -9,7 +9,6 @@ use std::thread;
 
 use crate::error::{Error, Op, Result, io_error, is_unsupported};
 use crate::map::{ExtentKind, ExtentMap, MapMethod, MapSource, file_size, map_file};
-use crate::readahead::ReadAhead;
 use crate::sys::{self, FallocateFlags};
 
 /// How [`zero_range`] zeroed the range.
@@ -75,8 +74,8 @@ pub fn zero_range(path: &Path, offset: u64, length: u64) -> Result<ZeroMethod> {
 }
 
 /// Finds filesystem blocks of data that are all zeros and punches them, like
-/// `fallocate --dig-holes`, but reading only data extents, a megabyte at a time (with the next
-/// extents read ahead), and punching on a second thread while the scan goes on.
+/// `fallocate --dig-holes`, but reading only data extents, a megabyte at a time, and punching
+/// on a second thread while the scan goes on.
 ///
 /// Adjacent zero blocks are punched as one range, as soon as a data block or the end of
 /// the extent closes the run. A block is punched only after it was read as zeros, and at
@@ -140,7 +139,6 @@ fn scan_zero_runs(
     found: &mut dyn FnMut((u64, u64)) -> bool,
 ) -> Result<u64> {
     let mut scanned = 0;
-    let mut ahead = ReadAhead::new(map);
     let mut buf = vec![0; CHUNK];
     // Adjacent zero blocks are punched as one range, as `fallocate --dig-holes` does: each
     // punch costs a journal transaction (and on a `discard` mount a discard), so the number of
@@ -152,9 +150,9 @@ fn scan_zero_runs(
         let end = extent.end() / block * block;
         let mut at = start;
         while at < end {
-            // Only ranges not yet in the page cache are read ahead: `WILLNEED` takes the lock a
-            // punch holds while it waits for its discard, even when every page is cached.
-            ahead.advance_uncached(file, scanned);
+            // No `WILLNEED` read-ahead here, unlike a copy: the scan reads every data extent in
+            // order, which the kernel's sequential read-ahead covers, and the extra requests
+            // contended with the punches (a cold 4 GiB image: 3.6 s with them, 3.1 s without).
             let want = (end - at).min(CHUNK as u64) as usize;
             let got = read_full(file, path, &mut buf[..want], at)?;
             scanned += got as u64;

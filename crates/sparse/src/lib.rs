@@ -29,8 +29,7 @@
 //! The crate does no IO beyond the files it is given, never overwrites a file it did not create
 //! (copies replace their destination only by an atomic rename), and never turns unwritten
 //! preallocation into holes unless asked to (`Prealloc::Thin`, `Provisioning::Thin`).
-//! Its only `unsafe` is the `FS_IOC_FIEMAP` ioctl and the `cachestat` call in the private `sys`
-//! module.
+//! Its only `unsafe` is the `FS_IOC_FIEMAP` ioctl in the private `sys` module.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -54,6 +53,6 @@ mod size;
 pub use size::Size;
 mod stat;
 pub use stat::{Stat, stat};
-// The syscall edge: the one place `unsafe` is allowed (the FIEMAP ioctl and `cachestat`).
+// The syscall edge: the one place `unsafe` is allowed (the FIEMAP ioctl).
 #[allow(unsafe_code)]
 mod sys;

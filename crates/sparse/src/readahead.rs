@@ -46,19 +46,6 @@ impl ReadAhead {
         });
     }
 
-    /// [`ReadAhead::advance`], but skipping a range whose pages are all in the page cache
-    /// already (`cachestat`, Linux 6.5; older kernels get every range requested).
-    pub(crate) fn advance_uncached(&mut self, file: &File, consumed: u64) {
-        let page = rustix::param::page_size() as u64;
-        self.advance_with(consumed, &mut |offset, len| {
-            let cached =
-                sys::cached_pages(file, offset, len).is_ok_and(|pages| pages >= len.div_ceil(page));
-            if !cached {
-                sys::advise_will_need(file, offset, len);
-            }
-        });
-    }
-
     /// [`ReadAhead::advance`], handing each range to `request`.
     fn advance_with(&mut self, consumed: u64, request: &mut dyn FnMut(u64, u64)) {
         while self.requested < consumed.saturating_add(WINDOW) {

@@ -1,7 +1,7 @@
 //! The syscall edge (Linux): typed arguments in, `io::Error` out.
 //!
-//! Everything goes through rustix except `FS_IOC_FIEMAP` and `cachestat(2)`, which rustix does
-//! not wrap; those two calls are the only `unsafe` in the crate.
+//! Everything goes through rustix except `FS_IOC_FIEMAP`, which rustix does not wrap; that ioctl
+//! is the only `unsafe` in the crate.
 
 use std::fs::File;
 use std::io;
@@ -80,47 +80,6 @@ pub(crate) fn advise_will_need(file: &File, offset: u64, len: u64) {
     );
 }
 
-/// How many pages of `len` bytes at `offset` are in the page cache (`cachestat(2)`); `Err` on
-/// kernels before Linux 6.5.
-pub(crate) fn cached_pages(file: &File, offset: u64, len: u64) -> io::Result<u64> {
-    /// The syscall number, the same on every architecture but alpha (it is newer than 424);
-    /// the libc crate does not define it for x86_64 yet.
-    const SYS_CACHESTAT: libc::c_long = 451;
-    #[repr(C)]
-    struct Range {
-        off: u64,
-        len: u64,
-    }
-    #[repr(C)]
-    #[derive(Default)]
-    struct Stat {
-        nr_cache: u64,
-        nr_dirty: u64,
-        nr_writeback: u64,
-        nr_evicted: u64,
-        nr_recently_evicted: u64,
-    }
-    let range = Range { off: offset, len };
-    let mut stat = Stat::default();
-    // SAFETY: cachestat(fd, struct cachestat_range *, struct cachestat *, flags) reads the two
-    // u64s of `range` and writes the five u64s of `stat`; both are `#[repr(C)]` with exactly the
-    // kernel's layout, live on this stack frame for the whole call, and `stat` is borrowed
-    // mutably. `file` keeps the descriptor open; flags must be 0.
-    let ret = unsafe {
-        libc::syscall(
-            SYS_CACHESTAT,
-            file.as_raw_fd(),
-            &range as *const Range,
-            &mut stat as *mut Stat,
-            0u32,
-        )
-    };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(stat.nr_cache)
-}
-
 /// An 8-byte-aligned buffer for one `struct fiemap` with room for a fixed number of extents.
 pub(crate) struct FiemapBuf {
     words: Vec<u64>,
@@ -168,28 +127,5 @@ impl FiemapBuf {
             .iter()
             .flat_map(|w| w.to_ne_bytes())
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Pages just written are in the page cache; a hole past them is not.
-    #[test]
-    fn cached_pages_counts_written_pages() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cached.img");
-        std::fs::write(&path, vec![1u8; 64 << 10]).unwrap();
-        let file = File::open(&path).unwrap();
-        let page = rustix::param::page_size() as u64;
-        match cached_pages(&file, 0, 64 << 10) {
-            Ok(pages) => assert_eq!(pages, (64 << 10) / page),
-            // Kernels before 6.5 lack cachestat.
-            Err(e) => assert_eq!(e.raw_os_error(), Some(libc::ENOSYS)),
-        }
-        if let Ok(pages) = cached_pages(&file, 1 << 20, 64 << 10) {
-            assert_eq!(pages, 0);
-        }
     }
 }
