@@ -608,7 +608,7 @@ impl<P: Protocol> Sim<P> {
     /// Delivers message `id`; with `cut`, the receiver crashes part way through handling it.
     fn deliver(&mut self, id: u64, cut: Option<Cut>) {
         // Gone already: dropped by an injected fault.
-        let Some(f) = self.in_flight.remove(id) else {
+        let Some(f) = self.in_flight.get(id) else {
             return;
         };
         let reason = if self.nodes[f.to.0 as usize].node.is_none() {
@@ -619,15 +619,12 @@ impl<P: Protocol> Sim<P> {
             None
         };
         if let Some(reason) = reason {
-            self.emit(EventKind::Drop {
-                id,
-                from: f.from,
-                to: f.to,
-                msg: f.msg,
-                reason,
-            });
+            self.drop_in_flight(id, reason);
             return;
         }
+        let Some(f) = self.in_flight.remove(id) else {
+            return;
+        };
         let EventKind::Deliver { msg, .. } = self.record(EventKind::Deliver {
             id,
             from: f.from,
