@@ -24,6 +24,9 @@ pub(crate) enum CpuCommand {
         json: bool,
     },
     /// What a fleet has in common, and the named QEMU and libvirt models that run on all of it.
+    ///
+    /// Common flags QEMU has no name for are listed as not expressible, never written into the
+    /// `-cpu` string or the libvirt element.
     Baseline {
         /// Captures, one per host: `/proc/cpuinfo` texts or macOS `sysctl` dumps.
         #[arg(required = true, value_name = "FILE")]
@@ -33,6 +36,9 @@ pub(crate) enum CpuCommand {
         json: bool,
     },
     /// Check a guest CPU (`Model,+flag,-flag`) against a host: what is missing, is migration safe.
+    ///
+    /// Flags QEMU cannot set (no QEMU name, such as `hwp_notify`) are listed as not expressible
+    /// and left out of the printed guest, which parses back with `--guest` to the same guest.
     Compare {
         /// The guest CPU as QEMU writes it, e.g. `Westmere,+pcid`.
         #[arg(long)]
@@ -110,6 +116,7 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
                     "libvirt_model": plan.libvirt_model,
                     "qemu_extra": qemu_extra,
                     "libvirt_extra": libvirt_extra,
+                    "not_expressible": plan.not_expressible,
                     "qemu_cpu": plan.qemu_cpu(),
                     "libvirt_xml": plan.libvirt_xml(),
                     "qemu_near_misses": near_misses_json(&plan.qemu_near_misses, qemu_flag),
@@ -167,6 +174,7 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
                         join(&missing)
                     )?;
                 }
+                not_expressible_text(&mut out, &plan.not_expressible)?;
                 if let Some(cpu) = plan.qemu_cpu() {
                     writeln!(out, "qemu: -cpu {cpu}")?;
                 }
@@ -202,6 +210,7 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
                     "migration_safe": result.migration_safe,
                     "vendor_matches": result.vendor_matches,
                     "unverifiable": result.unverifiable,
+                    "not_expressible": result.not_expressible,
                     "guest_psabi_level": result.guest_psabi.level,
                     "qemu_cpu": guest.qemu_cpu(),
                     "libvirt_xml": guest.libvirt_xml(),
@@ -210,6 +219,7 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
                 writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
             } else {
                 writeln!(out, "guest: {}", result.guest)?;
+                not_expressible_text(&mut out, &result.not_expressible)?;
                 writeln!(
                     out,
                     "host: {} {}",
@@ -320,6 +330,18 @@ fn detect_text(out: &mut impl Write, cpu: &Cpu) -> Result<()> {
     writeln!(out, "flags ({}): {}", cpu.flags.len(), join(&cpu.flags))?;
     for missing in &cpu.missing {
         writeln!(out, "warning: {missing}")?;
+    }
+    Ok(())
+}
+
+/// The line naming flags that QEMU and libvirt cannot set, left out of what is printed.
+fn not_expressible_text(out: &mut impl Write, flags: &[String]) -> Result<()> {
+    if !flags.is_empty() {
+        writeln!(
+            out,
+            "not expressible for QEMU or libvirt (left out): {}",
+            join(flags)
+        )?;
     }
     Ok(())
 }

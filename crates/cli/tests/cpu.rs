@@ -345,3 +345,62 @@ fn bad_input_exits_2_with_a_clear_message() {
         "no guest CPU runs on both",
     );
 }
+
+#[test]
+fn flags_qemu_cannot_set_are_listed_not_invented() {
+    // The fuzz crash of issue 22: `hwp_notify` has no QEMU or libvirt name.
+    let haswell = capture("cpuinfo/x86_64-haswell-e5-2680v3.txt");
+    let v = json(&[
+        "cpu",
+        "compare",
+        "--guest",
+        "n270,+hwp_notify",
+        "--cpuinfo",
+        &haswell,
+        "--json",
+    ]);
+    assert_eq!(v["guest"], "n270");
+    assert_eq!(v["qemu_cpu"], "n270");
+    assert_eq!(v["not_expressible"], serde_json::json!(["hwp_notify"]));
+    assert!(!v["libvirt_xml"].as_str().unwrap().contains("hwp"));
+    let text = check(
+        &[
+            "cpu",
+            "compare",
+            "--guest",
+            "n270,+hwp_notify",
+            "--cpuinfo",
+            &haswell,
+        ],
+        0,
+        "not expressible for QEMU or libvirt (left out): hwp_notify",
+    );
+    assert!(text.contains("guest: n270\n"), "{text}");
+    // What was printed parses back to the same guest, with nothing left out.
+    let again = json(&[
+        "cpu",
+        "compare",
+        "--guest",
+        "n270",
+        "--cpuinfo",
+        &haswell,
+        "--json",
+    ]);
+    assert_eq!(again["guest"], "n270");
+    assert_eq!(again["not_expressible"], serde_json::json!([]));
+    // A baseline always says what it could not express (nothing, for these hosts).
+    let cascade = capture("cpuinfo/x86_64-cascadelake-gold-6248.txt");
+    let plan = json(&["cpu", "baseline", &haswell, &cascade, "--json"]);
+    assert!(plan["not_expressible"].is_array(), "{plan}");
+    let printed = plan["qemu_cpu"].as_str().unwrap();
+    let again = json(&[
+        "cpu",
+        "compare",
+        "--guest",
+        printed,
+        "--cpuinfo",
+        &haswell,
+        "--json",
+    ]);
+    assert_eq!(again["guest"], printed);
+}

@@ -42,6 +42,9 @@ pub struct Baseline {
     pub qemu_extra: Vec<String>,
     /// Common flags to add on top of the libvirt model (canonical names, guest-safe only).
     pub libvirt_extra: Vec<String>,
+    /// Common guest-safe flags that the chosen models lack but that QEMU has no name for, so they
+    /// are left out of both the `-cpu` string and the libvirt element (canonical names, sorted).
+    pub not_expressible: Vec<String>,
     /// Why the important flags are in or out.
     pub recommendations: Vec<Recommendation>,
 }
@@ -129,6 +132,7 @@ pub fn baseline(hosts: &[Cpu]) -> Result<Baseline, PlanError> {
         libvirt_near_misses: Vec::new(),
         qemu_extra: Vec::new(),
         libvirt_extra: Vec::new(),
+        not_expressible: Vec::new(),
         recommendations: Vec::new(),
         flags,
     };
@@ -138,8 +142,11 @@ pub fn baseline(hosts: &[Cpu]) -> Result<Baseline, PlanError> {
     let best = |models: &'static [CpuModel]| best_model(models, &plan.flags, vendor.as_deref());
     plan.qemu_near_misses = near_misses(qemu_models(), &plan.flags, vendor.as_deref());
     plan.libvirt_near_misses = near_misses(libvirt_models(), &plan.flags, vendor.as_deref());
+    let mut not_expressible = BTreeSet::new();
     if let Some(model) = best(qemu_models()) {
-        plan.qemu_extra = extra_flags(&plan.flags, model, vendor.as_deref(), qemu_flag);
+        let (extra, left_out) = extra_flags(&plan.flags, model, vendor.as_deref(), qemu_flag);
+        plan.qemu_extra = extra;
+        not_expressible.extend(left_out);
         plan.qemu_model = Some(model.name.clone());
         let guest: BTreeSet<String> = model
             .flags
@@ -151,9 +158,12 @@ pub fn baseline(hosts: &[Cpu]) -> Result<Baseline, PlanError> {
             recommend(&guest, &plan.flags, vendor.as_deref().unwrap_or("generic"));
     }
     if let Some(model) = best(libvirt_models()) {
-        plan.libvirt_extra = extra_flags(&plan.flags, model, vendor.as_deref(), libvirt_flag);
+        let (extra, left_out) = extra_flags(&plan.flags, model, vendor.as_deref(), libvirt_flag);
+        plan.libvirt_extra = extra;
+        not_expressible.extend(left_out);
         plan.libvirt_model = Some(model.name.clone());
     }
+    plan.not_expressible = not_expressible.into_iter().collect();
     for flag in IMPORTANT {
         if !plan.flags.contains(flag.0) && hosts.iter().any(|h| h.flags.contains(flag.0)) {
             plan.recommendations.push(Recommendation {
@@ -167,7 +177,8 @@ pub fn baseline(hosts: &[Cpu]) -> Result<Baseline, PlanError> {
 }
 
 impl Baseline {
-    /// The QEMU `-cpu` argument: `Model,+flag,…` in QEMU's names.
+    /// The QEMU `-cpu` argument: `Model,+flag,…` in QEMU's names; it parses back with
+    /// [`GuestCpu::parse`] to the model plus [`Baseline::qemu_extra`].
     pub fn qemu_cpu(&self) -> Option<String> {
         let model = self.qemu_model.as_ref()?;
         Some(qemu_cpu_string(model, &self.qemu_extra, &[]))
@@ -186,24 +197,35 @@ impl Baseline {
 }
 
 /// A guest CPU as written for QEMU or libvirt: a named model plus and minus flags.
+///
+/// Only flags QEMU can set ([`qemu_flag`] has a name for them) change the guest; a requested
+/// flag QEMU has no name for (`hwp_notify`) is kept apart in [`GuestCpu::not_expressible`] and
+/// never printed, so what [`GuestCpu::qemu_cpu`] prints parses back to the same guest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GuestCpu {
     /// The model.
     pub model: &'static CpuModel,
-    /// Flags added (canonical).
+    /// Flags added (canonical, each with a QEMU name).
     pub added: BTreeSet<String>,
-    /// Flags removed (canonical).
+    /// Flags removed (canonical, each with a QEMU name).
     pub removed: BTreeSet<String>,
+    /// Flags the spec named, added or removed, that QEMU and libvirt cannot set (canonical).
+    pub not_expressible: BTreeSet<String>,
 }
 
 impl GuestCpu {
     /// Parses `Model[,+flag|,-flag|,flag=on|,flag=off…]` in QEMU, libvirt or Linux flag names.
     ///
+    /// A known flag that QEMU cannot set goes to [`GuestCpu::not_expressible`] rather than
+    /// failing: the caller can say so.
+    ///
     /// ```
     /// use underhood_cpuflags::GuestCpu;
-    /// let guest = GuestCpu::parse("Westmere,+pcid,-aes")?;
+    /// let guest = GuestCpu::parse("Westmere,+pcid,-aes,+hwp_notify")?;
     /// assert_eq!(guest.model.name, "Westmere");
     /// assert!(guest.flags().contains("pcid") && !guest.flags().contains("aes"));
+    /// assert!(guest.not_expressible.contains("hwp_notify"));
+    /// assert_eq!(guest.qemu_cpu(), "Westmere,+pcid,-aes");
     /// # Ok::<(), underhood_cpuflags::GuestSpecError>(())
     /// ```
     pub fn parse(spec: &str) -> Result<GuestCpu, GuestSpecError> {
@@ -219,6 +241,7 @@ impl GuestCpu {
             model,
             added: BTreeSet::new(),
             removed: BTreeSet::new(),
+            not_expressible: BTreeSet::new(),
         };
         for item in items.filter(|i| !i.is_empty()) {
             let (flag, on) = if let Some(flag) = item.strip_prefix('+') {
@@ -246,7 +269,9 @@ impl GuestCpu {
                     name: flag.to_owned(),
                 })?
                 .to_owned();
-            if on {
+            if qemu_flag(&canonical).is_none() {
+                guest.not_expressible.insert(canonical);
+            } else if on {
                 guest.removed.remove(&canonical);
                 guest.added.insert(canonical);
             } else {
@@ -268,7 +293,8 @@ impl GuestCpu {
             .collect()
     }
 
-    /// The QEMU `-cpu` argument for this guest.
+    /// The QEMU `-cpu` argument for this guest, in QEMU's flag names; [`GuestCpu::parse`] reads
+    /// it back to the same model, added and removed flags.
     pub fn qemu_cpu(&self) -> String {
         let added: Vec<String> = self.added.iter().cloned().collect();
         let removed: Vec<String> = self.removed.iter().cloned().collect();
@@ -299,6 +325,9 @@ pub struct Comparison {
     pub missing: Vec<String>,
     /// Model features no `/proc/cpuinfo` can confirm (MSR bits), in the tool's names.
     pub unverifiable: Vec<String>,
+    /// Flags the guest spec named that QEMU and libvirt cannot set, left out of
+    /// [`Comparison::guest`] ([`GuestCpu::not_expressible`]).
+    pub not_expressible: Vec<String>,
     /// Whether the guest's vendor (if the model fixes one) is the host's.
     pub vendor_matches: bool,
     /// True when nothing is missing, the vendor matches, and the guest does not pin the host's TSC
@@ -344,6 +373,7 @@ pub fn compare(guest: &GuestCpu, host: &Cpu) -> Result<Comparison, PlanError> {
         guest: guest.qemu_cpu(),
         migration_safe: missing.is_empty() && !pins_tsc && vendor_matches,
         unverifiable: guest.model.unverifiable.clone(),
+        not_expressible: guest.not_expressible.iter().cloned().collect(),
         vendor_matches,
         guest_psabi: psabi(&flags),
         host_psabi: psabi(&host.flags),
@@ -540,12 +570,14 @@ fn best_model(
     best
 }
 
+/// The common guest-safe flags to add on top of `model`, and those left out because QEMU (whose
+/// names libvirt passes on) or the tool itself has no name for them.
 fn extra_flags(
     common: &BTreeSet<String>,
     model: &CpuModel,
     vendor: Option<&str>,
     name_in: fn(&str) -> Option<&'static str>,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<String>) {
     // Each vendor's guest kernel reads its own speculation-control bits; the twins Linux derives
     // for the other vendor carry the same capability and would only clutter the list.
     let other_vendor: &[&str] = match vendor.or(model.vendor.as_deref()) {
@@ -568,9 +600,8 @@ fn extra_flags(
                 .feature(f)
                 .is_some_and(|known| known.visible_in_linux)
         })
-        .filter(|f| name_in(f).is_some())
         .cloned()
-        .collect()
+        .partition(|f| qemu_flag(f).is_some() && name_in(f).is_some())
 }
 
 fn recommend(
@@ -603,14 +634,15 @@ fn recommend(
     out
 }
 
+/// `Model,+flag,-flag` in QEMU's names; a flag QEMU has no name for is left out, never
+/// spelled by guesswork (the callers report such flags as not expressible).
 fn qemu_cpu_string(model: &str, added: &[String], removed: &[String]) -> String {
     let mut out = model.to_owned();
-    let name = |f: &String| qemu_flag(f).map_or_else(|| f.replace('_', "-"), str::to_owned);
-    for flag in added {
-        let _ = write!(out, ",+{}", name(flag));
+    for name in added.iter().filter_map(|f| qemu_flag(f)) {
+        let _ = write!(out, ",+{name}");
     }
-    for flag in removed {
-        let _ = write!(out, ",-{}", name(flag));
+    for name in removed.iter().filter_map(|f| qemu_flag(f)) {
+        let _ = write!(out, ",-{name}");
     }
     out
 }
@@ -627,12 +659,14 @@ fn libvirt_xml(model: &str, vendor: Option<&str>, added: &[String], removed: &[S
     if let Some(vendor) = vendor {
         let _ = writeln!(out, "  <vendor>{vendor}</vendor>");
     }
-    let name = |f: &String| libvirt_flag(f).map_or_else(|| f.replace('_', "-"), str::to_owned);
-    for flag in added {
-        let _ = writeln!(out, "  <feature policy='require' name='{}'/>", name(flag));
+    // Like the `-cpu` string: only flags QEMU can set (libvirt hands them to QEMU), in
+    // libvirt's names; nothing is spelled by guesswork.
+    let name = |f: &String| qemu_flag(f).and_then(|_| libvirt_flag(f));
+    for name in added.iter().filter_map(name) {
+        let _ = writeln!(out, "  <feature policy='require' name='{name}'/>");
     }
-    for flag in removed {
-        let _ = writeln!(out, "  <feature policy='disable' name='{}'/>", name(flag));
+    for name in removed.iter().filter_map(name) {
+        let _ = writeln!(out, "  <feature policy='disable' name='{name}'/>");
     }
     out.push_str("</cpu>");
     out

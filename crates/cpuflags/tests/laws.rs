@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use underhood_cpuflags::{
-    Cpu, GuestCpu, Missing, baseline, canonical_flag, microarchitecture, psabi, qemu_models,
+    Cpu, GuestCpu, Missing, baseline, canonical_flag, libvirt_flag, libvirt_models,
+    microarchitecture, psabi, qemu_flag, qemu_models,
 };
 
 const HASWELL: &str = include_str!("../testdata/cpuinfo/x86_64-haswell-e5-2680v3.txt");
@@ -33,6 +34,90 @@ fn host() -> impl Strategy<Value = Cpu> {
         });
         cpu
     })
+}
+
+/// Every name the vendored name map gives any flag (Linux, QEMU, libvirt), as written there.
+fn map_names() -> Vec<String> {
+    let map: serde_json::Value =
+        serde_json::from_str(include_str!("../data/name_map.json")).expect("name map parses");
+    let mut names = BTreeSet::new();
+    for entry in map["all_cpuid_features"].as_array().expect("feature list") {
+        for tool in ["linux", "qemu", "libvirt"] {
+            if let Some(name) = entry[tool].as_str() {
+                names.insert(name.to_owned());
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// Every QEMU and libvirt model name.
+fn model_names() -> Vec<String> {
+    qemu_models()
+        .iter()
+        .chain(libvirt_models())
+        .map(|m| m.name.clone())
+        .collect()
+}
+
+/// Checks that a guest's `-cpu` string parses back to the same guest and names only flags in
+/// QEMU's spelling, and that its libvirt element names exactly its flags in libvirt's.
+fn prints_back(guest: &GuestCpu) -> Result<(), TestCaseError> {
+    let printed = guest.qemu_cpu();
+    let again =
+        GuestCpu::parse(&printed).map_err(|e| TestCaseError::fail(format!("{printed}: {e}")))?;
+    prop_assert_eq!(again.model, guest.model, "{}", printed);
+    prop_assert_eq!(&again.added, &guest.added, "{}", printed);
+    prop_assert_eq!(&again.removed, &guest.removed, "{}", printed);
+    prop_assert_eq!(again.flags(), guest.flags(), "{}", printed);
+    prop_assert!(again.not_expressible.is_empty(), "{}", printed);
+    prop_assert_eq!(again.qemu_cpu(), printed.clone());
+    for item in printed.split(',').skip(1) {
+        let name = &item[1..];
+        prop_assert_eq!(qemu_flag(&canonical_flag(name)), Some(name), "{}", printed);
+    }
+    let xml = guest.libvirt_xml();
+    prop_assert_eq!(
+        xml.matches("<feature ").count(),
+        guest.added.len() + guest.removed.len()
+    );
+    for flag in guest.added.iter().chain(&guest.removed) {
+        let name = libvirt_flag(flag).expect("a flag QEMU sets has a libvirt name");
+        prop_assert!(xml.contains(&format!("name='{name}'")), "{}", xml);
+    }
+    Ok(())
+}
+
+#[test]
+fn every_flag_of_the_name_map_parses_and_prints_back() {
+    let mut not_expressible = BTreeSet::new();
+    for name in map_names() {
+        for spelling in [name.replace('-', "_"), name.replace('_', "-")] {
+            for item in [
+                format!("+{spelling}"),
+                format!("-{spelling}"),
+                format!("{spelling}=on"),
+            ] {
+                let spec = format!("Westmere,{item}");
+                let guest = GuestCpu::parse(&spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+                prints_back(&guest).unwrap_or_else(|e| panic!("{spec}: {e}"));
+                // Exactly the flags QEMU has no name for are set aside, never printed.
+                let canonical = canonical_flag(&spelling);
+                assert_eq!(
+                    guest.not_expressible.contains(&canonical),
+                    qemu_flag(&canonical).is_none(),
+                    "{spec}"
+                );
+                if guest.not_expressible.contains(&canonical) {
+                    not_expressible.insert(canonical);
+                }
+            }
+        }
+    }
+    // The flags of the fuzz crash and the libvirt-only ones are among them.
+    for flag in ["hwp_notify", "flush_l1d", "ospke", "cqm"] {
+        assert!(not_expressible.contains(flag), "{flag}");
+    }
 }
 
 fn config() -> ProptestConfig {
@@ -173,6 +258,47 @@ proptest! {
         let flags: BTreeSet<String> = guest.flags();
         for flag in &remove {
             prop_assert!(!flags.contains(*flag));
+        }
+    }
+
+    #[test]
+    fn any_guest_of_map_flags_prints_back_to_itself(
+        model in prop::sample::select(model_names()),
+        items in prop::collection::vec(
+            (prop::sample::select(map_names()), 0u8..4, any::<bool>()), 0..12),
+    ) {
+        let mut spec = model;
+        for (name, how, dashes) in items {
+            let name = if dashes { name.replace('_', "-") } else { name.replace('-', "_") };
+            let item = match how {
+                0 => format!("+{name}"),
+                1 => format!("-{name}"),
+                2 => format!("{name}=on"),
+                _ => format!("{name}=off"),
+            };
+            spec.push(',');
+            spec.push_str(&item);
+        }
+        let guest = GuestCpu::parse(&spec).map_err(|e| TestCaseError::fail(format!("{spec}: {e}")))?;
+        prints_back(&guest)?;
+    }
+
+    #[test]
+    fn a_baseline_cpu_string_parses_back_to_model_and_extra(hosts in prop::collection::vec(host(), 1..4)) {
+        let plan = baseline(&hosts).unwrap();
+        for flag in &plan.not_expressible {
+            prop_assert!(qemu_flag(flag).is_none(), "{}", flag);
+        }
+        if let Some(printed) = plan.qemu_cpu() {
+            let guest = GuestCpu::parse(&printed).unwrap();
+            prop_assert_eq!(Some(&guest.model.name), plan.qemu_model.as_ref());
+            let extra: BTreeSet<String> = plan.qemu_extra.iter().cloned().collect();
+            prop_assert_eq!(&guest.added, &extra);
+            prop_assert!(guest.removed.is_empty() && guest.not_expressible.is_empty());
+            prints_back(&guest)?;
+        }
+        if let Some(xml) = plan.libvirt_xml() {
+            prop_assert_eq!(xml.matches("<feature ").count(), plan.libvirt_extra.len());
         }
     }
 }
