@@ -54,5 +54,6 @@ pub use io::{Durability, Effect, Input, NodeId, Time, TxId};
 
 pub mod multi_paxos;
 pub mod paxos;
+pub mod three_phase;
 pub mod two_phase;
 pub mod vrrp;
