@@ -1,12 +1,13 @@
 //! `underhood acl`: Kafka ACLs without a cluster: evaluate requests, translate `kafka-acls.sh`
 //! command lines, lint, list effective permissions and diff ACL sets.
 
-use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+
+use crate::files::read_limited_text;
 use clap::Subcommand;
 use underhood_acl_model::json::{self, Request};
 use underhood_acl_model::{
@@ -113,6 +114,8 @@ pub(crate) fn run(command: AclCommand) -> Result<ExitCode> {
             }
         },
         AclCommand::Lint { file } => {
+            // Bindings `eval` would refuse (UNKNOWN parts, empty names) are refused here too.
+            load(&file, AuthorizerConfig::default())?;
             let findings = underhood_acl_model::lint(&read_bindings(&file)?);
             for finding in &findings {
                 writeln!(out, "{finding}")?;
@@ -133,8 +136,31 @@ pub(crate) fn run(command: AclCommand) -> Result<ExitCode> {
         } => {
             let config = config(super_users.as_deref(), allow_everyone_if_no_acl_found)?;
             let authorizer = load(&acls, config)?;
-            let operation = AclOperation::from_name(&operation);
-            let resource = Resource::new(ResourceType::from_name(&resource_type), name)?;
+            let operation = match AclOperation::from_name(&operation) {
+                AclOperation::Unknown | AclOperation::Any => bail!(
+                    "unknown operation {operation:?}; expected one of {}",
+                    names(
+                        AclOperation::VALUES
+                            .iter()
+                            .filter(|o| !matches!(o, AclOperation::Unknown | AclOperation::Any))
+                            .map(|o| o.name())
+                    )
+                ),
+                known => known,
+            };
+            let resource_type = match ResourceType::from_name(&resource_type) {
+                ResourceType::Unknown | ResourceType::Any => bail!(
+                    "unknown resource type {resource_type:?}; expected one of {}",
+                    names(
+                        ResourceType::VALUES
+                            .iter()
+                            .filter(|t| !matches!(t, ResourceType::Unknown | ResourceType::Any))
+                            .map(|t| t.name())
+                    )
+                ),
+                known => known,
+            };
+            let resource = Resource::new(resource_type, name)?;
             // `*` stands for every principal (host) that no other line names.
             for access in underhood_acl_model::who_can(&authorizer, operation, &resource) {
                 let Decision { result, reason } = access.decision;
@@ -173,13 +199,13 @@ fn config(super_users: Option<&str>, allow_everyone: bool) -> Result<AuthorizerC
 }
 
 fn read_bindings(path: &Path) -> Result<Vec<AclBinding>> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = read_limited_text(path)?;
     json::parse_bindings(&text).with_context(|| format!("in {}", path.display()))
 }
 
 /// Loads the file as KRaft loads ACLs: a binding it refuses names itself in the error.
 fn load(path: &Path, config: AuthorizerConfig) -> Result<Authorizer> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = read_limited_text(path)?;
     json::load_authorizer(&text, config).with_context(|| format!("in {}", path.display()))
 }
 
@@ -231,4 +257,9 @@ fn kafka_acls_json(command: &kafka_acls::Command) -> serde_json::Value {
             "principals": principals.iter().map(ToString::to_string).collect::<Vec<_>>(),
         }),
     }
+}
+
+/// `A, B, C` for an error message.
+fn names<'a>(list: impl Iterator<Item = &'a str>) -> String {
+    list.collect::<Vec<_>>().join(", ")
 }

@@ -1,6 +1,5 @@
 //! `underhood cpu`: CPU feature detection and KVM guest CPU planning.
 
-use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -266,7 +265,7 @@ fn parse(
     path: &Path,
     parser: fn(&str) -> Result<Cpu, underhood_cpuflags::ParseError>,
 ) -> Result<Cpu> {
-    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = crate::files::read_limited(path)?;
     let text = String::from_utf8_lossy(&bytes);
     parser(&text).with_context(|| format!("parsing {}", path.display()))
 }

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod acl;
 mod cpu;
+mod files;
 mod lb;
 mod secret;
 mod sim;
@@ -21,6 +22,10 @@ mod zerocopy;
 #[derive(Parser, Debug)]
 #[command(name = "underhood", version, about)]
 struct Cli {
+    /// The most bytes read from one input file or stdin (captures, ACL files, key files,
+    /// unseal keys, plaintexts); larger inputs are refused with exit 2.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = files::DEFAULT_MAX_INPUT_BYTES)]
+    max_input_bytes: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,6 +58,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    files::set_max_input_bytes(cli.max_input_bytes);
     let result = match cli.command {
         Command::Sim(command) => sim::run(command),
         Command::Acl(command) => acl::run(command),

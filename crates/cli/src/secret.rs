@@ -1,7 +1,6 @@
 //! `underhood secret`: Shamir split/combine, transit keys in a key file, a barrier in a directory.
 
-use std::fs;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -14,6 +13,9 @@ use underhood_secret_crypto::barrier::{Barrier, SealConfig, UnsealProgress};
 use underhood_secret_crypto::storage::{FileStorage, write_file_atomically};
 use underhood_secret_crypto::transit::{Derivation, KeyType, Params, TransitKey};
 use underhood_secret_crypto::{Key, os_rng, shamir};
+use zeroize::Zeroizing;
+
+use crate::files::{read_all_limited, read_limited};
 
 /// Exit status of `barrier get` when the path holds no entry.
 const NOT_FOUND: u8 = 1;
@@ -235,17 +237,17 @@ pub(crate) fn run(command: SecretCommand) -> Result<ExitCode> {
             shares,
             format,
         } => {
-            let lines = read_lines(io::stdin().lock())?;
+            let lines = stdin_lines()?;
             let [line] = lines.as_slice() else {
                 bail!(
                     "expected the secret as one line of hex on stdin, got {} lines",
                     lines.len()
                 );
             };
-            let secret = Key::new(unhex(line).context("secret")?);
+            let secret = Key::new(unhex(line).context("secret")?.to_vec());
             let mut rng = os_rng();
             // Splitting needs the secret's bytes; each share is printed for its holder.
-            let shares: Vec<String> = match format {
+            let shares: Vec<Zeroizing<String>> = match format {
                 Format::Vault => {
                     shamir::split(secret.expose_secret(), threshold, shares, &mut rng)?
                         .iter()
@@ -259,19 +261,19 @@ pub(crate) fn run(command: SecretCommand) -> Result<ExitCode> {
                         .collect()
                 }
             };
-            for share in shares {
-                writeln!(out, "{share}")?;
+            for share in &shares {
+                writeln!(out, "{}", share.as_str())?;
             }
         }
         SecretCommand::Combine { format } => {
-            let shares = read_shares(io::stdin().lock())?;
+            let shares = read_shares(&stdin_bytes()?, "stdin")?;
             let secret = match format {
                 Format::Vault => shamir::combine(&shares),
                 Format::Underhood => shamir::combine_checked(&shares),
             }
             .map_err(|err| anyhow::anyhow!("cannot combine: {err}"))?;
             // Printing the recovered secret is what `combine` is for.
-            writeln!(out, "{}", hex(secret.expose_secret()))?;
+            writeln!(out, "{}", hex(secret.expose_secret()).as_str())?;
         }
         SecretCommand::Transit(command) => return transit(command, &mut out),
         SecretCommand::Barrier(command) => return barrier(command, &mut out),
@@ -320,11 +322,7 @@ fn transit(command: TransitCommand, out: &mut impl Write) -> Result<ExitCode> {
             let transit_key = load_key(&key.key_file)?;
             let decoded = request.decode()?;
             let params = decoded.params(key_version);
-            let mut plaintext = Vec::new();
-            io::stdin()
-                .read_to_end(&mut plaintext)
-                .context("reading stdin")?;
-            let plaintext = Key::new(plaintext);
+            let plaintext = Key::new(read_all_limited(io::stdin().lock(), "stdin")?);
             // Encrypting needs the plaintext; it lives in a zeroizing Key.
             writeln!(
                 out,
@@ -336,7 +334,7 @@ fn transit(command: TransitCommand, out: &mut impl Write) -> Result<ExitCode> {
             let transit_key = load_key(&key.key_file)?;
             let decoded = request.decode()?;
             let params = decoded.params(None);
-            let lines = read_lines(io::stdin().lock())?;
+            let lines = stdin_lines()?;
             let [ciphertext] = lines.as_slice() else {
                 bail!("expected one ciphertext line on stdin, got {}", lines.len());
             };
@@ -352,7 +350,7 @@ fn transit(command: TransitCommand, out: &mut impl Write) -> Result<ExitCode> {
             let transit_key = load_key(&key.key_file)?;
             let decoded = request.decode()?;
             let params = decoded.params(key_version);
-            for (number, line) in read_lines(io::stdin().lock())?.iter().enumerate() {
+            for (number, line) in stdin_lines()?.iter().enumerate() {
                 let rewrapped = transit_key
                     .rewrap(line, &params, &mut rng)
                     .with_context(|| format!("line {}", number + 1))?;
@@ -399,7 +397,8 @@ fn transit(command: TransitCommand, out: &mut impl Write) -> Result<ExitCode> {
             writeln!(out, "{wrapped}")?;
             if plaintext {
                 // Asked for with --plaintext.
-                writeln!(out, "{}", BASE64.encode(data_key.expose_secret()))?;
+                let encoded = Zeroizing::new(BASE64.encode(data_key.expose_secret()));
+                writeln!(out, "{}", encoded.as_str())?;
             }
         }
     }
@@ -420,7 +419,7 @@ fn barrier(command: BarrierCommand, out: &mut impl Write) -> Result<ExitCode> {
                 Barrier::initialize(storage, config, SystemTime::now(), &mut rng)?;
             for share in &unseal_keys {
                 // The unseal keys are printed once, for their holders.
-                writeln!(out, "{}", hex(share.expose_secret()))?;
+                writeln!(out, "{}", hex(share.expose_secret()).as_str())?;
             }
         }
         BarrierCommand::Status { dir } => {
@@ -434,11 +433,7 @@ fn barrier(command: BarrierCommand, out: &mut impl Write) -> Result<ExitCode> {
         }
         BarrierCommand::Put { dir, unseal, path } => {
             let mut barrier = unsealed(&dir, &unseal)?;
-            let mut value = Vec::new();
-            io::stdin()
-                .read_to_end(&mut value)
-                .context("reading stdin")?;
-            let value = Key::new(value);
+            let value = Key::new(read_all_limited(io::stdin().lock(), "stdin")?);
             // Storing needs the value's bytes; it lives in a zeroizing Key.
             barrier.put(&path, value.expose_secret(), &mut rng)?;
         }
@@ -476,9 +471,9 @@ fn barrier(command: BarrierCommand, out: &mut impl Write) -> Result<ExitCode> {
 fn unsealed(dir: &Dir, unseal: &Unseal) -> Result<Barrier<FileStorage>> {
     let mut barrier = Barrier::open(FileStorage::new(&dir.dir))
         .with_context(|| format!("opening the barrier in {}", dir.dir.display()))?;
-    let file = fs::File::open(&unseal.unseal_keys)
-        .with_context(|| format!("reading unseal keys from {}", unseal.unseal_keys.display()))?;
-    for share in read_shares(io::BufReader::new(file))? {
+    let keys = Zeroizing::new(read_limited(&unseal.unseal_keys)?);
+    let what = format!("unseal keys in {}", unseal.unseal_keys.display());
+    for share in read_shares(&keys, &what)? {
         if barrier.unseal(&share)? == UnsealProgress::Unsealed {
             return Ok(barrier);
         }
@@ -513,9 +508,10 @@ impl Request {
             value
                 .as_deref()
                 .map(|v| {
-                    BASE64
-                        .decode(v)
-                        .with_context(|| format!("--{name} is not base64"))
+                    // The decoder's own message quotes the offending byte: say where instead.
+                    BASE64.decode(v).map_err(|err| {
+                        anyhow::anyhow!("--{name} is not base64 ({})", base64_problem(&err))
+                    })
                 })
                 .transpose()
         };
@@ -527,10 +523,17 @@ impl Request {
 }
 
 fn load_key(path: &Path) -> Result<TransitKey> {
-    let json = zeroize::Zeroizing::new(
-        fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?,
+    let bytes = Zeroizing::new(
+        read_limited(path).with_context(|| format!("reading key file {}", path.display()))?,
     );
-    TransitKey::from_json(&json).with_context(|| format!("key file {}", path.display()))
+    let json = std::str::from_utf8(&bytes).map_err(|err| {
+        anyhow::anyhow!(
+            "key file {}: not UTF-8 text (at byte {})",
+            path.display(),
+            err.valid_up_to()
+        )
+    })?;
+    TransitKey::from_json(json).with_context(|| format!("key file {}", path.display()))
 }
 
 fn save_key(path: &Path, key: &TransitKey) -> Result<()> {
@@ -538,48 +541,80 @@ fn save_key(path: &Path, key: &TransitKey) -> Result<()> {
         .with_context(|| format!("writing key file {}", path.display()))
 }
 
-/// Non-empty lines, trimmed.
-fn read_lines(input: impl BufRead) -> Result<Vec<String>> {
-    let mut lines = Vec::new();
-    for line in input.lines() {
-        let line = line.context("reading stdin")?;
-        let line = line.trim();
-        if !line.is_empty() {
-            lines.push(line.to_owned());
-        }
-    }
-    Ok(lines)
+/// All of stdin (up to `--max-input-bytes`), in a buffer wiped on drop.
+fn stdin_bytes() -> Result<Zeroizing<Vec<u8>>> {
+    Ok(Zeroizing::new(read_all_limited(
+        io::stdin().lock(),
+        "stdin",
+    )?))
+}
+
+/// The non-empty lines of stdin, trimmed, each in a buffer wiped on drop.
+fn stdin_lines() -> Result<Vec<Zeroizing<String>>> {
+    lines(&stdin_bytes()?, "stdin")
+}
+
+/// The non-empty lines of `bytes`, trimmed, each in a buffer wiped on drop.
+fn lines(bytes: &[u8], what: &str) -> Result<Vec<Zeroizing<String>>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|err| anyhow::anyhow!("{what}: not UTF-8 text (at byte {})", err.valid_up_to()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| Zeroizing::new(line.to_owned()))
+        .collect())
 }
 
 /// Hex shares, one a line, each decoded with its line number in any error.
-fn read_shares(input: impl BufRead) -> Result<Vec<zeroize::Zeroizing<Vec<u8>>>> {
-    read_lines(input)?
+fn read_shares(bytes: &[u8], what: &str) -> Result<Vec<Zeroizing<Vec<u8>>>> {
+    lines(bytes, what)?
         .iter()
         .enumerate()
-        .map(|(i, line)| {
-            Ok(zeroize::Zeroizing::new(
-                unhex(line).with_context(|| format!("share {}", i + 1))?,
-            ))
-        })
+        .map(|(i, line)| unhex(line).with_context(|| format!("share {}", i + 1)))
         .collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Hex of secret bytes, in a buffer wiped on drop.
+fn hex(bytes: &[u8]) -> Zeroizing<String> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Zeroizing::new(String::with_capacity(2 * bytes.len()));
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
-fn unhex(text: &str) -> Result<Vec<u8>> {
+/// Decodes hex into a buffer wiped on drop; an error names the position, never the character
+/// (the text is a secret or a share).
+fn unhex(text: &str) -> Result<Zeroizing<Vec<u8>>> {
     if text.len() % 2 != 0 {
         bail!("odd number of hex digits ({})", text.len());
     }
-    let digit = |c: u8| match c {
+    let digit = |position: usize, c: u8| match c {
         b'0'..=b'9' => Ok(c - b'0'),
         b'a'..=b'f' => Ok(c - b'a' + 10),
         b'A'..=b'F' => Ok(c - b'A' + 10),
-        _ => bail!("invalid hex digit {:?}", char::from(c)),
+        _ => bail!("invalid hex digit at position {}", position + 1),
     };
-    text.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| Ok(digit(pair[0])? << 4 | digit(pair[1])?))
-        .collect()
+    let mut out = Zeroizing::new(Vec::with_capacity(text.len() / 2));
+    for (i, pair) in text.as_bytes().chunks_exact(2).enumerate() {
+        out.push(digit(2 * i, pair[0])? << 4 | digit(2 * i + 1, pair[1])?);
+    }
+    Ok(out)
+}
+
+/// Where base64 went wrong, without the byte found there.
+fn base64_problem(err: &base64::DecodeError) -> String {
+    match err {
+        base64::DecodeError::InvalidByte(offset, _) => {
+            format!("invalid character at position {}", offset + 1)
+        }
+        base64::DecodeError::InvalidLength(len) => format!("invalid length {len}"),
+        base64::DecodeError::InvalidLastSymbol(offset, _) => {
+            format!("invalid last character at position {}", offset + 1)
+        }
+        base64::DecodeError::InvalidPadding => "invalid padding".to_owned(),
+    }
 }

@@ -3,16 +3,23 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use underhood_zerocopy::{Options, Report, Strategy, copy, proxy};
 
+use crate::files::{Destination, open_source};
+
 #[derive(Subcommand, Debug)]
 pub(crate) enum ZerocopyCommand {
-    /// Copy SRC to DST (created or truncated, never the same file as SRC).
+    /// Copy SRC to DST, never the same file as SRC.
+    ///
+    /// SRC is opened and checked (not a directory, not DST under another name) before DST is
+    /// touched; the copy goes to a temporary file beside DST that replaces it only when complete
+    /// (keeping an existing DST's permission bits), so a failed copy leaves DST as it was.
+    /// A device or FIFO as DST is written in place.
     Copy {
         /// The file to read.
         src: PathBuf,
@@ -41,7 +48,8 @@ pub(crate) enum ZerocopyCommand {
         /// Where to listen; port 0 picks a free one (the first line printed names it).
         #[arg(long, value_name = "HOST:PORT")]
         listen: String,
-        /// The file to write (created or truncated).
+        /// The file to write: replaced only once the connection has ended, through a temporary
+        /// file beside it.
         file: PathBuf,
     },
     /// Relay every TCP connection accepted on --listen to --to, both ways, with splice.
@@ -66,13 +74,13 @@ pub(crate) fn run(command: ZerocopyCommand) -> Result<ExitCode> {
             strategy,
             json,
         } => {
-            let source =
-                File::open(&src).with_context(|| format!("cannot open {}", src.display()))?;
-            refuse_same_file(&source, &src, &dst)?;
-            let dest =
-                File::create(&dst).with_context(|| format!("cannot create {}", dst.display()))?;
-            let report = copy(&source, &dest, &options(strategy))
+            // The source is open and checked before the destination is touched; the copy goes
+            // to a temporary file renamed over DST only when complete.
+            let source = open_source(&src)?;
+            let dest = Destination::prepare(&dst, Some(&source))?;
+            let report = copy(&source.file, dest.file(), &options(strategy))
                 .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+            dest.commit()?;
             if json {
                 writeln!(out, "{}", report_json(&report))?;
             } else {
@@ -96,10 +104,10 @@ pub(crate) fn run(command: ZerocopyCommand) -> Result<ExitCode> {
             writeln!(out, "listening on {}", listener.local_addr()?)?;
             out.flush()?;
             let (socket, peer) = listener.accept().context("accepting a connection")?;
-            let dest =
-                File::create(&file).with_context(|| format!("cannot create {}", file.display()))?;
-            let report = copy(&socket, &dest, &Options::default())
+            let dest = Destination::prepare(&file, None)?;
+            let report = copy(&socket, dest.file(), &Options::default())
                 .with_context(|| format!("receiving from {peer} into {}", file.display()))?;
+            dest.commit()?;
             writeln!(out, "received {report} from {peer}")?;
         }
         ZerocopyCommand::Proxy { listen, to } => {
@@ -150,23 +158,6 @@ fn resolve(host_port: &str) -> Result<std::net::SocketAddr> {
         Some(addr) => Ok(addr),
         None => bail!("{host_port:?} resolves to no address"),
     }
-}
-
-/// Creating DST truncates it, so refuse before that when DST is SRC under another name.
-fn refuse_same_file(source: &File, src: &Path, dst: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(existing) = std::fs::metadata(dst) else {
-        return Ok(());
-    };
-    let meta = source.metadata()?;
-    if (meta.dev(), meta.ino()) == (existing.dev(), existing.ino()) {
-        bail!(
-            "{} and {} are the same file; refusing to truncate it",
-            src.display(),
-            dst.display()
-        );
-    }
-    Ok(())
 }
 
 fn report_json(report: &Report) -> serde_json::Value {

@@ -289,3 +289,74 @@ fn lint_who_can_and_diff() {
         4
     );
 }
+
+#[test]
+fn lint_and_who_can_refuse_what_eval_refuses() {
+    // A binding `eval` refuses (UNKNOWN operation, empty name) is refused by lint too.
+    for (name, binding) in [
+        (
+            "unknown-op.json",
+            r#"{"principal":"User:a","host":"*","operation":"FLY","permission":"ALLOW","resource_type":"TOPIC","pattern_type":"LITERAL","name":"t"}"#,
+        ),
+        (
+            "empty-name.json",
+            r#"{"principal":"User:a","host":"*","operation":"READ","permission":"ALLOW","resource_type":"TOPIC","pattern_type":"LITERAL","name":""}"#,
+        ),
+        (
+            "unknown-type.json",
+            r#"{"principal":"User:a","host":"*","operation":"READ","permission":"ALLOW","resource_type":"SPACESHIP","pattern_type":"LITERAL","name":"t"}"#,
+        ),
+    ] {
+        let file = acl_file(name, &format!("[{binding}]"));
+        let file = file.to_str().unwrap();
+        let eval = underhood(&["acl", "eval", "--acls", file], "");
+        assert_eq!(eval.status.code(), Some(2), "eval {name}");
+        let lint = underhood(&["acl", "lint", file], "");
+        assert_eq!(lint.status.code(), Some(2), "lint {name}");
+        assert!(lint.stdout.is_empty());
+        let who = underhood(
+            &["acl", "who-can", "READ", "TOPIC", "t", "--acls", file],
+            "",
+        );
+        assert_eq!(who.status.code(), Some(2), "who-can {name}");
+    }
+    // Unknown operations and resource types are errors, not a DENIED answer.
+    let acls = acl_file("who.json", ACLS);
+    let acls = acls.to_str().unwrap();
+    check(
+        &["acl", "who-can", "FLY", "TOPIC", "x", "--acls", acls],
+        "",
+        2,
+        "",
+        "unknown operation \"FLY\"; expected one of ",
+    );
+    check(
+        &["acl", "who-can", "ANY", "TOPIC", "x", "--acls", acls],
+        "",
+        2,
+        "",
+        "unknown operation",
+    );
+    check(
+        &["acl", "who-can", "READ", "SPACESHIP", "x", "--acls", acls],
+        "",
+        2,
+        "",
+        "unknown resource type \"SPACESHIP\"",
+    );
+    // Input files are read up to --max-input-bytes.
+    check(
+        &["acl", "lint", "/dev/zero"],
+        "",
+        2,
+        "",
+        "--max-input-bytes",
+    );
+    check(
+        &["acl", "lint", acls, "--max-input-bytes", "10"],
+        "",
+        2,
+        "",
+        "larger than the input limit of 10 bytes",
+    );
+}

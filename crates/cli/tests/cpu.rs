@@ -404,3 +404,48 @@ fn flags_qemu_cannot_set_are_listed_not_invented() {
     ]);
     assert_eq!(again["guest"], printed);
 }
+
+#[test]
+fn endless_or_oversized_captures_are_refused_with_exit_2() {
+    check(
+        &["cpu", "detect", "--cpuinfo", "/dev/zero"],
+        2,
+        "/dev/zero is larger than the input limit of 67108864 bytes; raise it with --max-input-bytes",
+    );
+    let haswell = capture("cpuinfo/x86_64-haswell-e5-2680v3.txt");
+    check(
+        &[
+            "cpu",
+            "detect",
+            "--cpuinfo",
+            &haswell,
+            "--max-input-bytes",
+            "1000",
+        ],
+        2,
+        "larger than the input limit of 1000 bytes",
+    );
+    check(
+        &[
+            "--max-input-bytes",
+            "1000000",
+            "cpu",
+            "detect",
+            "--cpuinfo",
+            &haswell,
+        ],
+        0,
+        "microarchitecture: haswell",
+    );
+    check(
+        &["cpu", "baseline", &haswell, "/dev/zero"],
+        2,
+        "--max-input-bytes",
+    );
+    let dir = std::env::temp_dir();
+    check(
+        &["cpu", "detect", "--cpuinfo", dir.to_str().unwrap()],
+        2,
+        "it is a directory",
+    );
+}

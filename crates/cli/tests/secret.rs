@@ -91,7 +91,12 @@ fn shares_made_by_vault_combine() {
 #[test]
 fn bad_combine_input_exits_2_with_a_clear_message() {
     check(&["combine"], "abc\nabcd\n", 2, "odd number of hex digits");
-    check(&["combine"], "zz11\nab12\n", 2, "invalid hex digit");
+    check(
+        &["combine"],
+        "zz11\nab12\n",
+        2,
+        "invalid hex digit at position 1",
+    );
     check(
         &["combine"],
         "b9473173a9\n53f8d92d\n",
@@ -511,5 +516,186 @@ fn barrier_over_a_directory_seals_stores_rotates_and_reads_back() {
         "",
         2,
         "not initialized",
+    );
+}
+
+/// Looks like key material; no message may quote it, nor a long piece of it.
+const MARK: &str = "c2VjcmV0LWtleS1tYXRlcmlhbC0wMTIzNDU2Nzg5";
+const HEX_MARK: &str = "deadbeefcafebabe0123456789abcdefzz";
+
+#[track_caller]
+fn refused_quietly(args: &[&str], stdin: &str) {
+    let mut full = vec!["secret"];
+    full.extend_from_slice(args);
+    let out = underhood(&full, stdin.as_bytes());
+    assert_eq!(out.status, 2, "{full:?}\n{}\n{}", out.stdout, out.stderr);
+    assert!(!out.stderr.is_empty(), "{full:?}: no message");
+    for text in [&out.stdout, &out.stderr] {
+        for mark in [MARK, HEX_MARK] {
+            assert!(
+                !text.contains(&mark[..12]),
+                "{full:?} echoed a secret: {text}"
+            );
+        }
+        assert!(!text.contains("zz"), "{full:?} echoed a character: {text}");
+    }
+}
+
+#[test]
+fn no_error_of_underhood_secret_quotes_secret_material() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = path(dir.path(), "k.json");
+    check(&["transit", "create", "--key-file", &key], "", 0, "created");
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&key).unwrap()).unwrap();
+    // Key files with key material where it does not belong, or not JSON at all.
+    let mut files = vec![
+        format!(r#"{{"name":"k","keys":"{MARK}"}}"#),
+        format!(r#"{{"name":"k","keys":{{"1":"{MARK}!"}}}}"#),
+        format!(r#"{{"name":"k","keys":{{"{MARK}":1}}}}"#),
+        MARK.to_owned(),
+        format!(r#"{{"keys":["{HEX_MARK}"]"#),
+        format!("{MARK}\u{0}\u{ff}"),
+    ];
+    for field in good.as_object().unwrap().keys().filter(|f| *f != "name") {
+        let mut broken = good.clone();
+        broken[field] = serde_json::json!([MARK, {"k": HEX_MARK}]);
+        files.push(broken.to_string());
+        broken[field] = serde_json::json!(MARK);
+        files.push(broken.to_string());
+    }
+    for (i, content) in files.iter().enumerate() {
+        let file = path(dir.path(), &format!("bad-{i}.json"));
+        std::fs::write(&file, content).unwrap();
+        for verb in ["encrypt", "decrypt", "rotate", "datakey"] {
+            refused_quietly(&["transit", verb, "--key-file", &file], "x");
+        }
+    }
+    // Secrets, shares and ciphertexts on stdin or in arguments that are not what they should be.
+    refused_quietly(&["split", "--threshold", "2", "--shares", "3"], HEX_MARK);
+    refused_quietly(
+        &["split", "--threshold", "2", "--shares", "3"],
+        &format!("{HEX_MARK}0"),
+    );
+    refused_quietly(&["combine"], &format!("{HEX_MARK}\n{HEX_MARK}\n"));
+    refused_quietly(
+        &["combine", "--format", "underhood"],
+        &format!("{HEX_MARK}\n0102\n"),
+    );
+    refused_quietly(&["combine"], "deadbeefcafebabe01\ndeadbeefcafebabe01\n");
+    refused_quietly(
+        &["transit", "decrypt", "--key-file", &key],
+        &format!("vault:v1:{MARK}"),
+    );
+    refused_quietly(
+        &["transit", "decrypt", "--key-file", &key],
+        &format!("vault:v1:{MARK}zz!"),
+    );
+    refused_quietly(&["transit", "decrypt", "--key-file", &key], MARK);
+    refused_quietly(
+        &["transit", "rewrap", "--key-file", &key],
+        &format!("vault:v1:{MARK}"),
+    );
+    for flag in ["--context", "--associated-data"] {
+        refused_quietly(
+            &[
+                "transit",
+                "encrypt",
+                "--key-file",
+                &key,
+                flag,
+                &format!("{MARK}zz!"),
+            ],
+            "x",
+        );
+    }
+    // A barrier whose unseal keys or stored configuration are not what they should be.
+    let barrier = path(dir.path(), "barrier");
+    std::fs::create_dir(&barrier).unwrap();
+    check(&["barrier", "init", "--dir", &barrier], "", 0, "");
+    let keys = path(dir.path(), "keys.txt");
+    for content in [
+        HEX_MARK.to_owned(),
+        format!("{HEX_MARK}\n{HEX_MARK}\n"),
+        "deadbeefcafebabe0123\n".repeat(3),
+    ] {
+        std::fs::write(&keys, content).unwrap();
+        refused_quietly(
+            &[
+                "barrier",
+                "get",
+                "--dir",
+                &barrier,
+                "--unseal-keys",
+                &keys,
+                "p",
+            ],
+            "",
+        );
+    }
+    // The file backend keeps `core/seal-config` as `core/_seal-config`.
+    let config = Path::new(&barrier).join("core").join("_seal-config");
+    assert!(config.exists());
+    std::fs::write(
+        &config,
+        format!(r#"{{"secret_shares":"{MARK}","secret_threshold":2}}"#),
+    )
+    .unwrap();
+    refused_quietly(&["barrier", "status", "--dir", &barrier], "");
+    std::fs::write(&config, MARK).unwrap();
+    refused_quietly(&["barrier", "status", "--dir", &barrier], "");
+}
+
+#[test]
+fn inputs_are_read_up_to_a_limit_that_a_flag_raises() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = path(dir.path(), "k.json");
+    check(&["transit", "create", "--key-file", &key], "", 0, "created");
+    // An endless key file, or one over the limit: refused, exit 2, naming the flag.
+    check(
+        &["transit", "encrypt", "--key-file", "/dev/zero"],
+        "x",
+        2,
+        "--max-input-bytes",
+    );
+    check(
+        &[
+            "--max-input-bytes",
+            "100",
+            "transit",
+            "encrypt",
+            "--key-file",
+            &key,
+        ],
+        "x",
+        2,
+        "larger than the input limit of 100 bytes",
+    );
+    check(
+        &[
+            "--max-input-bytes",
+            "100000",
+            "transit",
+            "encrypt",
+            "--key-file",
+            &key,
+        ],
+        "x",
+        0,
+        "vault:v1:",
+    );
+    // Stdin too.
+    check(
+        &[
+            "transit",
+            "encrypt",
+            "--key-file",
+            &key,
+            "--max-input-bytes",
+            "1000",
+        ],
+        &"card 4111 ".repeat(200),
+        2,
+        "stdin is larger than the input limit of 1000 bytes",
     );
 }

@@ -412,3 +412,54 @@ fn copy_into_a_missing_directory_names_the_destination() {
         &format!("cannot open {dst}: No such file"),
     );
 }
+
+/// Every writing verb of `underhood sparse` with a source (or file) that is missing, a
+/// directory, unreadable or the destination by another name: exit 2, nothing changed.
+#[test]
+fn writing_verbs_never_touch_a_file_before_their_input_is_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = path(dir.path(), "existing");
+    std::fs::write(&dst, "keep me").unwrap();
+    let missing = path(dir.path(), "missing");
+    let subdir = path(dir.path(), "subdir");
+    std::fs::create_dir(&subdir).unwrap();
+    // Root reads any file whatever its mode, so "unreadable" is a socket, which no one can open.
+    let socket = path(dir.path(), "socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let hard = path(dir.path(), "hard");
+    std::fs::hard_link(&dst, &hard).unwrap();
+    let soft = path(dir.path(), "soft");
+    std::os::unix::fs::symlink(&dst, &soft).unwrap();
+    let names = ["existing", "subdir", "socket", "hard", "soft"];
+    let unchanged = || {
+        assert_eq!(std::fs::read_to_string(&dst).unwrap(), "keep me");
+        let mut found: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        found.sort();
+        let mut expected: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        expected.sort();
+        assert_eq!(found, expected);
+    };
+    for src in [&missing, &subdir, &socket] {
+        check(&["sparse", "copy", src, &dst], 2, "");
+        unchanged();
+    }
+    for other in [&hard, &soft, &dst] {
+        check(&["sparse", "copy", other, &dst], 2, "");
+        check(&["sparse", "copy", &dst, other], 2, "");
+        unchanged();
+    }
+    for file in [&missing, &subdir, &socket] {
+        check(&["sparse", "punch", file, "0", "4096"], 2, "");
+        check(&["sparse", "zero", file, "0", "4096"], 2, "");
+        check(&["sparse", "dig", file], 2, "");
+        check(&["sparse", "convert", "--thin", file], 2, "");
+        unchanged();
+    }
+    for file in [&dst, &subdir, &socket, &soft] {
+        check(&["sparse", "create", "--thin", "4K", file], 2, "");
+        unchanged();
+    }
+}

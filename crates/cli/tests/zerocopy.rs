@@ -282,3 +282,157 @@ fn proxy_relays_both_ways_and_forwards_the_half_close() {
     expected.reverse();
     assert!(answer == expected, "{} bytes came back", answer.len());
 }
+
+/// Files in `dir` other than the given ones (a copy must leave no temporary file behind).
+fn strays(dir: &std::path::Path, expected: &[&str]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !expected.contains(&name.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_failed_copy_leaves_the_destination_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("existing.txt");
+    std::fs::write(&dst, "keep me").unwrap();
+    let missing = dir.path().join("missing");
+    let subdir = dir.path().join("subdir");
+    std::fs::create_dir(&subdir).unwrap();
+    // Tests run as root, so no permission bits make a file unreadable; a socket cannot be
+    // opened at all, and /proc/self/mem opens but fails on the first read (EIO).
+    let socket = dir.path().join("socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let cases: [(&std::path::Path, &str); 4] = [
+        (&missing, "No such file"),
+        (&subdir, "is a directory"),
+        (&socket, "cannot open"),
+        (std::path::Path::new("/proc/self/mem"), "copying"),
+    ];
+    for (src, message) in cases {
+        let out = common::underhood(&[
+            "zerocopy",
+            "copy",
+            src.to_str().unwrap(),
+            dst.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{src:?}: {stderr}");
+        assert!(stderr.contains(message), "{src:?}: {stderr}");
+        assert_eq!(std::fs::read_to_string(&dst).unwrap(), "keep me", "{src:?}");
+        assert_eq!(
+            strays(dir.path(), &["existing.txt", "subdir", "socket"]),
+            Vec::<String>::new()
+        );
+    }
+    // The same file under other names: a hard link, a symbolic link, a path with `..`.
+    let hard = dir.path().join("hard");
+    std::fs::hard_link(&dst, &hard).unwrap();
+    let soft = dir.path().join("soft");
+    std::os::unix::fs::symlink(&dst, &soft).unwrap();
+    let dotted = subdir.join("../existing.txt");
+    for other in [&hard, &soft, &dotted] {
+        for (a, b) in [(&dst, other), (other, &dst)] {
+            let out =
+                common::underhood(&["zerocopy", "copy", a.to_str().unwrap(), b.to_str().unwrap()]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{a:?} {b:?}: {stderr}");
+            assert!(stderr.contains("same file"), "{stderr}");
+            assert_eq!(std::fs::read_to_string(&dst).unwrap(), "keep me");
+        }
+    }
+    // A directory as the destination is refused and left alone.
+    let src = dir.path().join("src");
+    std::fs::write(&src, "new").unwrap();
+    check_any_status(
+        &[
+            "zerocopy",
+            "copy",
+            src.to_str().unwrap(),
+            subdir.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(subdir.is_dir());
+    // A good copy replaces the file whole, keeps its permission bits, and writes through a link.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o640)).unwrap();
+    check_any_status(
+        &[
+            "zerocopy",
+            "copy",
+            src.to_str().unwrap(),
+            soft.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert_eq!(std::fs::read_to_string(&dst).unwrap(), "new");
+    assert!(
+        std::fs::symlink_metadata(&soft)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::metadata(&dst).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    // A character device is written in place, never replaced.
+    check_any_status(&["zerocopy", "copy", src.to_str().unwrap(), "/dev/null"], 0);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[track_caller]
+fn check_any_status(args: &[&str], status: i32) {
+    let out = common::underhood(args);
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn recv_replaces_its_file_only_after_the_transfer() {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("incoming");
+    std::fs::write(&dst, "old content").unwrap();
+    let (child, addr) = spawn_listening(&[
+        "zerocopy",
+        "recv",
+        "--listen",
+        "127.0.0.1:0",
+        dst.to_str().unwrap(),
+    ]);
+    // Listening, nothing received yet: the old file is intact.
+    assert_eq!(std::fs::read_to_string(&dst).unwrap(), "old content");
+    let mut socket = TcpStream::connect(&addr).unwrap();
+    socket.write_all(b"new content").unwrap();
+    drop(socket);
+    let (status, _) = wait_bounded(child);
+    assert_eq!(status, 0);
+    assert_eq!(std::fs::read_to_string(&dst).unwrap(), "new content");
+    assert_eq!(strays(dir.path(), &["incoming"]), Vec::<String>::new());
+    // A directory as the file: refused after the connection, and left alone.
+    let (child, addr) = spawn_listening(&[
+        "zerocopy",
+        "recv",
+        "--listen",
+        "127.0.0.1:0",
+        dir.path().to_str().unwrap(),
+    ]);
+    let mut socket = TcpStream::connect(&addr).unwrap();
+    let _ = socket.write_all(b"x");
+    drop(socket);
+    let (status, _) = wait_bounded(child);
+    assert_eq!(status, 2);
+    assert!(dir.path().is_dir());
+}

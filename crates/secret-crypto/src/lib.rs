@@ -42,6 +42,8 @@
 
 mod aead;
 mod gf256;
+mod json;
+pub use json::{JsonProblem, JsonProblemKind};
 mod key;
 pub use key::{Key, os_rng};
 

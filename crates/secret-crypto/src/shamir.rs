@@ -31,10 +31,9 @@ impl PartialEq for Share {
 impl Eq for Share {}
 
 impl Share {
-    /// The share's x-coordinate (its last byte; public).
+    /// The share's x-coordinate (its last byte; public); 0 once the share is zeroized.
     pub fn x(&self) -> u8 {
-        // A share always holds at least one y byte and x: split builds it so.
-        self.0[self.0.len() - 1]
+        self.0.last().copied().unwrap_or(0)
     }
 
     /// A share from its bytes in Vault's layout (at least one y byte, then x ≠ 0).
@@ -299,7 +298,12 @@ pub fn combine(shares: &[impl AsRef<[u8]>]) -> Result<Key, ShamirError> {
 
 /// [`combine`], knowing the threshold: refuses fewer than `threshold` shares, and with more,
 /// checks that every share lies on the same polynomial and names the odd one out if it can.
+///
+/// A threshold below 2 is refused, as [`split`] refuses it.
 pub fn combine_verified(shares: &[impl AsRef<[u8]>], threshold: usize) -> Result<Key, ShamirError> {
+    if threshold < 2 {
+        return Err(ShamirError::ThresholdTooSmall { threshold });
+    }
     let points = points(shares)?;
     verified(&points, threshold)
 }
@@ -399,20 +403,22 @@ impl CheckedShare {
         })
     }
 
-    /// The threshold recorded at split time.
+    /// The threshold recorded at split time; 0 once the share is zeroized.
     pub fn threshold(&self) -> u8 {
-        self.bytes[2]
+        self.bytes.get(2).copied().unwrap_or(0)
     }
 
-    /// The x-coordinate.
+    /// The x-coordinate; 0 once the share is zeroized.
     pub fn x(&self) -> u8 {
-        self.bytes[3]
+        self.bytes.get(3).copied().unwrap_or(0)
     }
 
-    /// The random id shared by every share of one split.
+    /// The random id shared by every share of one split; zeros once the share is zeroized.
     pub fn set_id(&self) -> [u8; 8] {
         let mut id = [0; 8];
-        id.copy_from_slice(&self.bytes[4..CHECKED_HEADER]);
+        if let Some(bytes) = self.bytes.get(4..CHECKED_HEADER) {
+            id.copy_from_slice(bytes);
+        }
         id
     }
 

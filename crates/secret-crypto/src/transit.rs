@@ -272,9 +272,9 @@ pub enum CiphertextProblem {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyFileProblem {
-    /// Not the expected JSON.
+    /// Not the expected JSON; names the field, never its value.
     #[error(transparent)]
-    Json(#[from] serde_json::Error),
+    Json(#[from] crate::JsonProblem),
     /// A key is not standard base64.
     #[error("key version {version} is not base64")]
     BadBase64 {
@@ -621,8 +621,8 @@ impl TransitKey {
 
     /// Reads a key written by [`TransitKey::to_json`], checking every invariant.
     pub fn from_json(json: &str) -> Result<TransitKey, TransitError> {
-        let file: KeyFile =
-            serde_json::from_str(json).map_err(|e| TransitError::KeyFile { problem: e.into() })?;
+        let file: KeyFile = crate::json::from_slice(json.as_bytes())
+            .map_err(|e| TransitError::KeyFile { problem: e.into() })?;
         let derivation = match (
             file.derived,
             file.kdf,

@@ -80,7 +80,7 @@ impl TermKey {
 
     /// Parses Vault's Key JSON.
     pub fn from_json(json: &[u8]) -> Result<TermKey, BarrierError> {
-        let parsed: KeyJson = serde_json::from_slice(json).map_err(keyring_json)?;
+        let parsed: KeyJson = crate::json::from_slice(json).map_err(keyring_json)?;
         TermKey::try_from(parsed)
     }
 }
@@ -201,7 +201,7 @@ impl Keyring {
 
     /// Parses Vault's keyring JSON, sanitising the rotation configuration as Vault does.
     pub fn from_json(json: &[u8]) -> Result<Keyring, BarrierError> {
-        let parsed: KeyringJson = serde_json::from_slice(json).map_err(keyring_json)?;
+        let parsed: KeyringJson = crate::json::from_slice(json).map_err(keyring_json)?;
         let (Some(root), Some(keys)) = (parsed.master_key, parsed.keys) else {
             return Err(BarrierError::Keyring {
                 problem: KeyringProblem::Empty,

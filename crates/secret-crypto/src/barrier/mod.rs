@@ -178,9 +178,9 @@ pub enum BarrierError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyringProblem {
-    /// Not the expected JSON.
+    /// Not the expected JSON; names the field, never its value.
     #[error(transparent)]
-    Json(#[from] serde_json::Error),
+    Json(#[from] crate::JsonProblem),
     /// No root key or no term keys.
     #[error("no root key or no term keys")]
     Empty,
@@ -377,7 +377,7 @@ impl<S: Storage> Barrier<S> {
         let json = storage
             .get(SEAL_CONFIG_PATH)?
             .ok_or(BarrierError::NotInitialized)?;
-        let config: SealConfig = serde_json::from_slice(&json).map_err(keyring_json)?;
+        let config: SealConfig = crate::json::from_slice(&json).map_err(keyring_json)?;
         let (parts, threshold) = (usize::from(config.shares), usize::from(config.threshold));
         if threshold < 2 {
             return Err(BarrierError::SealConfig {
@@ -455,7 +455,7 @@ impl<S: Storage> Barrier<S> {
             other => other?,
         };
         let roots: Vec<Zeroizing<String>> =
-            serde_json::from_slice(root_json.expose_secret()).map_err(keyring_json)?;
+            crate::json::from_slice(root_json.expose_secret()).map_err(keyring_json)?;
         let root = roots.first().ok_or(BarrierError::Keyring {
             problem: KeyringProblem::Empty,
         })?;
@@ -646,7 +646,7 @@ fn decode_key(encoded: &str) -> Result<Key, BarrierError> {
     Ok(Key::from(bytes))
 }
 
-fn keyring_json(error: serde_json::Error) -> BarrierError {
+fn keyring_json(error: crate::JsonProblem) -> BarrierError {
     BarrierError::Keyring {
         problem: KeyringProblem::Json(error),
     }
