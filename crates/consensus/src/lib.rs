@@ -54,6 +54,7 @@ pub use io::{Durability, Effect, Input, NodeId, Time, TxId};
 
 pub mod multi_paxos;
 pub mod paxos;
+pub mod paxos_commit;
 pub mod three_phase;
 pub mod two_phase;
 pub mod vrrp;
