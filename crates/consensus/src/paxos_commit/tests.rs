@@ -658,6 +658,7 @@ fn the_tm_dying_after_the_votes_does_not_block_with_f_1_but_blocks_with_f_0() {
 fn recovery_from_every_log_prefix_keeps_atomicity_and_everybody_decides() {
     // Crash each node right after each record it writes (dropping the rest of that step) and
     // recover it at once, on the failure-free path with one RM refusing or not.
+    let mut total_crashes = 0;
     for refuse in [false, true] {
         for node in 0..6u32 {
             for len in 1..=4usize {
@@ -665,6 +666,7 @@ fn recovery_from_every_log_prefix_keeps_atomicity_and_everybody_decides() {
                 let w2 = if refuse { Work::Conflict } else { Work::Ready };
                 c.begin(vec![(RM1, Work::Ready), (RM2, w2)]);
                 let mut budget = 10_000;
+                let mut crashes = 0;
                 while budget > 0 && (!c.bag.is_empty() || !c.timers.is_empty()) {
                     budget -= 1;
                     let (id, input) = if !c.bag.is_empty() {
@@ -693,9 +695,11 @@ fn recovery_from_every_log_prefix_keeps_atomicity_and_everybody_decides() {
                         }
                         _ => usize::MAX,
                     };
+                    crashes += usize::from(keep != usize::MAX);
                     c.step(id, input, keep);
                 }
                 let label = format!("node {node} after {len} records, refuse {refuse}");
+                total_crashes += crashes;
                 assert!(c.atomic(), "{label}: {:?}", c.decisions());
                 // A crash may lose a vote (the RM's phase 2a after its PREPARED record), and
                 // then the transaction aborts; either way every RM decides.
@@ -710,6 +714,8 @@ fn recovery_from_every_log_prefix_keeps_atomicity_and_everybody_decides() {
             }
         }
     }
+    // Every RM and acceptor writes records on these paths; the TM writes none.
+    assert!(total_crashes >= 2 * 5 * 1, "{total_crashes}");
 }
 
 #[test]
@@ -843,6 +849,23 @@ proptest! {
             }
         }
         prop_assert!(c.atomic(), "{:?}", c.decisions());
+        // Once the faults stop (every node back up, messages and timers served in order), no
+        // RM stays in doubt: nothing blocks for good. (An RM whose PREPARE was lost never
+        // heard of the transaction and has nothing to decide.)
+        for id in 0..c.nodes.len() {
+            c.recover(NodeId(id as u32));
+        }
+        for rm in 1..=c.n_rms {
+            // Timers fired by the test are gone: give every RM its takeover timer back.
+            c.timers.push((NodeId(rm), Timer::Takeover(T)));
+        }
+        c.settle(200_000);
+        prop_assert!(c.atomic(), "{:?}", c.decisions());
+        for rm in 1..=c.n_rms as usize {
+            let view = c.nodes[rm].as_ref().and_then(|n| n.view(T));
+            let in_doubt = matches!(view, Some(TxView::Rm { state: RmState::Prepared, .. }));
+            prop_assert!(!in_doubt, "RM {} blocked: {:?}", rm, c.decisions());
+        }
     }
 }
 
