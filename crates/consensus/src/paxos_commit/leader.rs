@@ -21,6 +21,9 @@ pub(super) struct Leader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Lead {
     rms: Vec<NodeId>,
+    /// 0 for the TM, `k + 1` for the `k`-th RM: a round of rank `r` lasts `(r + 1)` retries,
+    /// so competing leaders fall out of step and one of them finishes a round.
+    rank: u64,
     instances: BTreeMap<NodeId, Instance>,
     /// The round this leader runs for `tx`, once it started one.
     round: Option<u64>,
@@ -60,7 +63,12 @@ impl Leader {
 
     /// Starts following `tx`, whose instances belong to `rms`.
     pub(super) fn track(&mut self, tx: TxId, rms: &[NodeId]) {
+        let rank = rms
+            .iter()
+            .position(|rm| *rm == self.id)
+            .map_or(0, |k| k as u64 + 1);
         self.txs.entry(tx).or_insert_with(|| Lead {
+            rank,
             rms: rms.to_vec(),
             instances: rms.iter().map(|rm| (*rm, Instance::default())).collect(),
             round: None,
@@ -175,7 +183,8 @@ impl Leader {
                 out.push(send(acceptor, msg));
             }
         }
-        out.push(set_timer(Timer::Retry { tx, round }, self.config.retry_ms));
+        let after_ms = self.config.retry_ms.saturating_mul(lead.rank + 1);
+        out.push(set_timer(Timer::Retry { tx, round }, after_ms));
     }
 
     /// The round of `tx` named by a retry timer made no progress: start a higher one.

@@ -498,7 +498,9 @@ pub struct Config {
     /// `k * retry_ms` longer, so in-doubt RMs do not all compete at once.
     #[serde(default = "defaults::takeover_timeout_ms")]
     pub takeover_timeout_ms: u64,
-    /// How long a leader's round may take before it starts a higher one.
+    /// How long a leader's round may take before it starts a higher one, times its rank plus
+    /// one (the TM has rank 0, the `k`-th RM rank `k + 1`): leaders that compete after a
+    /// partition heals fall out of step, so one of them finishes a round.
     #[serde(default = "defaults::retry_ms")]
     pub retry_ms: u64,
     /// Which behaviour to run.
