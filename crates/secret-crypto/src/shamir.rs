@@ -49,6 +49,14 @@ impl Share {
         }
     }
 
+    /// The share at x = 1 of a threshold-one split: the secret itself, then x.
+    pub(crate) fn constant(secret: &[u8]) -> Share {
+        let mut bytes = Vec::with_capacity(secret.len() + 1);
+        bytes.extend_from_slice(secret);
+        bytes.push(1);
+        Share(bytes)
+    }
+
     /// The share's bytes in Vault's layout, to hand to its holder.
     pub fn expose_secret(&self) -> &[u8] {
         &self.0

@@ -346,3 +346,47 @@ fn compaction_stops_at_an_entry_that_does_not_decrypt_and_drops_nothing() {
     ));
     assert_eq!(broken.keyring().unwrap().terms().count(), 2);
 }
+
+#[test]
+fn a_one_of_one_seal_unseals_with_its_only_share() {
+    let mut rng = rng();
+    let single = SealConfig {
+        shares: 1,
+        threshold: 1,
+    };
+    let storage = MemoryStorage::new();
+    let (mut barrier, shares) =
+        Barrier::initialize(storage.clone(), single, UNIX_EPOCH, &mut rng).unwrap();
+    assert_eq!(shares.len(), 1);
+    assert_eq!(shares[0].x(), 1);
+    assert_eq!(
+        barrier.unseal(shares[0].expose_secret()).unwrap(),
+        UnsealProgress::Unsealed
+    );
+    barrier.put("a", b"one", &mut rng).unwrap();
+    let mut reopened = Barrier::open(barrier.storage().clone()).unwrap();
+    let mut wrong = shares[0].expose_secret().to_vec();
+    wrong[0] ^= 1;
+    assert!(matches!(
+        reopened.unseal(&wrong),
+        Err(BarrierError::WrongShares)
+    ));
+    assert_eq!(
+        reopened.unseal(shares[0].expose_secret()).unwrap(),
+        UnsealProgress::Unsealed
+    );
+    assert_eq!(reopened.get("a").unwrap().unwrap().expose_secret(), b"one");
+    // One share of two is still refused: a threshold below 2 needs exactly one share.
+    assert!(matches!(
+        Barrier::initialize(
+            MemoryStorage::new(),
+            SealConfig {
+                shares: 2,
+                threshold: 1
+            },
+            UNIX_EPOCH,
+            &mut rng
+        ),
+        Err(BarrierError::SealConfig { .. })
+    ));
+}

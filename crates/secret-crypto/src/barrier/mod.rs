@@ -283,6 +283,14 @@ pub struct SealConfig {
     pub threshold: u8,
 }
 
+impl SealConfig {
+    /// One share of one (Vault allows it, and its dev mode uses it): the share is the unseal key
+    /// followed by x = 1. Every other configuration needs a threshold of at least 2.
+    pub fn is_single_key(self) -> bool {
+        self.shares == 1 && self.threshold == 1
+    }
+}
+
 /// What [`Barrier::compact`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compaction {
@@ -339,13 +347,18 @@ impl<S: Storage> Barrier<S> {
         }
         let kek = Key::random(KEK_LEN, rng);
         // The unseal key is split and then forgotten; only its shares leave this function.
-        let shares = shamir::split(
-            kek.expose_secret(),
-            config.threshold.into(),
-            config.shares.into(),
-            rng,
-        )
-        .map_err(|source| BarrierError::SealConfig { source })?;
+        let shares = if config.is_single_key() {
+            // One share of one: a polynomial of degree 0 is the unseal key itself, at x = 1.
+            vec![Share::constant(kek.expose_secret())]
+        } else {
+            shamir::split(
+                kek.expose_secret(),
+                config.threshold.into(),
+                config.shares.into(),
+                rng,
+            )
+            .map_err(|source| BarrierError::SealConfig { source })?
+        };
         let keyring = Keyring::new(Key::random(32, rng), Key::random(32, rng), now)?;
         // The root key is wrapped under the unseal key, as a JSON list like Vault's.
         let root_json = Zeroizing::new(
@@ -379,7 +392,7 @@ impl<S: Storage> Barrier<S> {
             .ok_or(BarrierError::NotInitialized)?;
         let config: SealConfig = crate::json::from_slice(&json).map_err(keyring_json)?;
         let (parts, threshold) = (usize::from(config.shares), usize::from(config.threshold));
-        if threshold < 2 {
+        if threshold < 2 && !config.is_single_key() {
             return Err(BarrierError::SealConfig {
                 source: ShamirError::ThresholdTooSmall { threshold },
             });
@@ -445,12 +458,22 @@ impl<S: Storage> Barrier<S> {
         }
         let given = std::mem::take(progress);
         let given: Vec<&[u8]> = given.iter().map(Share::expose_secret).collect();
-        let kek = shamir::combine(&given).map_err(|source| BarrierError::BadShare { source })?;
+        let kek = if self.config.is_single_key() {
+            // A threshold of one: the polynomial is the constant unseal key.
+            Key::from_slice(&given[0][..KEK_LEN])
+        } else {
+            shamir::combine(&given).map_err(|source| BarrierError::BadShare { source })?
+        };
+        self.open_root_key(&kek)
+    }
+
+    /// Opens the root key with the unseal key and the keyring with the root key.
+    fn open_root_key(&mut self, kek: &Key) -> Result<UnsealProgress, BarrierError> {
         let entry = self
             .storage
             .get(ROOT_KEY_PATH)?
             .ok_or(BarrierError::NotInitialized)?;
-        let root_json = match decrypt_entry(&kek, ROOT_KEY_PATH, &entry) {
+        let root_json = match decrypt_entry(kek, ROOT_KEY_PATH, &entry) {
             Err(BarrierError::Authentication { .. }) => return Err(BarrierError::WrongShares),
             other => other?,
         };
