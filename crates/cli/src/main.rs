@@ -14,6 +14,7 @@ mod cpu;
 mod files;
 mod lb;
 mod secret;
+mod secret_server;
 mod sim;
 mod sparse;
 mod zerocopy;

@@ -46,6 +46,8 @@ pub(crate) enum SecretCommand {
     /// An encrypted storage barrier in a directory, unsealed by Shamir shares.
     #[command(subcommand)]
     Barrier(BarrierCommand),
+    /// Serve Vault's v1 HTTP API: init, unseal, policies, tokens, kv v2 and transit.
+    Server(crate::secret_server::ServerArgs),
 }
 
 /// How shares are encoded.
@@ -277,6 +279,11 @@ pub(crate) fn run(command: SecretCommand) -> Result<ExitCode> {
         }
         SecretCommand::Transit(command) => return transit(command, &mut out),
         SecretCommand::Barrier(command) => return barrier(command, &mut out),
+        SecretCommand::Server(args) => {
+            // The server prints as it goes and runs until a signal.
+            drop(out);
+            return crate::secret_server::run(args);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
