@@ -9,6 +9,7 @@ mod determinism;
 mod json;
 mod serve;
 mod test;
+mod vault_clients;
 mod wasm;
 
 use std::process::ExitCode;
@@ -20,7 +21,9 @@ usage: cargo xtask <command>
 
 commands:
   web [--port N]  build the WASM bundle and serve web/ on http://127.0.0.1:8080 (or port N)
-  test            everything CI runs: fmt, clippy, tests, WASM build, determinism, browser test
+  test            everything CI runs: fmt, clippy, tests, Vault clients, WASM build, determinism,
+                  browser test
+  vault-clients   the secret server against hvac (PyPI, in a virtualenv) and node-vault (npm)
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
   bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`,
                   and the model checker (TLA+ TwoPhase, 7 and 8 RMs) in WASM and natively
@@ -64,6 +67,10 @@ fn run(args: &[String]) -> Result<()> {
         "test" => {
             no_more_args(command, rest)?;
             test::run_all()
+        }
+        "vault-clients" => {
+            no_more_args(command, rest)?;
+            vault_clients::check()
         }
         "bench-wasm" => {
             no_more_args(command, rest)?;

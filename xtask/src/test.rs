@@ -1,5 +1,6 @@
 //! `cargo xtask test`: everything CI runs, in order, stopping at the first failure.
-//! The steps are fmt, clippy, tests (with doc tests), the WASM build, the determinism check and the browser test.
+//! The steps are fmt, clippy, tests (with doc tests), the Vault client suites (hvac, node-vault)
+//! against the secret server, the WASM build, the determinism check and the browser test.
 
 use std::path::Path;
 use std::process::Command;
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, determinism, serve, wasm};
+use crate::{cmd, determinism, serve, vault_clients, wasm};
 
 /// Where Chromium must be for the browser test.
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -19,7 +20,7 @@ struct Step {
 }
 
 /// Every step, in the order CI runs them: cheap checks first.
-const STEPS: [Step; 6] = [
+const STEPS: [Step; 7] = [
     Step {
         name: "fmt",
         run: || cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"])),
@@ -43,6 +44,10 @@ const STEPS: [Step; 6] = [
     Step {
         name: "test",
         run: || cmd::run(cmd::cargo().args(["test", "--workspace", "--all-features"])),
+    },
+    Step {
+        name: "vault-clients",
+        run: vault_clients::check,
     },
     Step {
         name: "wasm",

@@ -1064,7 +1064,7 @@ fn auth_token(
         }
         ("renew-self", Operation::Write) => {
             caller.require(path, Capability::Update)?;
-            renew(barrier, open, &caller.entry.hash, body, now)
+            renew(barrier, open, &caller.entry.hash, token, body, now)
         }
         ("renew", Operation::Write) => {
             caller.require(path, Capability::Update)?;
@@ -1077,7 +1077,7 @@ fn auth_token(
                 .ok_or(ApiError::bad("bad token"))?
                 .hash
                 .clone();
-            renew(barrier, open, &hash, body, now)
+            renew(barrier, open, &hash, other, body, now)
         }
         ("revoke-self", Operation::Write) => {
             caller.require(path, Capability::Update)?;
@@ -1266,6 +1266,7 @@ fn renew(
     barrier: &mut Vault,
     open: &mut Open,
     hash: &str,
+    id: &str,
     body: &Body,
     now: SystemTime,
 ) -> Result<Response, ApiError> {
@@ -1288,8 +1289,8 @@ fn renew(
     let expire = (unix_secs(now) + increment).min(limit);
     entry.expire_time = Some(expire);
     entry.ttl = expire.saturating_sub(unix_secs(now));
-    let mut auth = auth_block(&entry, "", entry.parent.is_none());
-    auth["client_token"] = json!("");
+    // As Vault does, the renewed token is named in the answer to the caller who sent it.
+    let auth = auth_block(&entry, id, entry.parent.is_none());
     open.tokens.put(barrier, entry)?;
     let mut response = envelope(Value::Null);
     response["auth"] = auth;
