@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use underhood_sim::model::{
-    self, CheckerOptions, LiveVerdict, Order, ProtocolModel, Symmetry, TwoPhaseTla, Verdict,
+    self, CheckRequest, CheckerOptions, LiveVerdict, Order, ScenarioCheck, Symmetry, TwoPhaseTla,
+    Verdict,
 };
-use underhood_sim::{Fault, ProtocolName, Replay, Run, RunOptions, Scenario, explore, gallery};
+use underhood_sim::{Fault, Replay, Run, RunOptions, Scenario, explore, gallery};
 
 /// Exit status when an invariant was violated.
 const VIOLATED: u8 = 1;
@@ -122,16 +123,11 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
         SimCommand::List { json } => {
             let scenarios = gallery::gallery();
             if json {
-                let list: Vec<serde_json::Value> = scenarios
-                    .iter()
-                    .map(|s| {
-                        serde_json::json!({
-                            "name": s.name, "description": s.description,
-                            "protocol": s.protocol.name(), "variant": s.variant,
-                        })
-                    })
-                    .collect();
-                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&gallery::listing())?
+                )?;
             } else {
                 let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
                 for s in &scenarios {
@@ -150,8 +146,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             if let Some(text) = faults {
                 let extra: Vec<Fault> =
                     serde_json::from_str(&text).context("--faults is not a JSON list of faults")?;
-                scenario.faults.extend(extra);
-                scenario.check()?;
+                scenario = scenario.with_faults(&extra)?;
             }
             let mut run = Run::new(
                 &scenario,
@@ -180,54 +175,23 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
         } => {
             if let Some(name) = scenario {
                 let scenario = gallery::find(&name)?;
-                let options = CheckerOptions {
+                let request = CheckRequest {
+                    max_depth,
+                    crashes,
+                    timeouts,
+                    loss,
+                    duplication,
                     order: if dfs {
                         Order::DepthFirst
                     } else {
                         Order::BreadthFirst
                     },
                     threads: threads as usize,
-                    ..CheckerOptions::default()
                 };
-                // The scenario's small configuration (see `model::small_config`), with the
-                // flags overriding its budgets.
-                let small = model::small_config(&scenario).map(|mut config| {
-                    config.crashes = crashes.unwrap_or(config.crashes);
-                    config.timeouts = timeouts.or(config.timeouts);
-                    let options = CheckerOptions {
-                        max_depth: max_depth.unwrap_or(config.max_depth),
-                        ..options
-                    };
-                    (config, options)
-                });
-                return match (scenario.protocol, small) {
-                    (ProtocolName::TwoPhaseCommit, Some((config, options))) => {
-                        let model =
-                            with_network(model::two_phase_model(&config), loss, duplication);
-                        let target = Target {
-                            name: &name,
-                            scenario: &config.scenario,
-                            save_replay: save_replay.as_deref(),
-                        };
-                        check_protocol(&mut out, target, &model, &options, json)
-                    }
-                    (ProtocolName::MultiPaxos, Some((config, options))) => {
-                        let model =
-                            with_network(model::multi_paxos_model(&config), loss, duplication);
-                        let target = Target {
-                            name: &name,
-                            scenario: &config.scenario,
-                            save_replay: save_replay.as_deref(),
-                        };
-                        check_protocol(&mut out, target, &model, &options, json)
-                    }
-                    (ProtocolName::Vrrp, _) => bail!(
-                        "vrrp is built on timing (master-down intervals, lease durations); the \
-                         untimed model checker would report every timer race as a split brain: \
-                         use `sim run` or `sim explore`"
-                    ),
-                    _ => bail!("custom protocols are checked with underhood_sim::check"),
-                };
+                let start = std::time::Instant::now();
+                let report = model::check_scenario(&scenario, &request, &mut |_| {})?;
+                let seconds = start.elapsed().as_secs_f64();
+                return print_check(&mut out, &report, seconds, save_replay.as_deref(), json);
             }
             let options = CheckerOptions {
                 order: if dfs {
@@ -350,20 +314,6 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
     }
 }
 
-/// Turns on the network faults the flags ask for.
-fn with_network<P>(model: ProtocolModel<P>, loss: bool, duplication: bool) -> ProtocolModel<P>
-where
-    P: underhood_sim::Protocol + Clone + Send + Sync,
-    P::Node: std::hash::Hash + Send + Sync,
-{
-    let model = if loss { model.with_loss() } else { model };
-    if duplication {
-        model.with_duplication()
-    } else {
-        model
-    }
-}
-
 /// Prints a finished run: its full trace as JSON, or (with `events`, every event as a line
 /// and then) its summary; the exit status says whether an invariant broke.
 fn finish_run(out: &mut impl Write, run: &Run, json: bool, events: bool) -> Result<ExitCode> {
@@ -428,71 +378,30 @@ fn event_line(event: &serde_json::Value, names: &[&str]) -> String {
     format!("{:>6} ms  {what}", event["t"].as_u64().unwrap_or_default())
 }
 
-/// The gallery scenario a protocol check is about.
-struct Target<'a> {
-    /// Its gallery name.
-    name: &'a str,
-    /// Its small configuration, which a counterexample replays in.
-    scenario: &'a Scenario,
-    /// Where to write the counterexample's replay file.
-    save_replay: Option<&'a std::path::Path>,
-}
-
-/// Checks a protocol's code exhaustively and prints the verdict, and the counterexample as a
-/// trace when a property breaks.
-fn check_protocol<P>(
+/// Prints a scenario check: the verdict, the reachable and "eventually" properties, and the
+/// counterexample as a trace; saves the counterexample's replay file when asked.
+fn print_check(
     out: &mut impl Write,
-    target: Target<'_>,
-    model: &ProtocolModel<P>,
-    options: &CheckerOptions,
+    report: &ScenarioCheck,
+    seconds: f64,
+    save_replay: Option<&std::path::Path>,
     json: bool,
-) -> Result<ExitCode>
-where
-    P: underhood_sim::Protocol + Clone + Send + Sync,
-    P::Node: std::hash::Hash + Send + Sync,
-{
-    let start = std::time::Instant::now();
-    let report = model::check(model, options);
-    let seconds = start.elapsed().as_secs_f64();
-    let verdict = match report.verdict {
-        Verdict::Ok => "ok",
-        Verdict::Violated => "violated",
-    };
-    let name = target.name;
-    let trace = report
-        .counterexample
-        .as_ref()
-        .map(|c| model.trace(&c.actions))
-        .unwrap_or_default();
-    // The counterexample as a scripted simulator run.
-    let replay = report.counterexample.as_ref().map(|c| {
-        let script = model.script(&c.actions);
-        Replay::new(target.scenario, target.scenario.seed, script)
-    });
-    if let (Some(path), Some(replay)) = (target.save_replay, &replay) {
+) -> Result<ExitCode> {
+    if let (Some(path), Some(replay)) = (save_replay, &report.replay) {
         let text = serde_json::to_string_pretty(replay)?;
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write replay file {}", path.display()))?;
     }
+    let verdict = match report.verdict {
+        Verdict::Ok => "ok",
+        Verdict::Violated => "violated",
+    };
     if json {
-        let value = serde_json::json!({
-            "scenario": name, "unique_states": report.unique_states, "states": report.states,
-            "max_depth": report.max_depth, "verdict": verdict, "seconds": seconds,
-            "truncated": report.truncated,
-            "property": report.counterexample.as_ref().map(|c| c.property),
-            "counterexample": trace,
-            "replay": replay,
-            "reachable": report.discoveries.iter().map(|d| serde_json::json!({
-                "property": d.property, "steps": d.actions.len(), "trace": model.trace(&d.actions),
-            })).collect::<Vec<_>>(),
-            "eventually": report.eventually.iter().map(|l| serde_json::json!({
-                "property": l.property, "verdict": l.verdict, "stem": l.stem.len(),
-                "cycle": l.cycle.len(), "trace": model.trace(&[l.stem.clone(), l.cycle.clone()].concat()),
-            })).collect::<Vec<_>>(),
-        });
+        let mut value = serde_json::to_value(report)?;
+        value["seconds"] = serde_json::json!(seconds);
         writeln!(out, "{value}")?;
     } else {
-        writeln!(out, "scenario: {name}")?;
+        writeln!(out, "scenario: {}", report.scenario)?;
         writeln!(out, "unique-states: {}", report.unique_states)?;
         writeln!(out, "states: {}", report.states)?;
         writeln!(out, "max-depth: {}", report.max_depth)?;
@@ -501,21 +410,13 @@ where
             writeln!(out, "note: the depth or state limit cut the search short")?;
         }
         writeln!(out, "seconds: {seconds:.3}")?;
-        for d in &report.discoveries {
+        for d in &report.reachable {
             writeln!(
                 out,
                 "sometimes: {} is reachable in {} steps:",
-                d.property,
-                d.actions.len()
+                d.property, d.steps
             )?;
-            for event in model.trace(&d.actions) {
-                writeln!(
-                    out,
-                    "  {:>3}  {}",
-                    event["t"],
-                    event["label"].as_str().unwrap_or_default()
-                )?;
-            }
+            print_trace(out, &d.trace)?;
         }
         for l in &report.eventually {
             let verdict = match l.verdict {
@@ -525,43 +426,23 @@ where
             };
             writeln!(out, "eventually {}: {verdict}", l.property)?;
             if l.verdict == LiveVerdict::Violated {
-                let what = if l.cycle.is_empty() {
-                    format!("stops after {} steps", l.stem.len())
+                let what = if l.cycle == 0 {
+                    format!("stops after {} steps", l.stem)
                 } else {
-                    format!(
-                        "{} steps, then a fair cycle of {} forever",
-                        l.stem.len(),
-                        l.cycle.len()
-                    )
+                    format!("{} steps, then a fair cycle of {} forever", l.stem, l.cycle)
                 };
                 writeln!(out, "  a fair execution that never gets there ({what}):")?;
-                let all = [l.stem.clone(), l.cycle.clone()].concat();
-                for event in model.trace(&all) {
-                    writeln!(
-                        out,
-                        "  {:>3}  {}",
-                        event["t"],
-                        event["label"].as_str().unwrap_or_default()
-                    )?;
-                }
+                print_trace(out, &l.trace)?;
             }
         }
-        if let Some(c) = &report.counterexample {
+        if let Some(property) = report.property {
             writeln!(
                 out,
-                "counterexample: {} broken after {} steps (a shortest path):",
-                c.property,
-                c.actions.len()
+                "counterexample: {property} broken after {} steps (a shortest path):",
+                report.counterexample_steps
             )?;
-            for event in &trace {
-                writeln!(
-                    out,
-                    "  {:>3}  {}",
-                    event["t"],
-                    event["label"].as_str().unwrap_or_default()
-                )?;
-            }
-            match target.save_replay {
+            print_trace(out, &report.counterexample)?;
+            match save_replay {
                 Some(path) => writeln!(
                     out,
                     "replay: saved to {0}; `underhood sim replay {0}` runs it in the simulator",
@@ -579,6 +460,19 @@ where
         Verdict::Ok => ExitCode::SUCCESS,
         Verdict::Violated => ExitCode::from(VIOLATED),
     })
+}
+
+/// A checker path as lines: logical time and label.
+fn print_trace(out: &mut impl Write, trace: &[serde_json::Value]) -> Result<()> {
+    for event in trace {
+        writeln!(
+            out,
+            "  {:>3}  {}",
+            event["t"],
+            event["label"].as_str().unwrap_or_default()
+        )?;
+    }
+    Ok(())
 }
 
 fn load(source: &Source) -> Result<Scenario> {

@@ -25,8 +25,7 @@
 #![deny(missing_docs)]
 
 use underhood_sim::{
-    Fault, ProtocolName, Replay, Run, RunOptions, Scenario, ScenarioError, gallery, model,
-    parse_seed,
+    Fault, Replay, Run, RunOptions, Scenario, ScenarioError, gallery, model, parse_seed,
 };
 use wasm_bindgen::prelude::*;
 
@@ -69,16 +68,7 @@ pub struct Simulation {
 impl Simulation {
     /// Every gallery scenario as JSON: `[{name, description, protocol, variant}]`.
     pub fn gallery() -> String {
-        let list: Vec<serde_json::Value> = gallery::gallery()
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "name": s.name, "description": s.description,
-                    "protocol": s.protocol.name(), "variant": s.variant,
-                })
-            })
-            .collect();
-        serde_json::Value::Array(list).to_string()
+        serde_json::to_string(&gallery::listing()).unwrap_or_default()
     }
 
     /// The JSON text of a gallery scenario.
@@ -256,28 +246,14 @@ fn scenario_check(
     progress: &mut dyn FnMut(model::Progress),
 ) -> Result<String, Error> {
     let scenario = gallery::find(name)?;
-    let options = model::CheckerOptions {
-        max_depth,
-        ..model::CheckerOptions::default()
+    // The same small configuration and report as `underhood sim check --scenario`.
+    let request = model::CheckRequest {
+        max_depth: Some(max_depth),
+        ..model::CheckRequest::default()
     };
-    // The same small configuration as `underhood sim check --scenario`.
-    let small = model::small_config(&scenario);
-    match (scenario.protocol, small) {
-        (ProtocolName::TwoPhaseCommit, Some(config)) => {
-            let m = model::two_phase_model(&config);
-            let report = model::check_with_progress(&m, &options, progress);
-            Ok(report_json(&m, &config.scenario, &report))
-        }
-        (ProtocolName::MultiPaxos, Some(config)) => {
-            let m = model::multi_paxos_model(&config);
-            let report = model::check_with_progress(&m, &options, progress);
-            Ok(report_json(&m, &config.scenario, &report))
-        }
-        (ProtocolName::Vrrp, _) => Err(Error(
-            "vrrp is built on timing; the untimed model checker cannot judge it".into(),
-        )),
-        _ => Err(Error("custom protocols cannot be checked by name".into())),
-    }
+    let report =
+        model::check_scenario(&scenario, &request, progress).map_err(|e| Error(e.to_string()))?;
+    Ok(serde_json::to_string(&report).unwrap_or_default())
 }
 
 #[wasm_bindgen]
@@ -294,40 +270,6 @@ extern "C" {
 fn report_progress(f: &JsFunction, p: model::Progress) {
     let text = serde_json::to_string(&p).unwrap_or_default();
     f.call1(&JsValue::NULL, &JsValue::from_str(&text));
-}
-
-/// A protocol check's report as the JSON the page reads.
-fn report_json<P>(
-    m: &model::ProtocolModel<P>,
-    scenario: &Scenario,
-    report: &model::CheckReport,
-) -> String
-where
-    P: underhood_sim::Protocol + Clone + Send + Sync,
-    P::Node: std::hash::Hash + Send + Sync,
-{
-    let trace = report
-        .counterexample
-        .as_ref()
-        .map(|c| m.trace(&c.actions))
-        .unwrap_or_default();
-    // The counterexample as a scripted run, for `Simulation.fromReplay`.
-    let replay = report
-        .counterexample
-        .as_ref()
-        .map(|c| Replay::new(scenario, scenario.seed, m.script(&c.actions)));
-    let reachable: Vec<serde_json::Value> = report
-        .discoveries
-        .iter()
-        .map(|d| serde_json::json!({"property": d.property, "trace": m.trace(&d.actions)}))
-        .collect();
-    serde_json::json!({
-        "unique_states": report.unique_states, "states": report.states,
-        "max_depth": report.max_depth, "verdict": report.verdict, "truncated": report.truncated,
-        "property": report.counterexample.as_ref().map(|c| c.property),
-        "counterexample": trace, "replay": replay, "reachable": reachable,
-    })
-    .to_string()
 }
 
 impl Simulation {

@@ -51,7 +51,7 @@ fn paxos(c: &mut Criterion) {
     let scenario = gallery::find("paxos-bench").expect("bench scenario");
     let mut sim = Sim::new(
         MultiPaxos::new(&scenario, scenario.seed),
-        &scenario,
+        &scenario.environment(),
         scenario.seed,
         &[],
         Recording::HashOnly,

@@ -28,6 +28,14 @@ pub enum ScenarioError {
         /// The most allowed.
         max: u32,
     },
+    /// A protocol value whose node count is not the environment's.
+    #[error("the protocol has {protocol} nodes but the environment {environment}")]
+    NodeMismatch {
+        /// The protocol's node count.
+        protocol: u32,
+        /// The environment's node count.
+        environment: u32,
+    },
     /// A node id is not below the node count.
     #[error("{field}: node {node} does not exist (the scenario has nodes 0 to {})", nodes - 1)]
     NodeOutOfRange {

@@ -35,11 +35,11 @@ pub struct Failure {
 
 impl Failure {
     /// The scenario that reproduces the shrunk failure with `underhood sim run --file`.
-    pub fn reproducer(&self, scenario: &Scenario) -> Scenario {
-        let mut s = scenario.clone();
-        s.seed = self.seed;
-        s.faults.extend(self.shrunk.iter().cloned());
-        s
+    pub fn reproducer(&self, scenario: &Scenario) -> Result<Scenario, ScenarioError> {
+        scenario.edit(|s| {
+            s.seed = self.seed;
+            s.faults.extend(self.shrunk.iter().cloned());
+        })
     }
 }
 
@@ -49,7 +49,6 @@ pub fn explore(
     scenario: &Scenario,
     seeds: RangeInclusive<u64>,
 ) -> Result<ExploreReport, ScenarioError> {
-    scenario.check()?;
     let mut runs = 0;
     for seed in seeds {
         runs += 1;
@@ -82,8 +81,7 @@ pub fn first_violation(
     seed: u64,
     extra: &[Fault],
 ) -> Result<Option<ViolationAt>, ScenarioError> {
-    let mut s = scenario.clone();
-    s.faults.extend(extra.iter().cloned());
+    let s = scenario.with_faults(extra)?;
     let mut run = Run::new(
         &s,
         RunOptions {
@@ -225,7 +223,7 @@ pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
         .saturating_add(w.transactions.saturating_mul(w.interval_ms))
         .saturating_add(100)
         .min(scenario.duration_ms);
-    let kinds = scenario.protocol.msg_kinds();
+    let kinds = scenario.protocol.msg_kinds().unwrap_or_default();
     let mut faults = Vec::new();
     let count = 1 + rng.below(6);
     for _ in 0..count {

@@ -11,7 +11,8 @@ use crate::engine::{Invariant, OnViolation, Recording, Sim, ViolationAt};
 use crate::error::ScenarioError;
 use crate::explore::{random_faults, shrink_with};
 use crate::process::Protocol;
-use crate::scenario::{Fault, Network, ProtocolName, Scenario, Timeouts, Workload};
+use crate::protocols::{CustomConfig, ProtocolConfig};
+use crate::scenario::{Fault, Network, Scenario, ScenarioSpec, Workload};
 
 /// How [`check_with`] runs a protocol.
 #[derive(Clone, Debug)]
@@ -217,18 +218,27 @@ pub fn check_with<P: Protocol>(
 ) -> Result<CheckReport, CheckFailure> {
     let mut events = 0;
     for seed in options.first_seed..options.first_seed.saturating_add(options.runs) {
-        let scenario = environment(make(seed).n_nodes(), options, seed);
+        let scenario = match environment(make(seed).n_nodes(), options, seed) {
+            Ok(s) => s,
+            Err(e) => {
+                return Err(CheckFailure {
+                    seed,
+                    violation: setup_error(&e),
+                    faults: Vec::new(),
+                    shrunk: Vec::new(),
+                });
+            }
+        };
         let faults = if options.random_faults {
             random_faults(&scenario, seed)
         } else {
             Vec::new()
         };
         let run = |extra: &[Fault]| -> Result<(Option<ViolationAt>, u64), ScenarioError> {
-            let mut s = scenario.clone();
-            s.faults.extend(extra.iter().cloned());
+            let s = scenario.with_faults(extra)?;
             let mut sim = Sim::new(
                 make(seed),
-                &s,
+                &s.environment(),
                 seed,
                 &[],
                 Recording::HashOnly,
@@ -267,19 +277,15 @@ pub fn check_with<P: Protocol>(
 
 /// The scenario a custom protocol runs in: the options' network, duration and faults; random
 /// faults are spread over the whole run (one "transaction" per 50 ms tells `random_faults` where).
-fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Scenario {
+fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Result<Scenario, ScenarioError> {
     let interval = 50;
-    Scenario {
+    Scenario::new(ScenarioSpec {
         name: "check".into(),
         description: String::new(),
-        protocol: ProtocolName::Custom,
-        variant: "correct".into(),
+        protocol: ProtocolConfig::Custom(CustomConfig::default()),
         nodes: n_nodes,
         seed,
         duration_ms: options.duration_ms,
-        timeouts: Timeouts::default(),
-        paxos: Default::default(),
-        vrrp: Default::default(),
         network: options.network.clone(),
         workload: Workload {
             transactions: (options.duration_ms / interval).max(1),
@@ -288,7 +294,7 @@ fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Scenario {
             ..Workload::default()
         },
         faults: options.faults.clone(),
-    }
+    })
 }
 
 fn setup_error(e: &ScenarioError) -> ViolationAt {

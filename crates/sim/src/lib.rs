@@ -61,17 +61,19 @@ mod scenario;
 pub mod strategies;
 mod sync;
 pub use scenario::{
-    Conflict, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS, Network,
-    Ordering, Pattern, PaxosTimeouts, ProtocolName, Scenario, Timeouts, When, Workload,
+    Conflict, Environment, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS,
+    Network, Ordering, Pattern, Scenario, ScenarioSpec, When, Workload,
+};
+mod protocols;
+pub use protocols::{
+    CustomConfig, CustomVariant, MultiPaxosConfig, PaxosTimeouts, ProtocolConfig, Timeouts,
+    TwoPhaseConfig, VrrpConfig, VrrpVariant,
 };
 mod trace;
 pub use trace::{DropReason, Event, EventKind};
 pub mod model;
-mod multi_paxos;
-pub use multi_paxos::MultiPaxos;
-mod two_phase;
-pub use two_phase::{COORDINATOR, TwoPhase};
-mod vrrp;
-pub use vrrp::{
+pub use protocols::multi_paxos::MultiPaxos;
+pub use protocols::two_phase::{COORDINATOR, TwoPhase};
+pub use protocols::vrrp::{
     Action as VrrpAction, OperatorAction, VARIANTS as VRRP_VARIANTS, Vrrp, VrrpSettings,
 };

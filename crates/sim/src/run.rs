@@ -7,11 +7,8 @@ use crate::engine::{
     Choice, OnViolation, Recording, SCRIPT_STEP_MS, ScriptError, Sim, ViolationAt,
 };
 use crate::error::{InjectRefusal, ScenarioError};
-use crate::multi_paxos::MultiPaxos;
 use crate::process::Protocol;
-use crate::scenario::{Fault, ProtocolName, Scenario, fault_type};
-use crate::two_phase::TwoPhase;
-use crate::vrrp::Vrrp;
+use crate::scenario::{Fault, Scenario, fault_type};
 
 /// A scripted run as data: the scenario, the seed and the choices, as `underhood sim check
 /// --save-replay` writes them and `underhood sim replay` and the browser read them.
@@ -39,9 +36,20 @@ impl Replay {
 
     /// Reads a replay from JSON, checking its scenario.
     pub fn from_json(text: &str) -> Result<Replay, ScenarioError> {
-        let replay: Replay = serde_json::from_str(text).map_err(ScenarioError::ReplayJson)?;
-        replay.scenario.check()?;
-        Ok(replay)
+        /// The replay as written, its scenario not yet checked (so the error is typed).
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Written {
+            scenario: crate::scenario::ScenarioSpec,
+            seed: u64,
+            script: Vec<Choice>,
+        }
+        let w: Written = serde_json::from_str(text).map_err(ScenarioError::ReplayJson)?;
+        Ok(Replay {
+            scenario: Scenario::new(w.scenario)?,
+            seed: w.seed,
+            script: w.script,
+        })
     }
 
     /// The scripted run, ready to step (see [`Run::scripted`]).
@@ -52,13 +60,14 @@ impl Replay {
 
 /// A simulation of any protocol the simulator knows.
 pub struct Run {
+    scenario: Scenario,
     inner: Box<dyn DynRun>,
 }
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Run")
-            .field("scenario", &self.inner.scenario().name)
+            .field("scenario", &self.scenario.name)
             .field("seed", &self.inner.seed())
             .field("steps", &self.inner.steps())
             .finish_non_exhaustive()
@@ -93,17 +102,14 @@ impl Run {
     /// Sets up a run of `scenario`.
     pub fn new(scenario: &Scenario, options: RunOptions) -> Result<Run, ScenarioError> {
         let seed = options.seed.unwrap_or(scenario.seed);
-        let inner = match scenario.protocol {
-            ProtocolName::TwoPhaseCommit => {
-                boxed(TwoPhase::new(scenario), scenario, seed, &options)?
-            }
-            ProtocolName::MultiPaxos => {
-                boxed(MultiPaxos::new(scenario, seed), scenario, seed, &options)?
-            }
-            ProtocolName::Vrrp => boxed(Vrrp::new(scenario), scenario, seed, &options)?,
-            ProtocolName::Custom => return Err(ScenarioError::CustomProtocol),
-        };
-        Ok(Run { inner })
+        let inner = scenario
+            .protocol
+            .plugin()
+            .run(scenario, seed, Driver::Queue(options))?;
+        Ok(Run {
+            scenario: scenario.clone(),
+            inner,
+        })
     }
 
     /// A scripted run of `scenario`'s protocol with `seed`: `script` says what happens next,
@@ -117,26 +123,15 @@ impl Run {
         script: Vec<Choice>,
     ) -> Result<Run, ScenarioError> {
         let s = without_faults(scenario);
-        let make = |recording| -> Result<Box<dyn DynRun>, ScenarioError> {
-            let options = RunOptions {
-                seed: Some(seed),
-                recording,
-                ..RunOptions::default()
-            };
-            Ok(match s.protocol {
-                ProtocolName::TwoPhaseCommit => {
-                    scripted(TwoPhase::new(&s), &s, seed, &options, script.clone())?
-                }
-                ProtocolName::MultiPaxos => scripted(
-                    MultiPaxos::new(&s, seed),
-                    &s,
-                    seed,
-                    &options,
-                    script.clone(),
-                )?,
-                ProtocolName::Vrrp => scripted(Vrrp::new(&s), &s, seed, &options, script.clone())?,
-                ProtocolName::Custom => return Err(ScenarioError::CustomProtocol),
-            })
+        let make = |recording| {
+            s.protocol.plugin().run(
+                &s,
+                seed,
+                Driver::Script {
+                    script: script.clone(),
+                    recording,
+                },
+            )
         };
         // A dry run first, so a script that does not fit fails here, not half way through.
         let mut dry = make(Recording::HashOnly)?;
@@ -145,6 +140,7 @@ impl Run {
             return Err(ScenarioError::Script(e.clone()));
         }
         Ok(Run {
+            scenario: s.clone(),
             inner: make(Recording::Full)?,
         })
     }
@@ -206,7 +202,7 @@ impl Run {
 
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
-        self.inner.scenario()
+        &self.scenario
     }
 
     /// The trace hash.
@@ -231,7 +227,9 @@ impl Run {
 
     /// The state as JSON.
     pub fn state_json(&self) -> Value {
-        self.inner.state_json()
+        let mut state = self.inner.state_json();
+        state["protocol"]["name"] = Value::from(self.scenario.protocol_name());
+        state
     }
 
     /// Trace events from index `from`, as JSON.
@@ -241,61 +239,75 @@ impl Run {
 
     /// The plain-text summary, ending with the `trace-hash:` line.
     pub fn summary(&self) -> String {
-        self.inner.summary()
+        let s = &self.scenario;
+        format!(
+            "scenario: {} ({}, variant {}), seed {}\n{}",
+            s.name,
+            s.protocol_name(),
+            s.variant_name(),
+            self.inner.seed(),
+            self.inner.summary()
+        )
     }
 }
 
-/// A simulation of `protocol` behind the object-safe face.
-fn boxed<P: Protocol + 'static>(
+/// How a run moves on: its own queue (with earlier injections), or a script of choices.
+pub(crate) enum Driver {
+    /// The queue decides, with these options.
+    Queue(RunOptions),
+    /// A script decides, step by step.
+    Script {
+        /// The choices.
+        script: Vec<Choice>,
+        /// Keep the trace or only hash it.
+        recording: Recording,
+    },
+}
+
+/// A simulation of `protocol` in `scenario` behind the object-safe face: what every
+/// protocol's [`crate::protocols::Plugin::run`] calls.
+pub(crate) fn start<P: Protocol + 'static>(
     protocol: P,
     scenario: &Scenario,
     seed: u64,
-    options: &RunOptions,
+    driver: Driver,
 ) -> Result<Box<dyn DynRun>, ScenarioError> {
-    Ok(Box::new(Sim::new(
-        protocol,
-        scenario,
-        seed,
-        &options.injected,
-        options.recording,
-        options.on_violation,
-    )?))
+    let env = scenario.environment();
+    Ok(match driver {
+        Driver::Queue(options) => Box::new(Sim::new(
+            protocol,
+            &env,
+            seed,
+            &options.injected,
+            options.recording,
+            options.on_violation,
+        )?),
+        Driver::Script { script, recording } => Box::new(Scripted {
+            sim: Sim::new(
+                protocol,
+                &env.without_faults(),
+                seed,
+                &[],
+                recording,
+                OnViolation::Continue,
+            )?,
+            script,
+            next: 0,
+            error: None,
+        }),
+    })
 }
 
 /// `scenario` with nothing lost, duplicated or broken but what a script says.
 fn without_faults(scenario: &Scenario) -> Scenario {
-    let mut s = scenario.clone();
-    s.faults.clear();
-    s.network.loss_per_mille = 0;
-    s.network.duplicate_per_mille = 0;
-    for link in &mut s.network.links {
-        link.loss_per_mille = None;
-    }
-    s
-}
-
-/// A scripted run of `protocol` behind the object-safe face.
-fn scripted<P: Protocol + 'static>(
-    protocol: P,
-    scenario: &Scenario,
-    seed: u64,
-    options: &RunOptions,
-    script: Vec<Choice>,
-) -> Result<Box<dyn DynRun>, ScenarioError> {
-    let sim = Sim::new(
-        protocol,
-        scenario,
-        seed,
-        &[],
-        options.recording,
-        OnViolation::Continue,
-    )?;
-    Ok(Box::new(Scripted {
-        sim,
-        script,
-        next: 0,
-        error: None,
-    }))
+    let env = scenario.environment().without_faults();
+    // Removing faults and losses keeps a scenario valid.
+    scenario
+        .edit(|s| {
+            s.faults = env.faults().to_vec();
+            s.network = env.network().clone();
+        })
+        .unwrap_or_else(|_| scenario.clone())
 }
 
 /// A simulation stepped through a script of choices instead of its queue.
@@ -307,7 +319,7 @@ struct Scripted<P: Protocol> {
 }
 
 /// The object-safe face of [`Sim`].
-trait DynRun {
+pub(crate) trait DynRun {
     fn step(&mut self) -> bool;
     fn run_until(&mut self, t: underhood_consensus::Time) -> u64;
     fn run_to_end(&mut self) -> u64;
@@ -316,7 +328,6 @@ trait DynRun {
     fn steps(&self) -> u64;
     fn n_events(&self) -> u64;
     fn seed(&self) -> u64;
-    fn scenario(&self) -> &Scenario;
     fn trace_hash(&self) -> u64;
     fn violations(&self) -> &[ViolationAt];
     fn inject(&mut self, fault: Fault) -> Result<Fault, ScenarioError>;
@@ -324,9 +335,7 @@ trait DynRun {
     fn state_json(&self) -> Value;
     fn events_json(&self, from: usize) -> Value;
     fn summary(&self) -> String;
-    fn duration_ms(&self) -> u64 {
-        self.scenario().duration_ms
-    }
+    fn duration_ms(&self) -> u64;
     fn script_error(&self) -> Option<&ScriptError> {
         None
     }
@@ -357,8 +366,8 @@ impl<P: Protocol> DynRun for Sim<P> {
     fn seed(&self) -> u64 {
         Sim::seed(self)
     }
-    fn scenario(&self) -> &Scenario {
-        Sim::scenario(self)
+    fn duration_ms(&self) -> u64 {
+        Sim::duration(self).0
     }
     fn trace_hash(&self) -> u64 {
         Sim::trace_hash(self)
@@ -426,9 +435,6 @@ impl<P: Protocol> DynRun for Scripted<P> {
     }
     fn seed(&self) -> u64 {
         self.sim.seed()
-    }
-    fn scenario(&self) -> &Scenario {
-        self.sim.scenario()
     }
     fn trace_hash(&self) -> u64 {
         self.sim.trace_hash()

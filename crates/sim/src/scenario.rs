@@ -1,13 +1,18 @@
 //! Scenario files: everything that defines a run besides the seed, as JSON.
 //!
-//! [`Scenario::from_json`] parses and checks a scenario at once, so a `Scenario` that exists is
-//! one the simulator can run: node ids are in range, rates are per-mille, message kinds exist.
+//! Parse, don't validate: [`Scenario::from_json`] (or [`Scenario::new`] from a
+//! [`ScenarioSpec`]) checks everything at once, so a `Scenario` that exists is one the
+//! simulator can run: node ids are in range, rates are per-mille, message kinds exist, and the
+//! protocol's own settings ([`ProtocolConfig`]) are valid. A `Scenario` cannot be changed in
+//! place; [`Scenario::edit`] makes a new, checked one.
+//!
+//! The engine sees only the protocol-neutral part, an [`Environment`] (nodes, duration,
+//! network, faults).
 
 use serde::{Deserialize, Serialize};
-use underhood_consensus::{multi_paxos, two_phase};
 
 use crate::error::ScenarioError;
-use crate::vrrp::{Action, VrrpSettings};
+use crate::protocols::ProtocolConfig;
 
 /// The most nodes a scenario may have; the space-time diagram and link tables are sized by it.
 pub const MAX_NODES: u32 = 64;
@@ -16,146 +21,429 @@ pub const MAX_DURATION_MS: u64 = 1_000_000_000;
 /// The most client transactions a scenario may ask for.
 pub const MAX_TRANSACTIONS: u64 = 10_000_000;
 
-/// A complete description of a run, except the seed it may be run with.
+/// A scenario as written: every field public, nothing checked yet. [`Scenario::new`] turns it
+/// into a [`Scenario`] or says what is wrong.
+///
+/// In JSON the protocol's fields sit next to the others:
+/// `{"name", "protocol": "two-phase-commit", "variant", "timeouts", "nodes", …}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Scenario {
+#[serde(try_from = "Wire", into = "Wire")]
+pub struct ScenarioSpec {
     /// Short unique name, used on the command line and in links.
     pub name: String,
     /// What the scenario shows, in a sentence or two.
-    #[serde(default)]
     pub description: String,
-    /// Which protocol runs.
-    pub protocol: ProtocolName,
-    /// Which variant of the protocol runs (`"correct"` or a deliberately broken one).
-    #[serde(default = "correct")]
-    pub variant: String,
-    /// How many nodes. For Two-Phase Commit node 0 is the coordinator, the rest participants.
+    /// Which protocol runs, its variant and its settings.
+    pub protocol: ProtocolConfig,
+    /// How many nodes (what each one is, the protocol says).
     pub nodes: u32,
     /// The seed used when none is given.
-    #[serde(default = "one")]
     pub seed: u64,
     /// The run stops when virtual time passes this.
     pub duration_ms: u64,
-    /// Two-Phase Commit timeouts.
-    #[serde(default)]
-    pub timeouts: Timeouts,
-    /// Multi-Paxos timing.
-    #[serde(default)]
-    pub paxos: PaxosTimeouts,
     /// How the network behaves.
-    #[serde(default)]
     pub network: Network,
     /// What clients ask for.
-    #[serde(default)]
     pub workload: Workload,
-    /// VRRP priorities, timing and operator actions.
-    #[serde(default, skip_serializing_if = "VrrpSettings::is_default")]
-    pub vrrp: VrrpSettings,
     /// Scripted faults and message rules.
-    #[serde(default)]
     pub faults: Vec<Fault>,
 }
 
-/// The protocols the simulator can run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ProtocolName {
-    /// Two-Phase Commit with presumed abort (`underhood_consensus::two_phase`).
-    #[serde(rename = "two-phase-commit")]
-    TwoPhaseCommit,
-    /// Multi-Paxos serving a key-value store (`underhood_consensus::multi_paxos`).
-    #[serde(rename = "multi-paxos")]
-    MultiPaxos,
-    /// VRRP v3 virtual-IP failover (`underhood_consensus::vrrp`).
-    #[serde(rename = "vrrp")]
-    Vrrp,
-    /// A protocol of your own, run through [`crate::check`]; it cannot be run by name.
-    #[serde(rename = "custom")]
-    Custom,
+/// A complete, checked description of a run, except the seed it may be run with.
+///
+/// Read its fields through `Deref` ([`ScenarioSpec`]); change them with [`Scenario::edit`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ScenarioSpec", into = "ScenarioSpec")]
+pub struct Scenario {
+    spec: ScenarioSpec,
 }
 
-impl ProtocolName {
-    /// The protocol's name as scenario files spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            ProtocolName::TwoPhaseCommit => "two-phase-commit",
-            ProtocolName::MultiPaxos => "multi-paxos",
-            ProtocolName::Vrrp => "vrrp",
-            ProtocolName::Custom => "custom",
-        }
-    }
-
-    /// The variant names the protocol accepts.
-    pub fn variants(self) -> &'static [&'static str] {
-        match self {
-            ProtocolName::TwoPhaseCommit => &two_phase::Variant::NAMES,
-            ProtocolName::MultiPaxos => &multi_paxos::Variant::NAMES,
-            ProtocolName::Vrrp => &crate::vrrp::VARIANTS,
-            ProtocolName::Custom => &["correct"],
-        }
-    }
-
-    /// The message kinds scripted rules may match.
-    pub fn msg_kinds(self) -> &'static [&'static str] {
-        match self {
-            ProtocolName::TwoPhaseCommit => &[
-                "prepare", "vote", "commit", "abort", "ack", "query", "status",
-            ],
-            ProtocolName::MultiPaxos => &multi_paxos::Msg::KINDS,
-            ProtocolName::Vrrp => &underhood_consensus::vrrp::Msg::KINDS,
-            // Unknown to the simulator: rules match any kind the protocol reports.
-            ProtocolName::Custom => &[],
-        }
-    }
+/// The protocol-neutral part of a scenario, all the engine sees: the nodes, how long the run
+/// lasts, the network and the faults, and which message kinds fault rules may name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Environment {
+    nodes: u32,
+    duration_ms: u64,
+    network: Network,
+    faults: Vec<Fault>,
+    msg_kinds: Option<&'static [&'static str]>,
 }
 
-/// Protocol timeouts in milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Timeouts {
-    /// Coordinator: how long to wait for votes before aborting.
-    pub vote_timeout_ms: u64,
-    /// Participant: how long to stay in doubt before asking.
-    pub decision_timeout_ms: u64,
-    /// How often queries and unacknowledged decisions are re-sent.
-    pub retry_ms: u64,
+/// The JSON shape of a scenario: the common fields, and the protocol's own (`protocol`,
+/// `variant`, its settings) collected aside for [`ProtocolConfig`] to read, so that only the
+/// protocol's module knows its fields and unknown fields are still refused.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+struct Wire {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(flatten)]
+    protocol: serde_json::Map<String, serde_json::Value>,
+    nodes: u32,
+    #[serde(default = "one")]
+    seed: u64,
+    duration_ms: u64,
+    #[serde(default)]
+    network: Network,
+    #[serde(default)]
+    workload: Workload,
+    #[serde(default)]
+    faults: Vec<Fault>,
 }
 
-impl Default for Timeouts {
-    fn default() -> Self {
-        let c = two_phase::Config::default();
-        Timeouts {
-            vote_timeout_ms: c.vote_timeout_ms,
-            decision_timeout_ms: c.decision_timeout_ms,
-            retry_ms: c.retry_ms,
-        }
+impl TryFrom<Wire> for ScenarioSpec {
+    type Error = serde_json::Error;
+
+    fn try_from(w: Wire) -> Result<ScenarioSpec, serde_json::Error> {
+        let protocol = ProtocolConfig::deserialize(serde_json::Value::Object(w.protocol))?;
+        Ok(ScenarioSpec {
+            name: w.name,
+            description: w.description,
+            protocol,
+            nodes: w.nodes,
+            seed: w.seed,
+            duration_ms: w.duration_ms,
+            network: w.network,
+            workload: w.workload,
+            faults: w.faults,
+        })
     }
 }
 
-/// Multi-Paxos timing in milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PaxosTimeouts {
-    /// A follower runs for leader after this long without a leader (plus jitter).
-    pub election_ms: u64,
-    /// How often the leader sends heartbeats.
-    pub heartbeat_ms: u64,
-    /// Base of the randomized back-off after a lost election.
-    pub backoff_ms: u64,
-    /// Compact the log into a snapshot every this many slots (0: never).
-    pub snapshot_every: u64,
-}
-
-impl Default for PaxosTimeouts {
-    fn default() -> Self {
-        let c = multi_paxos::Config::default();
-        PaxosTimeouts {
-            election_ms: c.election_ms,
-            heartbeat_ms: c.heartbeat_ms,
-            backoff_ms: c.backoff_ms,
-            snapshot_every: c.snapshot_every,
+impl From<ScenarioSpec> for Wire {
+    fn from(s: ScenarioSpec) -> Wire {
+        let protocol = match serde_json::to_value(&s.protocol) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // A tagged enum of plain structs always serializes to an object.
+            _ => serde_json::Map::new(),
+        };
+        Wire {
+            name: s.name,
+            description: s.description,
+            protocol,
+            nodes: s.nodes,
+            seed: s.seed,
+            duration_ms: s.duration_ms,
+            network: s.network,
+            workload: s.workload,
+            faults: s.faults,
         }
     }
+}
+
+impl TryFrom<ScenarioSpec> for Scenario {
+    type Error = ScenarioError;
+
+    fn try_from(spec: ScenarioSpec) -> Result<Scenario, ScenarioError> {
+        Scenario::new(spec)
+    }
+}
+
+impl From<Scenario> for ScenarioSpec {
+    fn from(s: Scenario) -> ScenarioSpec {
+        s.spec
+    }
+}
+
+impl std::ops::Deref for Scenario {
+    type Target = ScenarioSpec;
+
+    fn deref(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+}
+
+impl Scenario {
+    /// Checks a scenario as written: ranges, node ids, message kinds, and the protocol's own
+    /// settings.
+    pub fn new(spec: ScenarioSpec) -> Result<Scenario, ScenarioError> {
+        let env = Environment::new(
+            spec.nodes,
+            spec.duration_ms,
+            spec.network.clone(),
+            spec.faults.clone(),
+            spec.protocol.msg_kinds(),
+        )?;
+        check_workload(&spec.workload, &env)?;
+        spec.protocol.check(&spec)?;
+        Ok(Scenario { spec })
+    }
+
+    /// Parses and checks a scenario.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let spec: ScenarioSpec = serde_json::from_str(text).map_err(ScenarioError::Json)?;
+        Scenario::new(spec)
+    }
+
+    /// The scenario as pretty JSON, which [`Scenario::from_json`] reads back unchanged.
+    pub fn to_json(&self) -> String {
+        // Serializing plain data structs to a string cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A copy with `change` applied, checked again.
+    pub fn edit(&self, change: impl FnOnce(&mut ScenarioSpec)) -> Result<Scenario, ScenarioError> {
+        let mut spec = self.spec.clone();
+        change(&mut spec);
+        Scenario::new(spec)
+    }
+
+    /// A copy with `extra` faults added after its own, checked.
+    pub fn with_faults(&self, extra: &[Fault]) -> Result<Scenario, ScenarioError> {
+        self.edit(|s| s.faults.extend(extra.iter().cloned()))
+    }
+
+    /// The written form, to change and check again.
+    pub fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+
+    /// What the engine runs in: nodes, duration, network and faults.
+    pub fn environment(&self) -> Environment {
+        Environment {
+            nodes: self.spec.nodes,
+            duration_ms: self.spec.duration_ms,
+            network: self.spec.network.clone(),
+            faults: self.spec.faults.clone(),
+            msg_kinds: self.spec.protocol.msg_kinds(),
+        }
+    }
+
+    /// The protocol's name as scenario files spell it (`"two-phase-commit"`).
+    pub fn protocol_name(&self) -> &'static str {
+        self.spec.protocol.name()
+    }
+
+    /// The variant's name (`"correct"`, `"vote-before-log"`).
+    pub fn variant_name(&self) -> &'static str {
+        self.spec.protocol.variant_name()
+    }
+}
+
+impl Environment {
+    /// Checks an environment: 2 to [`MAX_NODES`] nodes, a duration of 1 ms to
+    /// [`MAX_DURATION_MS`], a sane network, and faults that name existing nodes and, when
+    /// `msg_kinds` lists them, existing message kinds.
+    pub fn new(
+        nodes: u32,
+        duration_ms: u64,
+        network: Network,
+        faults: Vec<Fault>,
+        msg_kinds: Option<&'static [&'static str]>,
+    ) -> Result<Environment, ScenarioError> {
+        if !(2..=MAX_NODES).contains(&nodes) {
+            return Err(ScenarioError::NodeCount {
+                nodes,
+                max: MAX_NODES,
+            });
+        }
+        if duration_ms == 0 {
+            return Err(ScenarioError::ZeroDuration);
+        }
+        if duration_ms > MAX_DURATION_MS {
+            return Err(ScenarioError::DurationTooLong {
+                duration_ms,
+                max: MAX_DURATION_MS,
+            });
+        }
+        let env = Environment {
+            nodes,
+            duration_ms,
+            network,
+            faults: Vec::new(),
+            msg_kinds,
+        };
+        env.check_network()?;
+        for fault in &faults {
+            env.check_fault(fault)?;
+        }
+        Ok(Environment { faults, ..env })
+    }
+
+    /// How many nodes.
+    pub fn nodes(&self) -> u32 {
+        self.nodes
+    }
+
+    /// When the run ends.
+    pub fn duration_ms(&self) -> u64 {
+        self.duration_ms
+    }
+
+    /// How the network behaves.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The scripted faults and rules.
+    pub fn faults(&self) -> &[Fault] {
+        &self.faults
+    }
+
+    /// The message kinds rules may name (`None`: any kind, for protocols that do not list them).
+    pub fn msg_kinds(&self) -> Option<&'static [&'static str]> {
+        self.msg_kinds
+    }
+
+    /// A copy with nothing lost, duplicated or broken: no faults, no loss, no duplication.
+    pub(crate) fn without_faults(&self) -> Environment {
+        let mut env = self.clone();
+        env.faults.clear();
+        env.network.loss_per_mille = 0;
+        env.network.duplicate_per_mille = 0;
+        for link in &mut env.network.links {
+            link.loss_per_mille = None;
+        }
+        env
+    }
+
+    fn check_network(&self) -> Result<(), ScenarioError> {
+        check_latency(self.network.latency_ms)?;
+        check_per_mille("network.loss_per_mille", self.network.loss_per_mille)?;
+        check_per_mille(
+            "network.duplicate_per_mille",
+            self.network.duplicate_per_mille,
+        )?;
+        for link in &self.network.links {
+            self.check_node("network.links[].from", link.from)?;
+            self.check_node("network.links[].to", link.to)?;
+            if let Some(latency) = link.latency_ms {
+                check_latency(latency)?;
+            }
+            if let Some(loss) = link.loss_per_mille {
+                check_per_mille("network.links[].loss_per_mille", loss)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks one fault against this environment (also for faults injected while running).
+    pub(crate) fn check_fault(&self, fault: &Fault) -> Result<(), ScenarioError> {
+        if let Some(when) = fault.when()
+            && when.at_ms.is_none()
+            && when.after_event.is_none()
+        {
+            return Err(ScenarioError::FaultWithoutTime {
+                fault: fault_type(fault),
+            });
+        }
+        match fault {
+            Fault::Crash { node, .. } | Fault::Restart { node, .. } => {
+                self.check_node("faults[].node", *node)
+            }
+            Fault::Partition { groups, .. } => {
+                let mut seen = Vec::new();
+                for node in groups.iter().flatten() {
+                    self.check_node("faults[].groups", *node)?;
+                    if seen.contains(node) {
+                        return Err(ScenarioError::NodeInTwoGroups { node: *node });
+                    }
+                    seen.push(*node);
+                }
+                if groups.iter().all(|g| g.is_empty()) {
+                    return Err(ScenarioError::EmptyPartition);
+                }
+                Ok(())
+            }
+            Fault::Heal { .. } | Fault::DropMessage { .. } => Ok(()),
+            Fault::Drop { pattern } | Fault::Delay { pattern, .. } => self.check_pattern(pattern),
+            Fault::CrashAfterSend { node, pattern, .. } => {
+                self.check_node("faults[].node", *node)?;
+                self.check_pattern(pattern)
+            }
+        }
+    }
+
+    fn check_pattern(&self, pattern: &Pattern) -> Result<(), ScenarioError> {
+        if let (Some(kind), Some(kinds)) = (&pattern.kind, self.msg_kinds)
+            && !kinds.contains(&kind.as_str())
+        {
+            return Err(ScenarioError::UnknownMessageKind {
+                kind: kind.clone(),
+                expected: kinds.join(", "),
+            });
+        }
+        if let Some(n) = pattern.from {
+            self.check_node("faults[].from", n)?;
+        }
+        if let Some(n) = pattern.to {
+            self.check_node("faults[].to", n)?;
+        }
+        if pattern.nth == 0 {
+            return Err(ScenarioError::NthIsZero);
+        }
+        Ok(())
+    }
+
+    /// Checks that `node` exists.
+    pub(crate) fn check_node(&self, field: &'static str, node: u32) -> Result<(), ScenarioError> {
+        if node >= self.nodes {
+            return Err(ScenarioError::NodeOutOfRange {
+                field,
+                node,
+                nodes: self.nodes,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The workload's limits, common to every protocol (what a field means is the protocol's).
+fn check_workload(w: &Workload, env: &Environment) -> Result<(), ScenarioError> {
+    if w.transactions > MAX_TRANSACTIONS {
+        return Err(ScenarioError::TooManyTransactions {
+            transactions: w.transactions,
+            max: MAX_TRANSACTIONS,
+        });
+    }
+    check_per_mille("workload.conflict_per_mille", w.conflict_per_mille)?;
+    check_per_mille("workload.read_per_mille", w.read_per_mille)?;
+    if w.readers > w.clients {
+        return Err(ScenarioError::OutOfRange {
+            field: "workload.readers",
+            value: u64::from(w.readers),
+            min: 0,
+            max: u64::from(w.clients),
+        });
+    }
+    for (field, value, max) in [
+        (
+            "workload.clients",
+            u64::from(w.clients),
+            u64::from(MAX_NODES),
+        ),
+        ("workload.keys", u64::from(w.keys), 1_000_000),
+        (
+            "workload.client_timeout_ms",
+            w.client_timeout_ms,
+            MAX_DURATION_MS,
+        ),
+    ] {
+        check_range(field, value, 1, max)?;
+    }
+    for c in &w.conflicts {
+        env.check_node("workload.conflicts[].node", c.node)?;
+    }
+    Ok(())
+}
+
+/// Refuses `value` outside `min..=max`, naming `field`.
+pub(crate) fn check_range(
+    field: &'static str,
+    value: u64,
+    min: u64,
+    max: u64,
+) -> Result<(), ScenarioError> {
+    if value < min || value > max {
+        return Err(ScenarioError::OutOfRange {
+            field,
+            value,
+            min,
+            max,
+        });
+    }
+    Ok(())
 }
 
 /// A latency range in milliseconds; each message draws uniformly from it.
@@ -403,268 +691,6 @@ impl Fault {
     }
 }
 
-impl Scenario {
-    /// Parses and checks a scenario.
-    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let scenario: Scenario = serde_json::from_str(text).map_err(ScenarioError::Json)?;
-        scenario.check()?;
-        Ok(scenario)
-    }
-
-    /// The scenario as pretty JSON, which [`Scenario::from_json`] reads back unchanged.
-    pub fn to_json(&self) -> String {
-        // Serializing plain data structs to a string cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-
-    /// Checks everything serde cannot: ranges, node ids, names.
-    pub fn check(&self) -> Result<(), ScenarioError> {
-        let p = self.protocol;
-        if !p.variants().contains(&self.variant.as_str()) {
-            return Err(ScenarioError::UnknownVariant {
-                protocol: p.name(),
-                variant: self.variant.clone(),
-                expected: p.variants().join(", "),
-            });
-        }
-        if self.nodes < 2 || self.nodes > MAX_NODES {
-            return Err(ScenarioError::NodeCount {
-                nodes: self.nodes,
-                max: MAX_NODES,
-            });
-        }
-        if self.duration_ms == 0 {
-            return Err(ScenarioError::ZeroDuration);
-        }
-        if self.duration_ms > MAX_DURATION_MS {
-            return Err(ScenarioError::DurationTooLong {
-                duration_ms: self.duration_ms,
-                max: MAX_DURATION_MS,
-            });
-        }
-        // A zero timeout would re-arm at the same instant forever and time would never move.
-        for (field, value) in [
-            ("timeouts.vote_timeout_ms", self.timeouts.vote_timeout_ms),
-            (
-                "timeouts.decision_timeout_ms",
-                self.timeouts.decision_timeout_ms,
-            ),
-            ("timeouts.retry_ms", self.timeouts.retry_ms),
-        ] {
-            if value == 0 {
-                return Err(ScenarioError::ZeroTimeout { field });
-            }
-        }
-        check_latency(self.network.latency_ms)?;
-        check_per_mille("network.loss_per_mille", self.network.loss_per_mille)?;
-        check_per_mille(
-            "network.duplicate_per_mille",
-            self.network.duplicate_per_mille,
-        )?;
-        for link in &self.network.links {
-            self.check_node("network.links[].from", link.from)?;
-            self.check_node("network.links[].to", link.to)?;
-            if let Some(latency) = link.latency_ms {
-                check_latency(latency)?;
-            }
-            if let Some(loss) = link.loss_per_mille {
-                check_per_mille("network.links[].loss_per_mille", loss)?;
-            }
-        }
-        let w = &self.workload;
-        if w.transactions > MAX_TRANSACTIONS {
-            return Err(ScenarioError::TooManyTransactions {
-                transactions: w.transactions,
-                max: MAX_TRANSACTIONS,
-            });
-        }
-        check_per_mille("workload.conflict_per_mille", w.conflict_per_mille)?;
-        check_per_mille("workload.read_per_mille", w.read_per_mille)?;
-        if w.readers > w.clients {
-            return Err(ScenarioError::OutOfRange {
-                field: "workload.readers",
-                value: u64::from(w.readers),
-                min: 0,
-                max: u64::from(w.clients),
-            });
-        }
-        for (field, value, max) in [
-            (
-                "workload.clients",
-                u64::from(w.clients),
-                u64::from(MAX_NODES),
-            ),
-            ("workload.keys", u64::from(w.keys), 1_000_000),
-            (
-                "workload.client_timeout_ms",
-                w.client_timeout_ms,
-                MAX_DURATION_MS,
-            ),
-            ("paxos.election_ms", self.paxos.election_ms, MAX_DURATION_MS),
-            (
-                "paxos.heartbeat_ms",
-                self.paxos.heartbeat_ms,
-                MAX_DURATION_MS,
-            ),
-            ("paxos.backoff_ms", self.paxos.backoff_ms, MAX_DURATION_MS),
-        ] {
-            if value == 0 || value > max {
-                return Err(ScenarioError::OutOfRange {
-                    field,
-                    value,
-                    min: 1,
-                    max,
-                });
-            }
-        }
-        if let Some(k) = w.participants_per_tx
-            && self.protocol == ProtocolName::TwoPhaseCommit
-            && (k == 0 || k >= self.nodes)
-        {
-            return Err(ScenarioError::ParticipantsPerTx {
-                participants_per_tx: k,
-                participants: self.nodes - 1,
-            });
-        }
-        for c in &w.conflicts {
-            if c.node == 0 && self.protocol == ProtocolName::TwoPhaseCommit {
-                return Err(ScenarioError::NotAParticipant { node: c.node });
-            }
-            self.check_node("workload.conflicts[].node", c.node)?;
-        }
-        for fault in &self.faults {
-            self.check_fault(fault)?;
-        }
-        if self.protocol == ProtocolName::Vrrp {
-            self.check_vrrp()?;
-        }
-        Ok(())
-    }
-
-    fn check_vrrp(&self) -> Result<(), ScenarioError> {
-        let v = &self.vrrp;
-        let witnesses = v.witness_count(&self.variant);
-        if witnesses >= self.nodes {
-            return Err(ScenarioError::OutOfRange {
-                field: "vrrp.witnesses",
-                value: u64::from(witnesses),
-                min: 0,
-                max: u64::from(self.nodes - 1),
-            });
-        }
-        let routers = self.nodes - witnesses;
-        if v.priorities.len() > routers as usize {
-            return Err(ScenarioError::OutOfRange {
-                field: "vrrp.priorities (one per router)",
-                value: v.priorities.len() as u64,
-                min: 0,
-                max: u64::from(routers),
-            });
-        }
-        let mut ranges = vec![("vrrp.advert_ms", v.advert_ms, 1, 40_950)];
-        ranges.extend(
-            v.priorities
-                .iter()
-                .map(|&p| ("vrrp.priorities[]", u64::from(p), 1, 255)),
-        );
-        if self.variant == "lease" {
-            ranges.push(("vrrp.lease_ms", v.lease_ms, 2, MAX_DURATION_MS));
-            ranges.push(("vrrp.renew_ms", v.renew_ms, 1, v.lease_ms.saturating_sub(1)));
-        }
-        for a in &v.operator {
-            ranges.push((
-                "vrrp.operator[].node",
-                u64::from(a.node),
-                0,
-                u64::from(routers) - 1,
-            ));
-            if let Action::SetPriority { priority } = a.action {
-                ranges.push(("vrrp.operator[].priority", u64::from(priority), 1, 254));
-            }
-        }
-        for (field, value, min, max) in ranges {
-            if value < min || value > max {
-                return Err(ScenarioError::OutOfRange {
-                    field,
-                    value,
-                    min,
-                    max,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn check_fault(&self, fault: &Fault) -> Result<(), ScenarioError> {
-        if let Some(when) = fault.when()
-            && when.at_ms.is_none()
-            && when.after_event.is_none()
-        {
-            return Err(ScenarioError::FaultWithoutTime {
-                fault: fault_type(fault),
-            });
-        }
-        match fault {
-            Fault::Crash { node, .. } | Fault::Restart { node, .. } => {
-                self.check_node("faults[].node", *node)
-            }
-            Fault::Partition { groups, .. } => {
-                let mut seen = Vec::new();
-                for node in groups.iter().flatten() {
-                    self.check_node("faults[].groups", *node)?;
-                    if seen.contains(node) {
-                        return Err(ScenarioError::NodeInTwoGroups { node: *node });
-                    }
-                    seen.push(*node);
-                }
-                if groups.iter().all(|g| g.is_empty()) {
-                    return Err(ScenarioError::EmptyPartition);
-                }
-                Ok(())
-            }
-            Fault::Heal { .. } | Fault::DropMessage { .. } => Ok(()),
-            Fault::Drop { pattern } | Fault::Delay { pattern, .. } => self.check_pattern(pattern),
-            Fault::CrashAfterSend { node, pattern, .. } => {
-                self.check_node("faults[].node", *node)?;
-                self.check_pattern(pattern)
-            }
-        }
-    }
-
-    fn check_pattern(&self, pattern: &Pattern) -> Result<(), ScenarioError> {
-        if let Some(kind) = &pattern.kind
-            && self.protocol != ProtocolName::Custom
-            && !self.protocol.msg_kinds().contains(&kind.as_str())
-        {
-            return Err(ScenarioError::UnknownMessageKind {
-                kind: kind.clone(),
-                expected: self.protocol.msg_kinds().join(", "),
-            });
-        }
-        if let Some(n) = pattern.from {
-            self.check_node("faults[].from", n)?;
-        }
-        if let Some(n) = pattern.to {
-            self.check_node("faults[].to", n)?;
-        }
-        if pattern.nth == 0 {
-            return Err(ScenarioError::NthIsZero);
-        }
-        Ok(())
-    }
-
-    fn check_node(&self, field: &'static str, node: u32) -> Result<(), ScenarioError> {
-        if node >= self.nodes {
-            return Err(ScenarioError::NodeOutOfRange {
-                field,
-                node,
-                nodes: self.nodes,
-            });
-        }
-        Ok(())
-    }
-}
-
 /// The fault's `type` as written in JSON.
 pub(crate) fn fault_type(fault: &Fault) -> &'static str {
     match fault {
@@ -694,10 +720,6 @@ fn check_per_mille(field: &'static str, value: u32) -> Result<(), ScenarioError>
         return Err(ScenarioError::PerMille { field, value });
     }
     Ok(())
-}
-
-fn correct() -> String {
-    "correct".to_owned()
 }
 
 fn one() -> u64 {

@@ -93,8 +93,9 @@ fn check_paxos(name: &str, expected_violation: Option<&str>) -> String {
     assert_eq!(got, expected_violation, "{name}:\n{summary}");
     if expected_violation.is_some() {
         // The same faults against correct Paxos break nothing: the variant is to blame.
-        let mut fixed = scenario.clone();
-        fixed.variant = "correct".into();
+        let fixed = scenario
+            .edit(|s| s.protocol = s.protocol.correct())
+            .unwrap();
         let mut run = Run::new(&fixed, RunOptions::default()).unwrap();
         run.run_to_end();
         assert!(
@@ -103,8 +104,8 @@ fn check_paxos(name: &str, expected_violation: Option<&str>) -> String {
             run.summary()
         );
         // Every scripted fault is needed: the schedule is already shrunk.
-        let mut bare = scenario.clone();
-        let faults = std::mem::take(&mut bare.faults);
+        let faults = scenario.faults.clone();
+        let bare = scenario.edit(|s| s.faults.clear()).unwrap();
         let (shrunk, _) = underhood_sim::shrink(&bare, scenario.seed, faults.clone()).unwrap();
         assert_eq!(shrunk.len(), faults.len(), "{name}: {shrunk:?}");
     }

@@ -4,15 +4,22 @@
 
 use proptest::prelude::*;
 use underhood_sim::model::{self, CheckerOptions, Model, ProtocolModel, Symmetry, Verdict};
-use underhood_sim::{TwoPhase, gallery};
+use underhood_sim::{ProtocolConfig, TwoPhase, TwoPhaseConfig, gallery};
 
 /// A two-participant, one-transaction 2PC with `variant`, checked to `depth` steps with one
 /// crash allowed; returns the broken property and the counterexample's length.
 fn check_2pc(variant: &str, depth: u32) -> (Verdict, Option<(&'static str, usize)>, bool) {
-    let mut scenario = gallery::find("happy-path").unwrap();
-    scenario.variant = variant.into();
-    scenario.nodes = 3;
-    scenario.workload.transactions = 1;
+    let scenario = gallery::find("happy-path")
+        .unwrap()
+        .edit(|s| {
+            s.protocol = ProtocolConfig::TwoPhaseCommit(TwoPhaseConfig {
+                variant: variant.parse().unwrap(),
+                ..TwoPhaseConfig::default()
+            });
+            s.nodes = 3;
+            s.workload.transactions = 1;
+        })
+        .unwrap();
     let model = ProtocolModel::new(move || TwoPhase::new(&scenario), 1);
     let report = model::check(
         &model,
@@ -67,9 +74,13 @@ fn correct_two_phase_commit_has_no_counterexample_within_the_depth() {
 /// 2PC's blocking state is reachable, and the checker shows the shortest way there.
 #[test]
 fn a_participant_in_doubt_with_the_coordinator_down_is_reachable() {
-    let mut scenario = gallery::find("happy-path").unwrap();
-    scenario.nodes = 3;
-    scenario.workload.transactions = 1;
+    let scenario = gallery::find("happy-path")
+        .unwrap()
+        .edit(|s| {
+            s.nodes = 3;
+            s.workload.transactions = 1;
+        })
+        .unwrap();
     let model =
         ProtocolModel::new(move || TwoPhase::new(&scenario), 1).sometimes(model::Reachable {
             name: "in-doubt-while-coordinator-down",
@@ -96,9 +107,13 @@ fn a_participant_in_doubt_with_the_coordinator_down_is_reachable() {
 /// With loss allowed, correct 2PC still never breaks atomicity (within the depth).
 #[test]
 fn correct_two_phase_commit_survives_loss_and_duplication() {
-    let mut scenario = gallery::find("happy-path").unwrap();
-    scenario.nodes = 3;
-    scenario.workload.transactions = 1;
+    let scenario = gallery::find("happy-path")
+        .unwrap()
+        .edit(|s| {
+            s.nodes = 3;
+            s.workload.transactions = 1;
+        })
+        .unwrap();
     let model = ProtocolModel::new(move || TwoPhase::new(&scenario), 0)
         .with_loss()
         .with_duplication();
@@ -239,8 +254,10 @@ fn tla_two_phase_eventually_decides_only_if_receipt_is_fair() {
 #[test]
 fn two_phase_commit_eventually_decides_unless_the_coordinator_stays_down() {
     use model::LiveVerdict;
-    let mut scenario = gallery::find("happy-path").unwrap();
-    scenario.nodes = 3;
+    let scenario = gallery::find("happy-path")
+        .unwrap()
+        .edit(|s| s.nodes = 3)
+        .unwrap();
     let mut config = model::small_config(&scenario).unwrap();
     // Retries make the space infinite; three timeouts keep it finite and leave every retry
     // this run needs.

@@ -4,8 +4,9 @@
 
 use proptest::prelude::*;
 use underhood_sim::{
-    Fault, Latency, Network, OnViolation, Ordering, ProtocolName, Recording, Run, RunOptions,
-    Scenario, Timeouts, Workload, first_violation, gallery, random_faults, shrink,
+    Fault, Latency, Network, OnViolation, Ordering, ProtocolConfig, Recording, Run, RunOptions,
+    Scenario, ScenarioSpec, Timeouts, TwoPhaseConfig, Workload, first_violation, gallery,
+    random_faults, shrink,
 };
 
 fn scenario_strategy() -> impl Strategy<Value = Scenario> {
@@ -29,40 +30,42 @@ fn scenario_strategy() -> impl Strategy<Value = Scenario> {
                 (transactions, start, interval),
                 conflict,
                 (vote, decision, retry),
-            )| Scenario {
-                name: "random".into(),
-                description: String::new(),
-                protocol: ProtocolName::TwoPhaseCommit,
-                variant: "correct".into(),
-                nodes,
-                seed: 1,
-                duration_ms: 1500,
-                paxos: Default::default(),
-                vrrp: Default::default(),
-                timeouts: Timeouts {
-                    vote_timeout_ms: vote,
-                    decision_timeout_ms: decision,
-                    retry_ms: retry,
-                },
-                network: Network {
-                    latency_ms: Latency {
-                        min,
-                        max: min + spread,
+            )| {
+                Scenario::new(ScenarioSpec {
+                    name: "random".into(),
+                    description: String::new(),
+                    protocol: ProtocolConfig::TwoPhaseCommit(TwoPhaseConfig {
+                        timeouts: Timeouts {
+                            vote_timeout_ms: vote,
+                            decision_timeout_ms: decision,
+                            retry_ms: retry,
+                        },
+                        ..TwoPhaseConfig::default()
+                    }),
+                    nodes,
+                    seed: 1,
+                    duration_ms: 1500,
+                    network: Network {
+                        latency_ms: Latency {
+                            min,
+                            max: min + spread,
+                        },
+                        loss_per_mille: loss,
+                        duplicate_per_mille: dup,
+                        ordering: if fifo { Ordering::Fifo } else { Ordering::Any },
+                        links: Vec::new(),
                     },
-                    loss_per_mille: loss,
-                    duplicate_per_mille: dup,
-                    ordering: if fifo { Ordering::Fifo } else { Ordering::Any },
-                    links: Vec::new(),
-                },
-                workload: Workload {
-                    transactions,
-                    start_ms: start,
-                    interval_ms: interval,
-                    participants_per_tx: None,
-                    conflict_per_mille: conflict,
-                    ..Workload::default()
-                },
-                faults: Vec::new(),
+                    workload: Workload {
+                        transactions,
+                        start_ms: start,
+                        interval_ms: interval,
+                        participants_per_tx: None,
+                        conflict_per_mille: conflict,
+                        ..Workload::default()
+                    },
+                    faults: Vec::new(),
+                })
+                .unwrap()
             },
         )
 }
@@ -96,8 +99,7 @@ proptest! {
     /// Same scenario and seed, same trace hash, whether or not the trace is kept.
     #[test]
     fn runs_are_deterministic(scenario in scenario_strategy(), seed: u64) {
-        let mut s = scenario.clone();
-        s.faults = random_faults(&scenario, seed);
+        let s = scenario.with_faults(&random_faults(&scenario, seed)).unwrap();
         let a = run(&s, seed, Recording::Full);
         let b = run(&s, seed, Recording::HashOnly);
         prop_assert_eq!(a.trace_hash(), b.trace_hash());
@@ -108,8 +110,7 @@ proptest! {
     /// parse ∘ print = id.
     #[test]
     fn scenarios_round_trip_through_json(scenario in scenario_strategy(), seed: u64) {
-        let mut s = scenario.clone();
-        s.faults = random_faults(&scenario, seed);
+        let s = scenario.with_faults(&random_faults(&scenario, seed)).unwrap();
         let back = Scenario::from_json(&s.to_json()).unwrap();
         prop_assert_eq!(back, s);
     }
@@ -161,8 +162,8 @@ fn shrinking_keeps_a_failure_and_removes_noise() {
     let scenario = gallery::find("abort-on-timeout").unwrap();
     let mut noise = random_faults(&gallery::find("happy-path").unwrap(), 3);
     noise.retain(|f| !matches!(f, Fault::Crash { .. } | Fault::Restart { .. }));
-    let mut base = scenario.clone();
-    let scripted = std::mem::take(&mut base.faults);
+    let scripted = scenario.faults.clone();
+    let base = scenario.edit(|s| s.faults.clear()).unwrap();
     let mut schedule = noise.clone();
     schedule.extend(scripted);
     assert!(first_violation(&base, 1, &schedule).unwrap().is_some());
@@ -208,9 +209,7 @@ mod strategies {
             network in strategies::network(),
             seed: u64,
         ) {
-            let mut scenario = gallery::find("happy-path").unwrap();
-            scenario.network = network;
-            prop_assert!(scenario.check().is_ok());
+            let scenario = gallery::find("happy-path").unwrap().edit(|s| s.network = network).unwrap();
             let v = first_violation(&scenario, seed, &faults).unwrap();
             prop_assert!(v.is_none(), "{v:?} with {faults:?}");
         }
@@ -221,10 +220,11 @@ mod strategies {
             workload in strategies::workload(),
             seed: u64,
         ) {
-            let mut scenario = gallery::find("paxos-normal").unwrap();
-            scenario.nodes = 3;
-            scenario.duration_ms = 1_500;
-            scenario.workload = workload;
+            let scenario = gallery::find("paxos-normal").unwrap().edit(|s| {
+                s.nodes = 3;
+                s.duration_ms = 1_500;
+                s.workload = workload;
+            }).unwrap();
             let v = first_violation(&scenario, seed, &faults).unwrap();
             prop_assert!(v.is_none(), "{v:?} with {faults:?}");
         }

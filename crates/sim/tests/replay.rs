@@ -16,7 +16,7 @@ fn check_and_replay(name: &str) -> (&'static str, Vec<Choice>, Run) {
         ..CheckerOptions::default()
     };
     let (report, script) = match scenario.protocol {
-        underhood_sim::ProtocolName::TwoPhaseCommit => {
+        underhood_sim::ProtocolConfig::TwoPhaseCommit(_) => {
             let m = model::two_phase_model(&config);
             let r = model::check(&m, &options);
             let s = m.script(&r.counterexample.as_ref().unwrap().actions);
@@ -192,8 +192,12 @@ proptest::proptest! {
         variant in proptest::sample::select(vec!["correct", "abort-on-timeout", "vote-before-log", "announce-before-log"]),
         picks in proptest::collection::vec(proptest::prelude::any::<u16>(), 0..30),
     ) {
-        let mut scenario = gallery::find("happy-path").unwrap();
-        scenario.variant = variant.into();
+        let scenario = gallery::find("happy-path").unwrap().edit(|s| {
+            s.protocol = underhood_sim::ProtocolConfig::TwoPhaseCommit(underhood_sim::TwoPhaseConfig {
+                variant: variant.parse().unwrap(),
+                ..Default::default()
+            });
+        }).unwrap();
         let config = model::small_config(&scenario).unwrap();
         let m = model::two_phase_model(&config);
         let (actions, broken) = walk(&m, &picks);

@@ -4,7 +4,10 @@
 use proptest::prelude::*;
 use underhood_consensus::NodeId;
 use underhood_consensus::vrrp::{Config, Node, Output};
-use underhood_sim::{EventKind, Fault, OnViolation, Recording, Scenario, Sim, Vrrp, When, gallery};
+use underhood_sim::{
+    EventKind, Fault, OnViolation, ProtocolConfig, Recording, Scenario, ScenarioError, Sim, Vrrp,
+    When, gallery,
+};
 
 /// When each router became master, and when it let go (step down, stop or crash), in order.
 fn vip_changes(sim: &Sim<Vrrp>) -> Vec<(u64, u32, bool)> {
@@ -28,7 +31,7 @@ fn run(name: &str) -> (Sim<Vrrp>, Scenario) {
     let scenario = gallery::find(name).unwrap();
     let mut sim = Sim::new(
         Vrrp::new(&scenario),
-        &scenario,
+        &scenario.environment(),
         scenario.seed,
         &[],
         Recording::Full,
@@ -168,7 +171,7 @@ fn gallery_runs_are_deterministic() {
         let hash = |recording| {
             let mut sim = Sim::new(
                 Vrrp::new(&s),
-                &s,
+                &s.environment(),
                 s.seed,
                 &[],
                 recording,
@@ -213,15 +216,22 @@ fn bad_vrrp_settings_are_typed_errors() {
     }
 }
 
-fn lease_scenario(priorities: Vec<u8>, witnesses: u32, faults: Vec<Fault>, seed: u64) -> Scenario {
-    let mut s = gallery::find("vrrp-lease-partition").unwrap();
-    s.nodes = priorities.len() as u32 + witnesses;
-    s.vrrp.priorities = priorities;
-    s.vrrp.witnesses = Some(witnesses);
-    s.faults = faults;
-    s.seed = seed;
-    s.duration_ms = 30_000;
-    s
+fn lease_scenario(
+    priorities: Vec<u8>,
+    witnesses: u32,
+    faults: Vec<Fault>,
+    seed: u64,
+) -> Result<Scenario, ScenarioError> {
+    gallery::find("vrrp-lease-partition").unwrap().edit(|s| {
+        s.nodes = priorities.len() as u32 + witnesses;
+        if let ProtocolConfig::Vrrp(c) = &mut s.protocol {
+            c.vrrp.priorities = priorities;
+            c.vrrp.witnesses = Some(witnesses);
+        }
+        s.faults = faults;
+        s.seed = seed;
+        s.duration_ms = 30_000;
+    })
 }
 
 fn fault_strategy(nodes: u32) -> impl Strategy<Value = Fault> {
@@ -272,8 +282,9 @@ proptest! {
             _ => true,
         }).collect();
         let s = lease_scenario(priorities, witnesses, faults, seed);
-        prop_assume!(s.check().is_ok());
-        let mut sim = Sim::new(Vrrp::new(&s), &s, seed, &[], Recording::HashOnly, OnViolation::Stop).unwrap();
+        prop_assume!(s.is_ok());
+        let s = s.unwrap();
+        let mut sim = Sim::new(Vrrp::new(&s), &s.environment(), seed, &[], Recording::HashOnly, OnViolation::Stop).unwrap();
         sim.add_invariant(underhood_sim::Invariant {
             name: "single-vip-holder (state)",
             check: |nodes: &[Option<&Node>]| match Vrrp::masters(nodes) {
@@ -293,12 +304,15 @@ proptest! {
         priorities in proptest::collection::vec(1u8..=254, 2..6),
         seed in any::<u64>(),
     ) {
-        let mut s = gallery::find("vrrp-master-crash").unwrap();
-        s.nodes = priorities.len() as u32;
-        s.vrrp.priorities = priorities.clone();
-        s.faults.clear();
-        s.duration_ms = 12_000;
-        let mut sim = Sim::new(Vrrp::new(&s), &s, seed, &[], Recording::HashOnly, OnViolation::Continue).unwrap();
+        let s = gallery::find("vrrp-master-crash").unwrap().edit(|s| {
+            s.nodes = priorities.len() as u32;
+            if let ProtocolConfig::Vrrp(c) = &mut s.protocol {
+                c.vrrp.priorities = priorities.clone();
+            }
+            s.faults.clear();
+            s.duration_ms = 12_000;
+        }).unwrap();
+        let mut sim = Sim::new(Vrrp::new(&s), &s.environment(), seed, &[], Recording::HashOnly, OnViolation::Continue).unwrap();
         sim.run_to_end();
         let best = (0..priorities.len()).max_by_key(|&i| (priorities[i], i)).unwrap() as u32;
         let holders: Vec<u32> = sim.protocol().holders().map(|n: NodeId| n.0).collect();

@@ -13,7 +13,7 @@ use crate::error::{InjectRefusal, ScenarioError};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
-use crate::scenario::{Fault, Scenario, When, fault_type};
+use crate::scenario::{Environment, Fault, When, fault_type};
 use crate::trace::{DropReason, Event, EventKind};
 
 mod in_flight;
@@ -62,7 +62,7 @@ pub struct ViolationAt {
 /// A running simulation of protocol `P`.
 pub struct Sim<P: Protocol> {
     protocol: P,
-    scenario: Scenario,
+    env: Environment,
     seed: u64,
     duration: Time,
     now: Time,
@@ -145,17 +145,23 @@ impl<N: Process> Ord for Entry<N> {
 }
 
 impl<P: Protocol> Sim<P> {
-    /// Sets up a run of `scenario` with `seed`; `injected` are earlier injections to replay.
+    /// Sets up a run of `protocol` in `env` with `seed`; `injected` are earlier injections to
+    /// replay.
     pub fn new(
         protocol: P,
-        scenario: &Scenario,
+        env: &Environment,
         seed: u64,
         injected: &[Fault],
         recording: Recording,
         on_violation: OnViolation,
     ) -> Result<Sim<P>, ScenarioError> {
-        scenario.check()?;
         let n = protocol.n_nodes();
+        if n != env.nodes() {
+            return Err(ScenarioError::NodeMismatch {
+                protocol: n,
+                environment: env.nodes(),
+            });
+        }
         let mut boot_effects = Vec::new();
         let nodes = (0..n)
             .map(|i| {
@@ -172,9 +178,9 @@ impl<P: Protocol> Sim<P> {
             .collect();
         let mut sim = Sim {
             protocol,
-            scenario: scenario.clone(),
+            env: env.clone(),
             seed,
-            duration: Time(scenario.duration_ms),
+            duration: Time(env.duration_ms()),
             now: Time(0),
             steps: 0,
             seq: 0,
@@ -202,11 +208,11 @@ impl<P: Protocol> Sim<P> {
             finished_checked: false,
             invariants: Vec::new(),
         };
-        for fault in &scenario.faults {
+        for fault in env.faults() {
             sim.schedule_fault(fault.clone());
         }
         for fault in injected {
-            scenario.check_fault(fault)?;
+            env.check_fault(fault)?;
             if fault.when().is_none() {
                 return Err(ScenarioError::Inject {
                     fault: fault_type(fault),
@@ -282,9 +288,14 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
-    /// The scenario being run.
-    pub fn scenario(&self) -> &Scenario {
-        &self.scenario
+    /// The environment being run in: nodes, duration, network, faults.
+    pub fn environment(&self) -> &Environment {
+        &self.env
+    }
+
+    /// When the run ends.
+    pub fn duration(&self) -> Time {
+        self.duration
     }
 
     /// The protocol, with its checker state.
@@ -504,7 +515,7 @@ impl<P: Protocol> Sim<P> {
                 reason: InjectRefusal::RuleNotTimed,
             });
         };
-        self.scenario.check_fault(&fault)?;
+        self.env.check_fault(&fault)?;
         if let Fault::DropMessage { id, .. } = fault
             && !self.in_flight.contains(id)
         {

@@ -68,9 +68,7 @@ impl<P: Protocol> Sim<P> {
         let (latency, loss) = self.link(from, to);
         let lost = self.net_rng.chance(loss);
         let delay = self.net_rng.range(latency.min, latency.max);
-        let duplicate = self
-            .net_rng
-            .chance(self.scenario.network.duplicate_per_mille);
+        let duplicate = self.net_rng.chance(self.env.network().duplicate_per_mille);
         let dup_delay = if duplicate {
             self.net_rng.range(latency.min, latency.max)
         } else {
@@ -116,7 +114,7 @@ impl<P: Protocol> Sim<P> {
 
     fn put_in_flight(&mut self, id: u64, from: NodeId, to: NodeId, msg: MsgOf<P>, delay: u64) {
         let mut at = self.now.after(delay);
-        if self.scenario.network.ordering == Ordering::Fifo {
+        if self.env.network().ordering == Ordering::Fifo {
             let link = (from.0 * self.protocol.n_nodes() + to.0) as usize;
             at = at.max(self.link_last[link]);
             self.link_last[link] = at;
@@ -135,7 +133,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     pub(super) fn link(&self, from: NodeId, to: NodeId) -> (crate::scenario::Latency, u32) {
-        let net = &self.scenario.network;
+        let net = self.env.network();
         let mut latency = net.latency_ms;
         let mut loss = net.loss_per_mille;
         for link in &net.links {

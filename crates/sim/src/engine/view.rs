@@ -56,8 +56,7 @@ impl<P: Protocol> Sim<P> {
                 })
             })
             .collect();
-        let mut details = self.protocol.details(self.now);
-        details.insert("name".into(), json!(self.scenario.protocol.name()));
+        let details = self.protocol.details(self.now);
         json!({
             "now": self.now.0, "steps": self.steps, "finished": self.finished(),
             "duration_ms": self.duration.0, "nodes": nodes, "partition": partition,
@@ -83,16 +82,7 @@ impl<P: Protocol> Sim<P> {
     /// A plain-text summary: events, decisions, liveness, invariants, and the trace hash.
     pub fn summary(&self) -> String {
         use std::fmt::Write;
-        let s = &self.scenario;
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "scenario: {} ({}, variant {}), seed {}",
-            s.name,
-            s.protocol.name(),
-            s.variant,
-            self.seed
-        );
         let _ = writeln!(
             out,
             "events: {} queue events, {} trace events, virtual time {} ms",

@@ -17,17 +17,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod check_scenario;
 mod liveness;
 mod protocol;
-mod scenarios;
 mod search;
 mod table;
 mod tree;
 mod two_phase_tla;
 
+pub use crate::protocols::multi_paxos::multi_paxos_model;
+pub use crate::protocols::two_phase::two_phase_model;
+pub(crate) use check_scenario::check_small;
+pub use check_scenario::{
+    CheckRefusal, CheckRequest, Eventually, Reached, ScenarioCheck, SmallConfig, check_scenario,
+    small_config,
+};
 pub use liveness::{LiveVerdict, Liveness, MAX_GRAPH_STATES, check_eventually};
 pub use protocol::{ProtocolModel, ProtocolState, Reachable};
-pub use scenarios::{SmallConfig, multi_paxos_model, small_config, two_phase_model};
 pub use search::{Progress, check, check_with_progress};
 pub use two_phase_tla::{TlaFairness, TwoPhaseTla};
 

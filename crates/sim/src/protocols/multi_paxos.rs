@@ -6,17 +6,189 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use underhood_consensus::multi_paxos::{
     Ballot, Command, Config, Msg, Op, OpResult, Output, Record, Replica, Reply, Request, RoleView,
-    Slot, Timer,
+    Slot, Timer, Variant,
 };
 use underhood_consensus::{NodeId, Time};
 
+use super::Plugin;
+use crate::error::ScenarioError;
 use crate::linearizability::{self, OpKind, Operation};
+use crate::model::{
+    self, CheckRefusal, CheckRequest, Progress, ProtocolModel, ScenarioCheck, SmallConfig,
+};
 use crate::process::{Effects, Inputs, Process, Protocol, Violation};
 use crate::rng::SimRng;
-use crate::scenario::{Scenario, Workload};
+use crate::run::{Driver, DynRun};
+use crate::scenario::{MAX_DURATION_MS, Scenario, ScenarioSpec, Workload, check_range};
+
+/// The gallery scenarios of Multi-Paxos, in display order.
+pub(crate) const GALLERY: &[&str] = &[
+    include_str!("../../scenarios/paxos-normal.json"),
+    include_str!("../../scenarios/paxos-minority-crash.json"),
+    include_str!("../../scenarios/paxos-majority-crash.json"),
+    include_str!("../../scenarios/paxos-dueling-proposers.json"),
+    include_str!("../../scenarios/paxos-partition-old-leader.json"),
+    include_str!("../../scenarios/paxos-storm.json"),
+    include_str!("../../scenarios/paxos-leader-crash-mid-slot.json"),
+    include_str!("../../scenarios/paxos-ignore-accepted.json"),
+    include_str!("../../scenarios/paxos-forgetful-acceptor.json"),
+    include_str!("../../scenarios/paxos-non-unique-ballots.json"),
+    include_str!("../../scenarios/paxos-stale-reads.json"),
+    include_str!("../../scenarios/paxos-bench.json"),
+];
+
+/// Multi-Paxos's part of a scenario (`"protocol": "multi-paxos"`): its variant and timing.
+/// Every node is a replica; clients spread over them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultiPaxosConfig {
+    /// Which variant runs (`"correct"` or a deliberately broken one).
+    #[serde(default)]
+    pub variant: Variant,
+    /// Election, heartbeat and snapshot timing.
+    #[serde(default)]
+    pub paxos: PaxosTimeouts,
+}
+
+/// Multi-Paxos timing in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaxosTimeouts {
+    /// A follower runs for leader after this long without a leader (plus jitter).
+    pub election_ms: u64,
+    /// How often the leader sends heartbeats.
+    pub heartbeat_ms: u64,
+    /// Base of the randomized back-off after a lost election.
+    pub backoff_ms: u64,
+    /// Compact the log into a snapshot every this many slots (0: never).
+    pub snapshot_every: u64,
+}
+
+impl Default for PaxosTimeouts {
+    fn default() -> Self {
+        let c = Config::default();
+        PaxosTimeouts {
+            election_ms: c.election_ms,
+            heartbeat_ms: c.heartbeat_ms,
+            backoff_ms: c.backoff_ms,
+            snapshot_every: c.snapshot_every,
+        }
+    }
+}
+
+impl MultiPaxosConfig {
+    /// The Multi-Paxos settings of `scenario` (the defaults for another protocol's).
+    pub fn of(scenario: &Scenario) -> MultiPaxosConfig {
+        match &scenario.protocol {
+            super::ProtocolConfig::MultiPaxos(c) => c.clone(),
+            _ => MultiPaxosConfig::default(),
+        }
+    }
+}
+
+impl Plugin for MultiPaxosConfig {
+    fn name(&self) -> &'static str {
+        "multi-paxos"
+    }
+
+    fn variant_name(&self) -> &'static str {
+        self.variant.name()
+    }
+
+    fn correct(&self) -> super::ProtocolConfig {
+        super::ProtocolConfig::MultiPaxos(Self {
+            variant: Variant::Correct,
+            ..self.clone()
+        })
+    }
+
+    fn msg_kinds(&self) -> Option<&'static [&'static str]> {
+        Some(&Msg::KINDS)
+    }
+
+    fn check(&self, _spec: &ScenarioSpec) -> Result<(), ScenarioError> {
+        let p = &self.paxos;
+        for (field, value) in [
+            ("paxos.election_ms", p.election_ms),
+            ("paxos.heartbeat_ms", p.heartbeat_ms),
+            ("paxos.backoff_ms", p.backoff_ms),
+        ] {
+            check_range(field, value, 1, MAX_DURATION_MS)?;
+        }
+        Ok(())
+    }
+
+    fn run(
+        &self,
+        scenario: &Scenario,
+        seed: u64,
+        driver: Driver,
+    ) -> Result<Box<dyn DynRun>, ScenarioError> {
+        crate::run::start(MultiPaxos::new(scenario, seed), scenario, seed, driver)
+    }
+
+    /// Three replicas and at most two timeouts (two elections), plus what the variant needs:
+    /// `non-unique-ballots` two clients, one per leader; `stale-reads` a writer and a reader
+    /// of one key; `forgetful-acceptor` a crash (between steps) and two clients.
+    fn small_config(&self, scenario: &Scenario) -> Result<SmallConfig, CheckRefusal> {
+        let (clients, readers, crashes) = match self.variant {
+            Variant::NonUniqueBallots => (2, 0, 0),
+            Variant::StaleReads => (2, 1, 0),
+            Variant::ForgetfulAcceptor => (2, 0, 1),
+            Variant::Correct | Variant::IgnoreAccepted => (1, 0, 0),
+        };
+        let scenario = scenario
+            .edit(|s| {
+                s.nodes = 3;
+                // The checker chooses every fault itself.
+                s.faults.clear();
+                s.workload.keys = 1;
+                s.workload.readers = readers;
+                s.workload.clients = clients;
+                s.workload.transactions = u64::from(clients);
+            })
+            .map_err(CheckRefusal::Scenario)?;
+        Ok(SmallConfig {
+            scenario,
+            crashes,
+            timeouts: Some(2),
+            max_depth: 14,
+        })
+    }
+
+    fn check_small(
+        &self,
+        config: &SmallConfig,
+        request: &CheckRequest,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ScenarioCheck, CheckRefusal> {
+        Ok(model::check_small(
+            multi_paxos_model(config),
+            config,
+            request,
+            progress,
+        ))
+    }
+}
+
+/// The model of a Multi-Paxos configuration (stale timers dropped: replicas' timers carry a
+/// generation that only grows).
+pub fn multi_paxos_model(config: &SmallConfig) -> ProtocolModel<MultiPaxos> {
+    let s = config.scenario.clone();
+    let seed = s.seed;
+    let model = ProtocolModel::new(move || MultiPaxos::new(&s, seed), config.crashes)
+        .with_workload_seed(seed)
+        .with_stale_timers_dropped()
+        .with_crashes_between_steps();
+    match config.timeouts {
+        Some(t) => model.with_timeout_budget(t),
+        None => model,
+    }
+}
 
 impl Process for Replica {
     type Msg = Msg;
@@ -196,9 +368,10 @@ struct HistoryEntry {
 }
 
 impl MultiPaxos {
-    /// The cluster a scenario describes. The scenario must have passed [`Scenario::check`].
+    /// The cluster a scenario describes (see [`MultiPaxosConfig::of`]).
     pub fn new(scenario: &Scenario, seed: u64) -> MultiPaxos {
-        let p = scenario.paxos;
+        let c = MultiPaxosConfig::of(scenario);
+        let p = c.paxos;
         let config = Config {
             n: scenario.nodes,
             election_ms: p.election_ms,
@@ -206,8 +379,7 @@ impl MultiPaxos {
             backoff_ms: p.backoff_ms,
             snapshot_every: p.snapshot_every,
             seed,
-            // `Scenario::check` accepted the name, so it parses.
-            variant: scenario.variant.parse().unwrap_or_default(),
+            variant: c.variant,
         };
         let clients = (0..scenario.workload.clients)
             .map(|c| Client {

@@ -18,12 +18,151 @@ use underhood_consensus::vrrp::{
 };
 use underhood_consensus::{NodeId, Time};
 
+use super::Plugin;
+use crate::error::ScenarioError;
+use crate::model::{CheckRefusal, CheckRequest, Progress, ScenarioCheck, SmallConfig};
 use crate::process::{Effects, Inputs, Process, Protocol, Violation};
 use crate::rng::SimRng;
-use crate::scenario::Scenario;
+use crate::run::{Driver, DynRun};
+use crate::scenario::{MAX_DURATION_MS, Scenario, ScenarioSpec, check_range};
+
+/// The gallery scenarios of VRRP, in display order.
+pub(crate) const GALLERY: &[&str] = &[
+    include_str!("../../scenarios/vrrp-master-crash.json"),
+    include_str!("../../scenarios/vrrp-preempt.json"),
+    include_str!("../../scenarios/vrrp-no-preempt.json"),
+    include_str!("../../scenarios/vrrp-flapping.json"),
+    include_str!("../../scenarios/vrrp-split-brain.json"),
+    include_str!("../../scenarios/vrrp-lease-partition.json"),
+    include_str!("../../scenarios/vrrp-lease-no-quorum.json"),
+];
 
 /// The variants a `vrrp` scenario may name.
 pub const VARIANTS: [&str; 2] = ["correct", "lease"];
+
+/// Which VRRP runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VrrpVariant {
+    /// RFC 5798 as written: two masters under a partition, by design.
+    #[default]
+    Correct,
+    /// Mastership gated on a PaxosLease from a majority of routers and witnesses.
+    Lease,
+}
+
+impl VrrpVariant {
+    /// The variant's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            VrrpVariant::Correct => VARIANTS[0],
+            VrrpVariant::Lease => VARIANTS[1],
+        }
+    }
+}
+
+/// VRRP's part of a scenario (`"protocol": "vrrp"`): its variant and settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VrrpConfig {
+    /// Which variant runs.
+    #[serde(default)]
+    pub variant: VrrpVariant,
+    /// Priorities, timing and operator actions.
+    #[serde(default, skip_serializing_if = "VrrpSettings::is_default")]
+    pub vrrp: VrrpSettings,
+}
+
+impl VrrpConfig {
+    /// The VRRP settings of `scenario` (the defaults for another protocol's).
+    pub fn of(scenario: &Scenario) -> VrrpConfig {
+        match &scenario.protocol {
+            super::ProtocolConfig::Vrrp(c) => c.clone(),
+            _ => VrrpConfig::default(),
+        }
+    }
+}
+
+impl Plugin for VrrpConfig {
+    fn name(&self) -> &'static str {
+        "vrrp"
+    }
+
+    fn variant_name(&self) -> &'static str {
+        self.variant.name()
+    }
+
+    fn correct(&self) -> super::ProtocolConfig {
+        super::ProtocolConfig::Vrrp(Self {
+            variant: VrrpVariant::Correct,
+            ..self.clone()
+        })
+    }
+
+    fn msg_kinds(&self) -> Option<&'static [&'static str]> {
+        Some(&Msg::KINDS)
+    }
+
+    fn check(&self, spec: &ScenarioSpec) -> Result<(), ScenarioError> {
+        let v = &self.vrrp;
+        let witnesses = v.witness_count(self.variant);
+        check_range(
+            "vrrp.witnesses",
+            u64::from(witnesses),
+            0,
+            u64::from(spec.nodes - 1),
+        )?;
+        let routers = spec.nodes - witnesses;
+        check_range(
+            "vrrp.priorities (one per router)",
+            v.priorities.len() as u64,
+            0,
+            u64::from(routers),
+        )?;
+        check_range("vrrp.advert_ms", v.advert_ms, 1, 40_950)?;
+        for &p in &v.priorities {
+            check_range("vrrp.priorities[]", u64::from(p), 1, 255)?;
+        }
+        if self.variant == VrrpVariant::Lease {
+            check_range("vrrp.lease_ms", v.lease_ms, 2, MAX_DURATION_MS)?;
+            check_range("vrrp.renew_ms", v.renew_ms, 1, v.lease_ms.saturating_sub(1))?;
+        }
+        for a in &v.operator {
+            check_range(
+                "vrrp.operator[].node",
+                u64::from(a.node),
+                0,
+                u64::from(routers) - 1,
+            )?;
+            if let Action::SetPriority { priority } = a.action {
+                check_range("vrrp.operator[].priority", u64::from(priority), 1, 254)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn run(
+        &self,
+        scenario: &Scenario,
+        seed: u64,
+        driver: Driver,
+    ) -> Result<Box<dyn DynRun>, ScenarioError> {
+        crate::run::start(Vrrp::new(scenario), scenario, seed, driver)
+    }
+
+    fn small_config(&self, _: &Scenario) -> Result<SmallConfig, CheckRefusal> {
+        Err(CheckRefusal::Timing { protocol: "vrrp" })
+    }
+
+    fn check_small(
+        &self,
+        _: &SmallConfig,
+        _: &CheckRequest,
+        _: &mut dyn FnMut(Progress),
+    ) -> Result<ScenarioCheck, CheckRefusal> {
+        Err(CheckRefusal::Timing { protocol: "vrrp" })
+    }
+}
 
 /// VRRP settings of a scenario (the `vrrp` object).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,11 +205,10 @@ impl VrrpSettings {
     }
 
     /// How many witnesses a scenario of `variant` has.
-    pub fn witness_count(&self, variant: &str) -> u32 {
-        if variant == "lease" {
-            self.witnesses.unwrap_or(1)
-        } else {
-            0
+    pub fn witness_count(&self, variant: VrrpVariant) -> u32 {
+        match variant {
+            VrrpVariant::Lease => self.witnesses.unwrap_or(1),
+            VrrpVariant::Correct => 0,
         }
     }
 }
@@ -202,11 +340,12 @@ impl Vrrp {
     /// The virtual router a scenario describes. The scenario must have passed
     /// [`Scenario::check`].
     pub fn new(scenario: &Scenario) -> Vrrp {
-        let v = &scenario.vrrp;
-        let witnesses = v.witness_count(&scenario.variant);
+        let c = VrrpConfig::of(scenario);
+        let v = &c.vrrp;
+        let witnesses = v.witness_count(c.variant);
         let routers = scenario.nodes - witnesses;
         let peers: Vec<NodeId> = (0..routers).map(NodeId).collect();
-        let lease = (scenario.variant == "lease").then(|| Lease {
+        let lease = (c.variant == VrrpVariant::Lease).then(|| Lease {
             acceptors: (0..scenario.nodes).map(NodeId).collect(),
             duration_ms: v.lease_ms,
             renew_ms: v.renew_ms,

@@ -5,15 +5,203 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use underhood_consensus::two_phase::{
-    Config, Msg, Node, Outcome, Output, Record, Request, Role, Status, Timer, TxView, Vote, Work,
+    Config, Msg, Node, Outcome, Output, Record, Request, Role, Status, Timer, TxView, Variant,
+    Vote, Work,
 };
 use underhood_consensus::{NodeId, Time, TxId};
 
+use super::Plugin;
+use crate::error::ScenarioError;
+use crate::model::{
+    self, CheckRefusal, CheckRequest, Progress, ProtocolModel, Reachable, ScenarioCheck,
+    SmallConfig,
+};
 use crate::process::{Effects, Inputs, Process, Protocol, Violation};
 use crate::rng::SimRng;
-use crate::scenario::{Scenario, Workload};
+use crate::run::{Driver, DynRun};
+use crate::scenario::{Scenario, ScenarioSpec, Workload};
+
+/// The gallery scenarios of Two-Phase Commit, in display order.
+pub(crate) const GALLERY: &[&str] = &[
+    include_str!("../../scenarios/happy-path.json"),
+    include_str!("../../scenarios/no-vote.json"),
+    include_str!("../../scenarios/coordinator-crash-before-decision.json"),
+    include_str!("../../scenarios/coordinator-crash-after-decision.json"),
+    include_str!("../../scenarios/participant-crash-after-yes.json"),
+    include_str!("../../scenarios/lost-messages.json"),
+    include_str!("../../scenarios/partition-during-commit.json"),
+    include_str!("../../scenarios/announce-before-log.json"),
+    include_str!("../../scenarios/vote-before-log.json"),
+    include_str!("../../scenarios/abort-on-timeout.json"),
+    include_str!("../../scenarios/bench.json"),
+];
+
+/// The message kinds of Two-Phase Commit, as fault rules name them.
+const MSG_KINDS: &[&str] = &[
+    "prepare", "vote", "commit", "abort", "ack", "query", "status",
+];
+
+/// Two-Phase Commit's part of a scenario (`"protocol": "two-phase-commit"`): its variant and
+/// timeouts. Node 0 is the coordinator, the others participants.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwoPhaseConfig {
+    /// Which variant runs (`"correct"` or a deliberately broken one).
+    #[serde(default)]
+    pub variant: Variant,
+    /// The protocol's timeouts.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+/// Two-Phase Commit timeouts in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    /// Coordinator: how long to wait for votes before aborting.
+    pub vote_timeout_ms: u64,
+    /// Participant: how long to stay in doubt before asking.
+    pub decision_timeout_ms: u64,
+    /// How often queries and unacknowledged decisions are re-sent.
+    pub retry_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let c = Config::default();
+        Timeouts {
+            vote_timeout_ms: c.vote_timeout_ms,
+            decision_timeout_ms: c.decision_timeout_ms,
+            retry_ms: c.retry_ms,
+        }
+    }
+}
+
+impl TwoPhaseConfig {
+    /// The Two-Phase Commit settings of `scenario` (the defaults for another protocol's).
+    pub fn of(scenario: &Scenario) -> TwoPhaseConfig {
+        match &scenario.protocol {
+            super::ProtocolConfig::TwoPhaseCommit(c) => c.clone(),
+            _ => TwoPhaseConfig::default(),
+        }
+    }
+}
+
+impl Plugin for TwoPhaseConfig {
+    fn name(&self) -> &'static str {
+        "two-phase-commit"
+    }
+
+    fn variant_name(&self) -> &'static str {
+        self.variant.name()
+    }
+
+    fn correct(&self) -> super::ProtocolConfig {
+        super::ProtocolConfig::TwoPhaseCommit(Self {
+            variant: Variant::Correct,
+            ..self.clone()
+        })
+    }
+
+    fn msg_kinds(&self) -> Option<&'static [&'static str]> {
+        Some(MSG_KINDS)
+    }
+
+    fn check(&self, spec: &ScenarioSpec) -> Result<(), ScenarioError> {
+        // A zero timeout would re-arm at the same instant forever and time would never move.
+        for (field, value) in [
+            ("timeouts.vote_timeout_ms", self.timeouts.vote_timeout_ms),
+            (
+                "timeouts.decision_timeout_ms",
+                self.timeouts.decision_timeout_ms,
+            ),
+            ("timeouts.retry_ms", self.timeouts.retry_ms),
+        ] {
+            if value == 0 {
+                return Err(ScenarioError::ZeroTimeout { field });
+            }
+        }
+        let w = &spec.workload;
+        if let Some(k) = w.participants_per_tx
+            && (k == 0 || k >= spec.nodes)
+        {
+            return Err(ScenarioError::ParticipantsPerTx {
+                participants_per_tx: k,
+                participants: spec.nodes - 1,
+            });
+        }
+        if let Some(c) = w.conflicts.iter().find(|c| c.node == COORDINATOR.0) {
+            return Err(ScenarioError::NotAParticipant { node: c.node });
+        }
+        Ok(())
+    }
+
+    fn run(
+        &self,
+        scenario: &Scenario,
+        seed: u64,
+        driver: Driver,
+    ) -> Result<Box<dyn DynRun>, ScenarioError> {
+        crate::run::start(TwoPhase::new(scenario), scenario, seed, driver)
+    }
+
+    /// A coordinator and two participants, one transaction, one crash.
+    fn small_config(&self, scenario: &Scenario) -> Result<SmallConfig, CheckRefusal> {
+        let scenario = scenario
+            .edit(|s| {
+                s.nodes = s.nodes.min(3);
+                // The checker chooses every fault itself.
+                s.faults.clear();
+                s.workload.transactions = 1;
+            })
+            .map_err(CheckRefusal::Scenario)?;
+        Ok(SmallConfig {
+            scenario,
+            crashes: 1,
+            timeouts: None,
+            max_depth: 24,
+        })
+    }
+
+    fn check_small(
+        &self,
+        config: &SmallConfig,
+        request: &CheckRequest,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ScenarioCheck, CheckRefusal> {
+        Ok(model::check_small(
+            two_phase_model(config),
+            config,
+            request,
+            progress,
+        ))
+    }
+}
+
+/// The model of a 2PC configuration, with the blocking state as a "sometimes" property and
+/// "every node decides" as an "eventually" one. Clients are seeded with the scenario's seed,
+/// so a counterexample's script replays in a [`crate::Run::scripted`] with that seed.
+pub fn two_phase_model(config: &SmallConfig) -> ProtocolModel<TwoPhase> {
+    let s = config.scenario.clone();
+    let seed = s.seed;
+    let model = ProtocolModel::new(move || TwoPhase::new(&s), config.crashes)
+        .with_workload_seed(seed)
+        .sometimes(Reachable {
+            name: "in-doubt-while-coordinator-down",
+            holds: TwoPhase::in_doubt_while_coordinator_down,
+        })
+        .eventually(Reachable {
+            name: "all-decided",
+            holds: TwoPhase::all_decided,
+        });
+    match config.timeouts {
+        Some(t) => model.with_timeout_budget(t),
+        None => model,
+    }
+}
 
 /// The coordinator's id: node 0.
 pub const COORDINATOR: NodeId = NodeId(0);
@@ -127,15 +315,15 @@ struct TxTrack {
 }
 
 impl TwoPhase {
-    /// The cluster a scenario describes. The scenario must have passed [`Scenario::check`].
+    /// The cluster a scenario describes (see [`TwoPhaseConfig::of`]).
     pub fn new(scenario: &Scenario) -> TwoPhase {
-        let t = scenario.timeouts;
+        let c = TwoPhaseConfig::of(scenario);
+        let t = c.timeouts;
         let config = Config {
             vote_timeout_ms: t.vote_timeout_ms,
             decision_timeout_ms: t.decision_timeout_ms,
             retry_ms: t.retry_ms,
-            // `Scenario::check` accepted the name, so it parses.
-            variant: scenario.variant.parse().unwrap_or_default(),
+            variant: c.variant,
         };
         TwoPhase {
             config,
