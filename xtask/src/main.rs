@@ -6,6 +6,7 @@
 mod bench_checker;
 mod cmd;
 mod determinism;
+mod hardening;
 mod json;
 mod serve;
 mod test;
@@ -21,9 +22,13 @@ usage: cargo xtask <command>
 
 commands:
   web [--port N]  build the WASM bundle and serve web/ on http://127.0.0.1:8080 (or port N)
-  test            everything CI runs: fmt, clippy, tests, Vault clients, WASM build, determinism,
-                  browser test
+  test            everything CI runs: fmt, clippy, tests (no unlisted skips), loom, Vault
+                  clients, WASM build, determinism, browser test, every fuzz target for a
+                  bounded time
   vault-clients   the secret server against hvac (PyPI, in a virtualenv) and node-vault (npm)
+  fuzz            build the fuzz crate and run every target for 12 s (installs nightly with
+                  rustup and cargo-fuzz with cargo install when missing)
+  loom            the loom models of acl-model and sim (RUSTFLAGS='--cfg loom', bounded)
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
   bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`,
                   and the model checker (TLA+ TwoPhase, 7 and 8 RMs) in WASM and natively
@@ -71,6 +76,14 @@ fn run(args: &[String]) -> Result<()> {
         "vault-clients" => {
             no_more_args(command, rest)?;
             vault_clients::check()
+        }
+        "fuzz" => {
+            no_more_args(command, rest)?;
+            hardening::fuzz()
+        }
+        "loom" => {
+            no_more_args(command, rest)?;
+            hardening::loom()
         }
         "bench-wasm" => {
             no_more_args(command, rest)?;

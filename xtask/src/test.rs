@@ -1,6 +1,8 @@
 //! `cargo xtask test`: everything CI runs, in order, stopping at the first failure.
-//! The steps are fmt, clippy, tests (with doc tests), the Vault client suites (hvac, node-vault)
-//! against the secret server, the WASM build, the determinism check and the browser test.
+//! The steps are fmt, clippy, tests (with doc tests, failing on any skip not listed in
+//! `hardening::ALLOWED_SKIPS`), the loom models, the Vault client suites (hvac, node-vault)
+//! against the secret server, the WASM build, the determinism check, the browser test, and
+//! every fuzz target for a bounded time.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, determinism, serve, vault_clients, wasm};
+use crate::{cmd, determinism, hardening, serve, vault_clients, wasm};
 
 /// Where Chromium must be for the browser test.
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -20,7 +22,7 @@ struct Step {
 }
 
 /// Every step, in the order CI runs them: cheap checks first.
-const STEPS: [Step; 7] = [
+const STEPS: [Step; 9] = [
     Step {
         name: "fmt",
         run: || cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"])),
@@ -43,7 +45,11 @@ const STEPS: [Step; 7] = [
     },
     Step {
         name: "test",
-        run: || cmd::run(cmd::cargo().args(["test", "--workspace", "--all-features"])),
+        run: hardening::test_without_skips,
+    },
+    Step {
+        name: "loom",
+        run: hardening::loom,
     },
     Step {
         name: "vault-clients",
@@ -60,6 +66,10 @@ const STEPS: [Step; 7] = [
     Step {
         name: "browser",
         run: browser_test,
+    },
+    Step {
+        name: "fuzz",
+        run: hardening::fuzz,
     },
 ];
 

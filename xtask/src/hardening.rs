@@ -1,0 +1,274 @@
+//! The CI steps that go past `cargo test`: every fuzz target for a bounded time, the loom
+//! models, and the check that no test skipped itself unless it is listed here.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd;
+
+/// The only tests allowed to print `skipped…` and pass, with why: CI provides `/dev/shm`
+/// (tmpfs beside the ext4 temp dir), `unshare` and `script`, so none may skip there.
+/// Add `("test_name", "reason")` here, never in the test, when a skip is unavoidable.
+pub(crate) const ALLOWED_SKIPS: &[(&str, &str)] = &[];
+
+/// Fuzzing time per target; with about twenty targets the step stays under five minutes.
+const FUZZ_SECONDS_PER_TARGET: u64 = 12;
+
+/// The toolchain cargo-fuzz needs (`-Z` flags for the sanitizer coverage).
+const NIGHTLY: &str = "nightly";
+
+/// `cargo test` with every passing test's output shown, then a check that no test skipped
+/// itself (printed a line starting with `skipped`) unless [`ALLOWED_SKIPS`] lists it.
+pub(crate) fn test_without_skips() -> Result<()> {
+    let mut command = cmd::cargo();
+    command.args([
+        "test",
+        "--workspace",
+        "--all-features",
+        "--",
+        "--show-output",
+    ]);
+    let shown = cmd::show(&command);
+    eprintln!("$ {shown}");
+    let out = cmd::output(&mut command)?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    print!("{stdout}");
+    eprint!("{stderr}");
+    if !out.status.success() {
+        bail!("`{shown}` failed ({})", out.status);
+    }
+    let skips = skipped_tests(&stdout);
+    let unexpected: Vec<&(String, String)> = skips
+        .iter()
+        .filter(|(name, _)| !ALLOWED_SKIPS.iter().any(|(allowed, _)| allowed == name))
+        .collect();
+    for (name, line) in &skips {
+        eprintln!("skip: {name}: {line}");
+    }
+    if !unexpected.is_empty() {
+        let names: Vec<&str> = unexpected.iter().map(|(name, _)| name.as_str()).collect();
+        bail!(
+            "{} test(s) skipped without being listed in ALLOWED_SKIPS (xtask/src/hardening.rs): {}",
+            names.len(),
+            names.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `(test name, line)` for every `skipped…` line in `--show-output` blocks.
+fn skipped_tests(output: &str) -> Vec<(String, String)> {
+    let mut current: Option<&str> = None;
+    let mut found = Vec::new();
+    for line in output.lines() {
+        if let Some(name) = line
+            .strip_prefix("---- ")
+            .and_then(|rest| rest.strip_suffix(" stdout ----"))
+        {
+            current = Some(name);
+        } else if line == "successes:" || line.starts_with("test result:") {
+            current = None;
+        } else if let Some(name) = current
+            && line
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("skipped")
+        {
+            found.push((name.to_owned(), line.trim().to_owned()));
+        }
+    }
+    found
+}
+
+/// Runs the loom models (`--cfg loom`) in their own target directory, bounded in preemptions
+/// and time.
+pub(crate) fn loom() -> Result<()> {
+    let target = cmd::target_dir().join("loom");
+    for (package, filter) in [
+        ("underhood-acl-model", &["--test", "loom"][..]),
+        ("underhood-sim", &["--lib", "loom_tests"][..]),
+    ] {
+        let mut command = cmd::cargo();
+        command
+            .env("RUSTFLAGS", "--cfg loom")
+            .env("CARGO_TARGET_DIR", &target)
+            .env("LOOM_MAX_PREEMPTIONS", "3")
+            .env("LOOM_MAX_DURATION", "120")
+            .args(["test", "--release", "-p", package])
+            .args(filter);
+        cmd::run(&mut command)?;
+    }
+    Ok(())
+}
+
+/// Builds the fuzz crate and runs every target for [`FUZZ_SECONDS_PER_TARGET`] from its
+/// committed corpus (`fuzz/corpus/<target>/`, read only: new inputs go to a scratch folder),
+/// printing the executions of each; any crash fails the step.
+pub(crate) fn fuzz() -> Result<()> {
+    ensure_nightly()?;
+    ensure_cargo_fuzz()?;
+    let root = cmd::root();
+    let fuzz_dir = root.join("fuzz");
+    let targets = fuzz_targets(&fuzz_dir)?;
+    // Safe Rust needs no AddressSanitizer; without it the build and the runs are much faster.
+    cmd::run(fuzz_command(&fuzz_dir).args(["build", "--sanitizer", "none"]))?;
+    let scratch = cmd::target_dir().join("fuzz-scratch");
+    let mut summary = Vec::new();
+    for target in &targets {
+        let work = scratch.join(target);
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+        let mut command = fuzz_command(&fuzz_dir);
+        command
+            .args(["run", "--sanitizer", "none", target])
+            .arg(&work);
+        let seeds = fuzz_dir.join("corpus").join(target);
+        if seeds.is_dir() {
+            command.arg(&seeds);
+        }
+        command.args([
+            "--",
+            &format!("-max_total_time={FUZZ_SECONDS_PER_TARGET}"),
+            "-print_final_stats=1",
+        ]);
+        let shown = cmd::show(&command);
+        eprintln!("$ {shown}");
+        let out = cmd::output(&mut command)?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            eprint!("{stderr}");
+            bail!(
+                "fuzz target {target} failed ({}): see the crash above",
+                out.status
+            );
+        }
+        let runs = executions(&stderr).unwrap_or(0);
+        eprintln!("fuzz {target}: {runs} executions in {FUZZ_SECONDS_PER_TARGET} s, no crash");
+        summary.push((target.clone(), runs));
+    }
+    eprintln!();
+    for (target, runs) in &summary {
+        eprintln!("fuzz executions  {runs:>12}  {target}");
+    }
+    Ok(())
+}
+
+fn fuzz_command(fuzz_dir: &Path) -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(fuzz_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .arg(format!("+{NIGHTLY}"))
+        .arg("fuzz");
+    command
+}
+
+/// The `[[bin]]` names of `fuzz/Cargo.toml`.
+fn fuzz_targets(fuzz_dir: &Path) -> Result<Vec<String>> {
+    let manifest =
+        std::fs::read_to_string(fuzz_dir.join("Cargo.toml")).context("reading fuzz/Cargo.toml")?;
+    let targets: Vec<String> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|section| {
+            section.lines().find_map(|line| {
+                let value = line.trim().strip_prefix("name")?.trim().strip_prefix('=')?;
+                Some(value.trim().trim_matches('"').to_owned())
+            })
+        })
+        .collect();
+    if targets.is_empty() {
+        bail!("no [[bin]] target in fuzz/Cargo.toml");
+    }
+    Ok(targets)
+}
+
+/// libFuzzer's `stat::number_of_executed_units: N`, or its `Done N runs` line.
+fn executions(stderr: &str) -> Option<u64> {
+    stderr.lines().rev().find_map(|line| {
+        if let Some(rest) = line.strip_prefix("stat::number_of_executed_units:") {
+            return rest.trim().parse().ok();
+        }
+        line.strip_prefix("Done ")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+/// Installs the nightly toolchain with rustup (minimal profile) when it is missing.
+fn ensure_nightly() -> Result<()> {
+    let listed = cmd::stdout(Command::new("rustup").args(["toolchain", "list"]))
+        .context("the fuzz step needs rustup to find or install a nightly toolchain")?;
+    if listed.lines().any(|line| line.starts_with(NIGHTLY)) {
+        return Ok(());
+    }
+    eprintln!("installing the {NIGHTLY} toolchain with rustup");
+    cmd::run(Command::new("rustup").args(["toolchain", "install", NIGHTLY, "--profile", "minimal"]))
+}
+
+/// Installs cargo-fuzz with `cargo install` when `cargo fuzz` is missing.
+fn ensure_cargo_fuzz() -> Result<()> {
+    let present = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if present {
+        return Ok(());
+    }
+    eprintln!("installing cargo-fuzz with cargo install");
+    cmd::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_are_found_in_show_output_blocks() {
+        let output = "\
+running 2 tests
+test a ... ok
+test b ... ok
+
+successes:
+
+---- fs::copies_across stdout ----
+skipped: /dev/shm is not available
+
+---- fs::other stdout ----
+all fine, nothing skipped here
+
+successes:
+    fs::copies_across
+    fs::other
+
+test result: ok. 2 passed
+";
+        assert_eq!(
+            skipped_tests(output),
+            [(
+                "fs::copies_across".to_owned(),
+                "skipped: /dev/shm is not available".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn executions_come_from_libfuzzer_stats() {
+        assert_eq!(
+            executions("#1\tINITED\nDone 12345 runs in 12 second(s)\n"),
+            Some(12345)
+        );
+        assert_eq!(
+            executions("stat::number_of_executed_units: 777\nstat::average_exec_per_sec: 64\n"),
+            Some(777)
+        );
+        assert_eq!(executions("nothing"), None);
+    }
+}
