@@ -1,13 +1,13 @@
 //! `underhood acl`: Kafka ACLs without a cluster: evaluate requests, translate `kafka-acls.sh`
 //! command lines, lint, list effective permissions and diff ACL sets.
 
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use crate::files::read_limited_text;
+use crate::files::{read_limited_text, read_line_limited};
 use clap::Subcommand;
 use underhood_acl_model::json::{self, Request};
 use underhood_acl_model::{
@@ -87,8 +87,12 @@ pub(crate) fn run(command: AclCommand) -> Result<ExitCode> {
         } => {
             let config = config(super_users.as_deref(), allow_everyone_if_no_acl_found)?;
             let authorizer = load(&acls, config)?;
-            for (n, line) in io::stdin().lock().lines().enumerate() {
-                let line = line.context("reading standard input")?;
+            let mut stdin = io::stdin().lock();
+            for n in 0.. {
+                // One request at a time, each line at most --max-input-bytes long.
+                let Some(line) = read_line_limited(&mut stdin, n + 1)? else {
+                    break;
+                };
                 if line.trim().is_empty() {
                     continue;
                 }

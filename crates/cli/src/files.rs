@@ -2,7 +2,7 @@
 //! is complete.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -56,6 +56,34 @@ pub(crate) fn read_all_limited(input: impl Read, what: &str) -> Result<Vec<u8>> 
         );
     }
     Ok(bytes)
+}
+
+/// The next line of a stream (without its newline), or `None` at its end; a line longer than
+/// `--max-input-bytes` is an error naming its number.
+pub(crate) fn read_line_limited(input: &mut impl BufRead, number: usize) -> Result<Option<String>> {
+    let limit = MAX_INPUT_BYTES.load(Ordering::Relaxed);
+    let mut bytes = Vec::new();
+    let read = input
+        .by_ref()
+        .take(limit.saturating_add(1))
+        .read_until(b'\n', &mut bytes)
+        .context("reading standard input")?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    } else if bytes.len() as u64 > limit {
+        bail!(
+            "line {number} of standard input is longer than the input limit of {limit} bytes; raise it with --max-input-bytes"
+        );
+    }
+    if bytes.last() == Some(&b'\r') {
+        bytes.pop();
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| anyhow::anyhow!("line {number} of standard input is not UTF-8 text"))
 }
 
 /// The source of a copy, opened and checked before anything touches the destination.
