@@ -26,8 +26,8 @@ commands:
                   clients, WASM build, determinism, browser test, every fuzz target for a
                   bounded time
   vault-clients   the secret server against hvac (PyPI, in a virtualenv) and node-vault (npm)
-  fuzz            build the fuzz crate and run every target for 12 s (installs nightly with
-                  rustup and cargo-fuzz with cargo install when missing)
+  fuzz            build the fuzz crate and run every target for 12 s, on the stable toolchain
+                  without a sanitizer (installs cargo-fuzz with cargo install when missing)
   loom            the loom models of acl-model and sim (RUSTFLAGS='--cfg loom', bounded)
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
   bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`,
