@@ -625,3 +625,31 @@ fn base64_problem(err: &base64::DecodeError) -> String {
         base64::DecodeError::InvalidPadding => "invalid padding".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_and_base64_errors_name_the_position_never_the_character() {
+        for (text, message) in [
+            ("zz11", "invalid hex digit at position 1"),
+            ("0q", "invalid hex digit at position 2"),
+            ("00112233445566Q7", "invalid hex digit at position 15"),
+            ("abc", "odd number of hex digits (3)"),
+        ] {
+            let err = unhex(text).unwrap_err().to_string();
+            assert_eq!(err, message);
+        }
+        assert_eq!(unhex("00ffA0").unwrap().as_slice(), [0, 255, 160]);
+        assert_eq!(hex(&[0, 255, 160]).as_str(), "00ffa0");
+        for (text, message) in [
+            ("c2Vj!mV0", "invalid character at position 5"),
+            ("c2VjcmV0a", "invalid length 9"),
+            ("c2VjcmV0aa==", "invalid last character at position 10"),
+        ] {
+            let err = BASE64.decode(text).unwrap_err();
+            assert_eq!(base64_problem(&err), message, "{text}");
+        }
+    }
+}
