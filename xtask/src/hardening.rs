@@ -37,6 +37,10 @@ pub(crate) fn test_without_skips() -> Result<()> {
     if !out.status.success() {
         bail!("`{shown}` failed ({})", out.status);
     }
+    let ignored = ignored_tests(&stdout);
+    if ignored > 0 {
+        bail!("{ignored} test(s) are #[ignore]d; the house style asserts on errors instead");
+    }
     let skips = skipped_tests(&stdout);
     let unexpected: Vec<&(String, String)> = skips
         .iter()
@@ -54,6 +58,20 @@ pub(crate) fn test_without_skips() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The sum of the `N ignored` counts of libtest's `test result:` lines.
+fn ignored_tests(output: &str) -> u64 {
+    output
+        .lines()
+        .filter_map(|line| line.strip_prefix("test result: "))
+        .filter_map(|rest| {
+            rest.split("; ")
+                .find_map(|part| part.strip_suffix(" ignored"))?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
 }
 
 /// `(test name, line)` for every `skipped…` line in `--show-output` blocks.
@@ -246,6 +264,13 @@ test result: ok. 2 passed
                 "skipped: /dev/shm is not available".to_owned()
             )]
         );
+    }
+
+    #[test]
+    fn ignored_tests_are_counted() {
+        let output = "test result: ok. 3 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out\n\
+                      test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n";
+        assert_eq!(ignored_tests(output), 2);
     }
 
     #[test]
