@@ -47,7 +47,9 @@ pub enum ScenarioError {
         nodes: u32,
     },
     /// A coordinator was named where a participant is needed.
-    #[error("node {node} is the coordinator, not a participant")]
+    #[error(
+        "node {node} is not a participant (the coordinator is node 0; acceptors come after the participants)"
+    )]
     NotAParticipant {
         /// The id.
         node: u32,

@@ -65,9 +65,12 @@ pub use scenario::{
     Network, Ordering, Pattern, Scenario, ScenarioSpec, When, Workload,
 };
 mod protocols;
+pub use protocols::paxos_commit::PaxosCommit;
+pub use protocols::three_phase::ThreePhase;
 pub use protocols::{
-    CustomConfig, CustomVariant, MultiPaxosConfig, PaxosTimeouts, ProtocolConfig, Timeouts,
-    TwoPhaseConfig, VrrpConfig, VrrpVariant,
+    CommitReport, CustomConfig, CustomVariant, Decision, MultiPaxosConfig, PaxosCommitConfig,
+    PaxosCommitTimeouts, PaxosTimeouts, ProtocolConfig, ThreePhaseConfig, ThreePhaseTimeouts,
+    Timeouts, TwoPhaseConfig, TxReport, VrrpConfig, VrrpVariant,
 };
 mod trace;
 pub use trace::{DropReason, Event, EventKind};

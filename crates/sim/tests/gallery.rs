@@ -193,3 +193,47 @@ fn stale_reads_break_linearizability() {
     let summary = check_paxos("paxos-stale-reads", Some("linearizability"));
     assert!(summary.contains("contradict each other"), "{summary}");
 }
+
+/// The commit family's gallery gives the same verdict at every seed 1..=50: broken scenarios
+/// break atomicity whatever the seed, correct ones hold, so "Random seed" never teaches the
+/// opposite lesson.
+#[test]
+fn commit_family_verdicts_do_not_depend_on_the_seed() {
+    for (name, expected) in [
+        ("3pc-happy-path", None),
+        ("3pc-coordinator-crash", None),
+        ("3pc-partition", Some("atomicity")),
+        ("3pc-no-termination", None),
+        ("3pc-backup-skips-pre-commit", Some("atomicity")),
+        ("pc-happy-path", None),
+        ("pc-coordinator-crash", None),
+        ("pc-partition", None),
+        ("pc-ignore-accepted-votes", Some("atomicity")),
+    ] {
+        let scenario = gallery::find(name).unwrap();
+        for seed in 1..=50 {
+            let mut run = Run::new(
+                &scenario,
+                RunOptions {
+                    seed: Some(seed),
+                    recording: Recording::HashOnly,
+                    ..RunOptions::default()
+                },
+            )
+            .unwrap();
+            run.run_to_end();
+            let got = run.violations().first().map(|v| v.invariant);
+            assert_eq!(got, expected, "{name} at seed {seed}:\n{}", run.summary());
+        }
+    }
+}
+
+/// 3PC and Paxos Commit do not block where 2PC does; 3PC without its termination protocol
+/// does.
+#[test]
+fn the_commit_family_blocks_where_expected() {
+    check("3pc-coordinator-crash", None, false);
+    check("pc-coordinator-crash", None, false);
+    check("3pc-no-termination", None, true);
+    check("pc-partition", None, false);
+}

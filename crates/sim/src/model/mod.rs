@@ -26,6 +26,8 @@ mod tree;
 mod two_phase_tla;
 
 pub use crate::protocols::multi_paxos::multi_paxos_model;
+pub use crate::protocols::paxos_commit::paxos_commit_model;
+pub use crate::protocols::three_phase::three_phase_model;
 pub use crate::protocols::two_phase::two_phase_model;
 pub(crate) use check_scenario::check_small;
 pub use check_scenario::{

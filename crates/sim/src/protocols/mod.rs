@@ -17,11 +17,17 @@ use crate::model::{CheckRefusal, CheckRequest, Progress, ScenarioCheck, SmallCon
 use crate::run::{Driver, DynRun};
 use crate::scenario::{Scenario, ScenarioSpec};
 
+pub(crate) mod commit;
 pub(crate) mod multi_paxos;
+pub(crate) mod paxos_commit;
+pub(crate) mod three_phase;
 pub(crate) mod two_phase;
 pub(crate) mod vrrp;
 
+pub use commit::{CommitReport, Decision, TxReport};
 pub use multi_paxos::{MultiPaxosConfig, PaxosTimeouts};
+pub use paxos_commit::{PaxosCommitConfig, PaxosCommitTimeouts};
+pub use three_phase::{ThreePhaseConfig, ThreePhaseTimeouts};
 pub use two_phase::{Timeouts, TwoPhaseConfig};
 pub use vrrp::{VrrpConfig, VrrpVariant};
 
@@ -34,6 +40,13 @@ pub enum ProtocolConfig {
     /// Two-Phase Commit with presumed abort (`underhood_consensus::two_phase`).
     #[serde(rename = "two-phase-commit")]
     TwoPhaseCommit(TwoPhaseConfig),
+    /// Skeen's Three-Phase Commit with the termination protocol
+    /// (`underhood_consensus::three_phase`).
+    #[serde(rename = "three-phase-commit")]
+    ThreePhaseCommit(ThreePhaseConfig),
+    /// Gray & Lamport's Paxos Commit (`underhood_consensus::paxos_commit`).
+    #[serde(rename = "paxos-commit")]
+    PaxosCommit(PaxosCommitConfig),
     /// Multi-Paxos serving a key-value store (`underhood_consensus::multi_paxos`).
     #[serde(rename = "multi-paxos")]
     MultiPaxos(MultiPaxosConfig),
@@ -64,8 +77,13 @@ pub enum CustomVariant {
 }
 
 /// Every protocol's gallery: JSON texts in display order.
-pub(crate) const GALLERIES: [&[&str]; 3] =
-    [two_phase::GALLERY, multi_paxos::GALLERY, vrrp::GALLERY];
+pub(crate) const GALLERIES: [&[&str]; 5] = [
+    two_phase::GALLERY,
+    three_phase::GALLERY,
+    paxos_commit::GALLERY,
+    multi_paxos::GALLERY,
+    vrrp::GALLERY,
+];
 
 /// What a protocol's module provides to the rest of the simulator. Implemented by the
 /// protocol's config type, so each method sees the typed settings.
@@ -103,6 +121,8 @@ impl ProtocolConfig {
     pub(crate) fn plugin(&self) -> &dyn Plugin {
         match self {
             ProtocolConfig::TwoPhaseCommit(c) => c,
+            ProtocolConfig::ThreePhaseCommit(c) => c,
+            ProtocolConfig::PaxosCommit(c) => c,
             ProtocolConfig::MultiPaxos(c) => c,
             ProtocolConfig::Vrrp(c) => c,
             ProtocolConfig::Custom(c) => c,

@@ -2,18 +2,15 @@
 //! the client workload, the invariants (atomicity, commit validity, stable decisions) and the
 //! liveness report (how long each participant stayed in doubt).
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use underhood_consensus::two_phase::{
-    Config, Msg, Node, Outcome, Output, Record, Request, Role, Status, Timer, TxView, Variant,
-    Vote, Work,
+    Config, Msg, Node, Outcome, Output, Record, Request, Role, Status, Timer, TxView, Variant, Vote,
 };
 use underhood_consensus::{NodeId, Time, TxId};
 
 use super::Plugin;
+use super::commit::{Commit, Fact, outcome_word};
 use crate::error::ScenarioError;
 use crate::model::{
     self, CheckRefusal, CheckRequest, Progress, ProtocolModel, Reachable, ScenarioCheck,
@@ -22,7 +19,7 @@ use crate::model::{
 use crate::process::{Effects, Inputs, Process, Protocol, Violation};
 use crate::rng::SimRng;
 use crate::run::{Driver, DynRun};
-use crate::scenario::{Scenario, ScenarioSpec, Workload};
+use crate::scenario::{Scenario, ScenarioSpec};
 
 /// The gallery scenarios of Two-Phase Commit, in display order.
 pub(crate) const GALLERY: &[&str] = &[
@@ -124,19 +121,7 @@ impl Plugin for TwoPhaseConfig {
                 return Err(ScenarioError::ZeroTimeout { field });
             }
         }
-        let w = &spec.workload;
-        if let Some(k) = w.participants_per_tx
-            && (k == 0 || k >= spec.nodes)
-        {
-            return Err(ScenarioError::ParticipantsPerTx {
-                participants_per_tx: k,
-                participants: spec.nodes - 1,
-            });
-        }
-        if let Some(c) = w.conflicts.iter().find(|c| c.node == COORDINATOR.0) {
-            return Err(ScenarioError::NotAParticipant { node: c.node });
-        }
-        Ok(())
+        super::commit::check_workload(spec, spec.nodes - 1)
     }
 
     fn run(
@@ -204,7 +189,7 @@ pub fn two_phase_model(config: &SmallConfig) -> ProtocolModel<TwoPhase> {
 }
 
 /// The coordinator's id: node 0.
-pub const COORDINATOR: NodeId = NodeId(0);
+pub const COORDINATOR: NodeId = super::commit::COORDINATOR;
 
 impl Process for Node {
     type Msg = Msg;
@@ -273,11 +258,7 @@ impl Process for Node {
 
 /// `C` for the coordinator, `P1`, `P2`, … for participants.
 fn node_name(id: NodeId) -> String {
-    if id == COORDINATOR {
-        "C".to_owned()
-    } else {
-        format!("P{}", id.0)
-    }
+    super::commit::node_name(id, None)
 }
 
 fn vote_word(vote: Vote) -> &'static str {
@@ -287,31 +268,12 @@ fn vote_word(vote: Vote) -> &'static str {
     }
 }
 
-fn outcome_word(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Commit => "commit",
-        Outcome::Abort => "abort",
-    }
-}
-
 /// A Two-Phase Commit cluster: node 0 coordinates, nodes 1.. participate.
 #[derive(Clone, Debug)]
 pub struct TwoPhase {
     config: Config,
     n_nodes: u32,
-    workload: Workload,
-    txs: BTreeMap<TxId, TxTrack>,
-    /// Per node: total ms in doubt over finished spells, and the open spells.
-    in_doubt_total: Vec<u64>,
-    in_doubt_open: Vec<BTreeMap<TxId, Time>>,
-}
-
-#[derive(Clone, Debug, Default)]
-struct TxTrack {
-    participants: Vec<NodeId>,
-    votes: BTreeMap<NodeId, Vote>,
-    decided: BTreeMap<NodeId, Outcome>,
-    in_doubt_ms: BTreeMap<NodeId, u64>,
+    commit: Commit,
 }
 
 impl TwoPhase {
@@ -328,10 +290,7 @@ impl TwoPhase {
         TwoPhase {
             config,
             n_nodes: scenario.nodes,
-            workload: scenario.workload.clone(),
-            txs: BTreeMap::new(),
-            in_doubt_total: vec![0; scenario.nodes as usize],
-            in_doubt_open: vec![BTreeMap::new(); scenario.nodes as usize],
+            commit: Commit::new(scenario, scenario.nodes - 1),
         }
     }
 
@@ -347,12 +306,7 @@ impl TwoPhase {
 
     /// Milliseconds `node` has spent in doubt up to `now`, counting open spells.
     pub fn in_doubt_ms(&self, node: NodeId, now: Time) -> u64 {
-        let i = node.0 as usize;
-        self.in_doubt_total[i]
-            + self.in_doubt_open[i]
-                .values()
-                .map(|since| now.0.saturating_sub(since.0))
-                .sum::<u64>()
+        self.commit.in_doubt_ms(node, now)
     }
 
     /// A "sometimes" property for the model checker: a participant is in doubt while the
@@ -384,10 +338,7 @@ impl TwoPhase {
 
     /// How each node decided `tx`, if it did.
     pub fn decisions(&self, tx: TxId) -> Vec<(NodeId, Outcome)> {
-        self.txs
-            .get(&tx)
-            .map(|t| t.decided.iter().map(|(n, o)| (*n, *o)).collect())
-            .unwrap_or_default()
+        self.commit.decisions(tx)
     }
 }
 
@@ -414,9 +365,7 @@ impl Protocol for TwoPhase {
     }
 
     fn start_clients(&mut self, _rng: &mut SimRng, wake: &mut Vec<(Time, u64)>) {
-        if self.workload.transactions > 0 {
-            wake.push((Time(self.workload.start_ms), 1));
-        }
+        self.commit.start_clients(wake);
     }
 
     /// One client submits transaction `token` and plans the next one an interval later.
@@ -427,49 +376,7 @@ impl Protocol for TwoPhase {
         rng: &mut SimRng,
         wake: &mut Vec<(Time, u64)>,
     ) -> Option<(NodeId, Request)> {
-        let w = &self.workload;
-        let tx = token;
-        if tx > w.transactions {
-            return None;
-        }
-        if tx < w.transactions {
-            wake.push((now.after(w.interval_ms), tx + 1));
-        }
-        let mut pool: Vec<NodeId> = (1..self.n_nodes).map(NodeId).collect();
-        let chosen: Vec<NodeId> = match w.participants_per_tx {
-            None => pool,
-            Some(k) => {
-                // A partial Fisher-Yates shuffle, then sorted so PREPAREs go out in id order.
-                for i in 0..k as usize {
-                    let j = i + rng.below((pool.len() - i) as u64) as usize;
-                    pool.swap(i, j);
-                }
-                pool.truncate(k as usize);
-                pool.sort_unstable();
-                pool
-            }
-        };
-        let work = chosen
-            .iter()
-            .map(|p| {
-                let scripted = w.conflicts.iter().any(|c| c.tx == tx && c.node == p.0);
-                let random = rng.chance(w.conflict_per_mille);
-                let work = if scripted || random {
-                    Work::Conflict
-                } else {
-                    Work::Ready
-                };
-                (*p, work)
-            })
-            .collect();
-        self.txs.insert(
-            TxId(tx),
-            TxTrack {
-                participants: chosen,
-                ..TxTrack::default()
-            },
-        );
-        Some((COORDINATOR, Request::Begin { tx: TxId(tx), work }))
+        self.commit.wake_client(now, token, rng, wake)
     }
 
     fn observe(
@@ -480,74 +387,18 @@ impl Protocol for TwoPhase {
         violations: &mut Vec<Violation>,
         _wake: &mut Vec<(Time, u64)>,
     ) {
-        match *output {
-            Output::Voted { tx, vote } => {
-                if let Some(t) = self.txs.get_mut(&tx) {
-                    t.votes.insert(node, vote);
-                }
-                if vote == Vote::Commit {
-                    self.in_doubt_open[node.0 as usize].insert(tx, now);
-                }
-            }
-            Output::Decided { tx, outcome } => {
-                let in_doubt = self.in_doubt_open[node.0 as usize].remove(&tx);
-                let spell = in_doubt.map(|since| now.0.saturating_sub(since.0));
-                self.in_doubt_total[node.0 as usize] += spell.unwrap_or(0);
-                let t = self.txs.entry(tx).or_default();
-                if let Some(ms) = spell {
-                    *t.in_doubt_ms.entry(node).or_default() += ms;
-                }
-                if let Some(before) = t.decided.get(&node)
-                    && *before != outcome
-                {
-                    violations.push(Violation {
-                        invariant: "stable-decision",
-                        detail: format!(
-                            "{} decided {tx} {} and later {}",
-                            node_name(node),
-                            outcome_word(*before),
-                            outcome_word(outcome)
-                        ),
-                    });
-                }
-                if let Some(other) = t
-                    .decided
-                    .iter()
-                    .find(|(n, o)| **n != node && **o != outcome)
-                    .map(|(n, _)| *n)
-                {
-                    let (committed, aborted) = match outcome {
-                        Outcome::Commit => (node, other),
-                        Outcome::Abort => (other, node),
-                    };
-                    violations.push(Violation {
-                        invariant: "atomicity",
-                        detail: format!(
-                            "{tx} committed at {} but aborted at {}",
-                            node_name(committed),
-                            node_name(aborted)
-                        ),
-                    });
-                }
-                if outcome == Outcome::Commit
-                    && let Some(p) = t
-                        .participants
-                        .iter()
-                        .find(|p| t.votes.get(p) != Some(&Vote::Commit))
-                {
-                    violations.push(Violation {
-                        invariant: "commit-validity",
-                        detail: format!(
-                            "{tx} committed at {} although {} did not vote to commit",
-                            node_name(node),
-                            node_name(*p)
-                        ),
-                    });
-                }
-                t.decided.insert(node, outcome);
-            }
-            Output::Replied { .. } => {}
-        }
+        let fact = match *output {
+            Output::Voted { tx, vote } => Fact::Voted { tx, vote },
+            Output::Decided { tx, outcome } => Fact::Decided { tx, outcome },
+            Output::Replied { .. } => return,
+        };
+        self.commit.observe(now, node, fact, node_name, violations);
+    }
+
+    fn details(&self, now: Time) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("commit".into(), json!(self.commit.report(now)));
+        map
     }
 
     fn node_details(&self, id: NodeId, node: Option<&Node>, now: Time) -> Map<String, Value> {
@@ -580,66 +431,11 @@ impl Protocol for TwoPhase {
         map.insert("role".into(), json!(role));
         map.insert("txs".into(), Value::Array(txs));
         map.insert("in_doubt_ms".into(), json!(self.in_doubt_ms(id, now)));
-        map.insert(
-            "in_doubt_now".into(),
-            json!(self.in_doubt_open[id.0 as usize].len()),
-        );
+        map.insert("in_doubt_now".into(), json!(self.commit.in_doubt_now(id)));
         map
     }
 
     fn summarize(&self, now: Time, out: &mut String) {
-        let (mut committed, mut aborted, mut open) = (0, 0, 0);
-        for t in self.txs.values() {
-            let everyone = t.participants.len() + 1;
-            let outcomes: Vec<&Outcome> = t.decided.values().collect();
-            if t.decided.len() < everyone {
-                open += 1;
-            } else if outcomes.iter().all(|o| **o == Outcome::Commit) {
-                committed += 1;
-            } else if outcomes.iter().all(|o| **o == Outcome::Abort) {
-                aborted += 1;
-            }
-        }
-        let _ = writeln!(
-            out,
-            "transactions: {} started, {committed} committed everywhere, {aborted} aborted everywhere, {open} not decided everywhere",
-            self.txs.len()
-        );
-        let _ = writeln!(out, "decisions:");
-        const SHOWN: usize = 20;
-        for (tx, t) in self.txs.iter().take(SHOWN) {
-            let mut line = format!("  {tx}:");
-            for id in std::iter::once(COORDINATOR).chain(t.participants.iter().copied()) {
-                let word = match t.decided.get(&id) {
-                    Some(o) => outcome_word(*o),
-                    None if self.in_doubt_open[id.0 as usize].contains_key(tx) => "in-doubt",
-                    None => "undecided",
-                };
-                let _ = write!(line, " {}={word}", self.node_name(id));
-            }
-            let _ = writeln!(out, "{line}");
-        }
-        if self.txs.len() > SHOWN {
-            let _ = writeln!(out, "  … {} more", self.txs.len() - SHOWN);
-        }
-        let _ = writeln!(out, "in doubt:");
-        for id in 1..self.n_nodes {
-            let node = NodeId(id);
-            let open: Vec<String> = self.in_doubt_open[id as usize]
-                .iter()
-                .map(|(tx, since)| format!("{tx} since {} ms", since.0))
-                .collect();
-            let blocked = if open.is_empty() {
-                String::new()
-            } else {
-                format!(", still in doubt at the end: {}", open.join(", "))
-            };
-            let _ = writeln!(
-                out,
-                "  {}: {} ms in total{blocked}",
-                node_name(node),
-                self.in_doubt_ms(node, now)
-            );
-        }
+        self.commit.summarize(now, node_name, out);
     }
 }
