@@ -8,6 +8,7 @@ mod cmd;
 mod determinism;
 mod hardening;
 mod json;
+mod msrv;
 mod serve;
 mod test;
 mod vault_clients;
@@ -28,6 +29,7 @@ commands:
   vault-clients   the secret server against hvac (PyPI, in a virtualenv) and node-vault (npm)
   fuzz            build the fuzz crate and run every target for 12 s, on the stable toolchain
                   without a sanitizer (installs cargo-fuzz with cargo install when missing)
+  msrv            check every crate with exactly the Rust its rust-version names (rustup installs it)
   loom            the loom models of acl-model and sim (RUSTFLAGS='--cfg loom', bounded)
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
   bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`,
@@ -84,6 +86,10 @@ fn run(args: &[String]) -> Result<()> {
         "loom" => {
             no_more_args(command, rest)?;
             hardening::loom()
+        }
+        "msrv" => {
+            no_more_args(command, rest)?;
+            msrv::check()
         }
         "bench-wasm" => {
             no_more_args(command, rest)?;

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: everything CI runs, in order, stopping at the first failure.
-//! The steps are fmt, clippy, tests (with doc tests, failing on any skip not listed in
+//! The steps are fmt, clippy, the MSRV check (`cargo check` with each declared rust-version), tests (with doc tests, failing on any skip not listed in
 //! `hardening::ALLOWED_SKIPS`), the loom models, the Vault client suites (hvac, node-vault)
 //! against the secret server, the WASM build, the determinism check, the browser test, and
 //! every fuzz target for a bounded time.
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, determinism, hardening, serve, vault_clients, wasm};
+use crate::{cmd, determinism, hardening, msrv, serve, vault_clients, wasm};
 
 /// Where Chromium must be for the browser test.
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -22,7 +22,7 @@ struct Step {
 }
 
 /// Every step, in the order CI runs them: cheap checks first.
-const STEPS: [Step; 9] = [
+const STEPS: [Step; 10] = [
     Step {
         name: "fmt",
         run: || cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"])),
@@ -42,6 +42,10 @@ const STEPS: [Step; 9] = [
                 "warnings",
             ]))
         },
+    },
+    Step {
+        name: "msrv",
+        run: msrv::check,
     },
     Step {
         name: "test",
