@@ -13,6 +13,7 @@ mod acl;
 mod cpu;
 mod files;
 mod lb;
+mod lin;
 mod secret;
 mod secret_server;
 mod sim;
@@ -55,6 +56,9 @@ enum Command {
     /// Load balancing: Maglev tables (balance, disruption against hash-mod-N) and IPVS schedulers.
     #[command(subcommand)]
     Lb(lb::LbCommand),
+    /// Linearizability of Jepsen histories: register, CAS register and key-value models.
+    #[command(subcommand)]
+    Lin(lin::LinCommand),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Command::Sparse(command) => sparse::run(command),
         Command::Zerocopy(command) => zerocopy::run(command),
         Command::Lb(command) => lb::run(command),
+        Command::Lin(command) => lin::run(command),
     };
     match result {
         Ok(code) => code,
