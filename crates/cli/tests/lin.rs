@@ -140,7 +140,7 @@ fn bad_input_names_line_and_column() {
     check_any(
         &["lin", "check", path, "--model", "register"],
         2,
-        "h.edn: 2:42: unexpected '}', expected `]`",
+        "h.edn:2:42: unexpected '}', expected `]`",
     );
     // Not the model's function: the line and column of the invocation.
     check_any(
@@ -152,7 +152,7 @@ fn bad_input_names_line_and_column() {
             "register",
         ],
         2,
-        "etcd_002.log: 4:21: the register model has no function :cas",
+        "etcd_002.log:4:21: the register model has no function :cas",
     );
     let jsonl = dir.path().join("h.jsonl");
     std::fs::write(
@@ -171,7 +171,7 @@ fn bad_input_names_line_and_column() {
             "jsonl",
         ],
         2,
-        "h.jsonl: 2:15: invalid JSON",
+        "h.jsonl:2:15: invalid JSON",
     );
     check_any(
         &["lin", "check", path, "--model", "kv", "--initial", "1"],
