@@ -211,12 +211,9 @@ impl<'a> Reader<'a> {
             return Ok(Value::Int(i));
         }
         let looks_float = digits.contains(['.', 'e', 'E']) && !digits.contains(['x', 'X']);
-        if looks_float && !(is_big && text.ends_with('N')) {
-            if let Ok(f) = digits.parse::<f64>() {
-                if f.is_finite() {
-                    return Ok(Value::Float(f));
-                }
-            }
+        let float = digits.parse::<f64>().ok().filter(|f| f.is_finite());
+        if let (true, false, Some(f)) = (looks_float, is_big && text.ends_with('N'), float) {
+            return Ok(Value::Float(f));
         }
         self.pos = start;
         Err(self.error(ParseErrorKind::BadNumber {

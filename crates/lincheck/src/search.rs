@@ -325,7 +325,7 @@ impl<'a, M: Model> Search<'a, M> {
         let stop_at = self.steps + slice;
         loop {
             self.steps += 1;
-            if self.steps % POLL_EVERY == 0 {
+            if self.steps.is_multiple_of(POLL_EVERY) {
                 if budget.max_steps.is_some_and(|max| self.steps >= max) {
                     return Some(Outcome::Exhausted(Exhausted::Steps));
                 }
@@ -341,7 +341,7 @@ impl<'a, M: Model> Search<'a, M> {
                 return Some(Outcome::Linearizable);
             }
             let local = (cursor / 2) as usize;
-            if cursor % 2 == 0 {
+            if cursor.is_multiple_of(2) {
                 let op = &self.ops[self.members[local]];
                 if let Some(after) = self.model.step(&self.state, &op.input, op.output()) {
                     let (word, mask) = (local / 64, 1u64 << (local % 64));
