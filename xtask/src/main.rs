@@ -4,6 +4,7 @@
 //! It uses only `std` and `anyhow` so that it compiles in seconds, and it never edits source files.
 
 mod bench_checker;
+mod bench_lincheck;
 mod cmd;
 mod determinism;
 mod hardening;
@@ -36,6 +37,9 @@ commands:
                   and the model checker (TLA+ TwoPhase, 7 and 8 RMs) in WASM and natively
   bench-checker [--max-n N]
                   our model checker against stateright 0.31 on the TLA+ TwoPhase model (N up to 10)
+  bench-lincheck PORCUPINE
+                  our linearizability checker against Porcupine (a source tree or git directory,
+                  built in a temporary directory with Go) on Porcupine's histories, same run
   help            print this message
 ";
 
@@ -95,6 +99,10 @@ fn run(args: &[String]) -> Result<()> {
             no_more_args(command, rest)?;
             bench_wasm()
         }
+        "bench-lincheck" => match rest {
+            [dir] => bench_lincheck::run(std::path::Path::new(dir)),
+            _ => bail!("usage: cargo xtask bench-lincheck PORCUPINE_SOURCE_OR_GIT_DIR"),
+        },
         "bench-checker" => {
             let max_n = match rest {
                 [] => 10,
