@@ -15,7 +15,12 @@ fn replay(target: &str, format: Format) -> usize {
             continue;
         };
         parsed += 1;
-        for model in [ModelKind::CasRegister { initial: Value::Nil }, ModelKind::Kv] {
+        for model in [
+            ModelKind::CasRegister {
+                initial: Value::Nil,
+            },
+            ModelKind::Kv,
+        ] {
             for partitioning in [Partitioning::ByKey, Partitioning::Whole] {
                 let settings = Settings {
                     model: model.clone(),
