@@ -596,7 +596,7 @@ fn hex(bytes: &[u8]) -> Zeroizing<String> {
 /// Decodes hex into a buffer wiped on drop; an error names the position, never the character
 /// (the text is a secret or a share).
 fn unhex(text: &str) -> Result<Zeroizing<Vec<u8>>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         bail!("odd number of hex digits ({})", text.len());
     }
     let digit = |position: usize, c: u8| match c {

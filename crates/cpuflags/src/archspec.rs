@@ -174,10 +174,10 @@ fn compatible(db: &Db, cpu: &Cpu, root: usize, idx: usize) -> bool {
             }
             let root_and_vendor = db.family(idx) == root
                 && (target.vendor == cpu.vendor || target.vendor == "generic");
-            if cpu.source == Source::Sysctl {
-                if let Some(model) = cpu.core_name.as_deref().and_then(|n| db.index(n)) {
-                    return root_and_vendor && db.descends_from(model, idx);
-                }
+            if cpu.source == Source::Sysctl
+                && let Some(model) = cpu.core_name.as_deref().and_then(|n| db.index(n))
+            {
+                return root_and_vendor && db.descends_from(model, idx);
             }
             root_and_vendor && target.features.is_subset(&cpu.flags)
         }

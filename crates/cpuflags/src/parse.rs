@@ -410,22 +410,23 @@ fn flush<'a>(
 /// Numbered lines; an unterminated last line of a multi-line text was cut short and is dropped.
 fn complete_lines<'a>(text: &'a str, missing: &mut Vec<Missing>) -> Vec<(usize, &'a str)> {
     let mut lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
-    if !text.ends_with('\n') && lines.len() > 1 {
-        if let Some((number, last)) = lines.pop() {
-            // A cut line in a later block is dropped: the complete blocks before it decide. In the
-            // first block nothing stands in for it, and a capture saved without its final newline
-            // (as some of archspec's are) would lose its flag list: keep the words that are whole.
-            let in_first_block = !lines
-                .iter()
-                .skip_while(|(_, l)| l.trim().is_empty())
-                .any(|(_, l)| l.trim().is_empty());
-            match without_last_word(last).filter(|_| in_first_block) {
-                Some(kept) => {
-                    lines.push((number, kept));
-                    missing.push(Missing::TruncatedWord { line: number });
-                }
-                None => missing.push(Missing::TruncatedLine { line: number }),
+    if !text.ends_with('\n')
+        && lines.len() > 1
+        && let Some((number, last)) = lines.pop()
+    {
+        // A cut line in a later block is dropped: the complete blocks before it decide. In the
+        // first block nothing stands in for it, and a capture saved without its final newline
+        // (as some of archspec's are) would lose its flag list: keep the words that are whole.
+        let in_first_block = !lines
+            .iter()
+            .skip_while(|(_, l)| l.trim().is_empty())
+            .any(|(_, l)| l.trim().is_empty());
+        match without_last_word(last).filter(|_| in_first_block) {
+            Some(kept) => {
+                lines.push((number, kept));
+                missing.push(Missing::TruncatedWord { line: number });
             }
+            None => missing.push(Missing::TruncatedLine { line: number }),
         }
     }
     lines

@@ -123,10 +123,11 @@ pub fn remap(
             continue;
         }
         out.remapped += 1;
-        if let (Some(o), Some(n)) = (old, new) {
-            if old_to_new[o].is_some() && existed[n] {
-                out.collateral += 1;
-            }
+        if let (Some(o), Some(n)) = (old, new)
+            && old_to_new[o].is_some()
+            && existed[n]
+        {
+            out.collateral += 1;
         }
     }
     out

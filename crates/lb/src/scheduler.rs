@@ -302,10 +302,10 @@ impl Scheduler {
         let idx = self.position(id)?;
         let mut destinations = self.destinations.clone();
         let removed = destinations.remove(idx);
-        if let State::RoundRobin { next } = &mut self.state {
-            if idx < *next {
-                *next -= 1;
-            }
+        if let State::RoundRobin { next } = &mut self.state
+            && idx < *next
+        {
+            *next -= 1;
         }
         self.replace(destinations)?;
         Ok(removed)

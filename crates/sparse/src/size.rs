@@ -67,7 +67,7 @@ impl fmt::Display for Size {
         let mut value = self.0;
         let mut suffix = None;
         for s in SUFFIXES {
-            if value == 0 || value % 1024 != 0 {
+            if value == 0 || !value.is_multiple_of(1024) {
                 break;
             }
             value /= 1024;

@@ -757,7 +757,7 @@ impl Replica {
             }
             self.next_apply = Slot(slot.0 + 1);
             let every = self.config.snapshot_every;
-            if every > 0 && self.next_apply.0 % every == 0 {
+            if every > 0 && self.next_apply.0.is_multiple_of(every) {
                 self.compact(out);
             }
         }
