@@ -94,6 +94,19 @@ pub(crate) enum SimCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run one workload and one fault schedule on Two-Phase Commit, Three-Phase Commit and
+    /// Paxos Commit side by side, and compare outcomes and costs.
+    Compare {
+        /// A comparison from the gallery (`compare-coordinator-crash`, `compare-partition`).
+        #[arg(long)]
+        scenario: String,
+        /// The seed (default: the comparison's own).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a scenario over many seeds with random faults; shrink the first failure.
     Explore {
         #[command(flatten)]
@@ -265,6 +278,22 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 .with_context(|| format!("in {}", file.display()))?;
             run.run_to_end();
             finish_run(&mut out, &run, json, true)
+        }
+        SimCommand::Compare {
+            scenario,
+            seed,
+            json,
+        } => {
+            let comparison = underhood_sim::compare::find(&scenario)?;
+            let report = underhood_sim::compare::compare(&comparison, seed);
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&report)?)?;
+            } else {
+                print_comparison(&mut out, &report)?;
+            }
+            // A protocol that breaks atomicity here is the comparison's finding, not a failure
+            // of the command: the report says which.
+            Ok(ExitCode::SUCCESS)
         }
         SimCommand::Explore { source, seeds } => {
             let scenario = load(&source)?;
@@ -460,6 +489,48 @@ fn print_check(
         Verdict::Ok => ExitCode::SUCCESS,
         Verdict::Violated => ExitCode::from(VIOLATED),
     })
+}
+
+/// A comparison as a table, one row per protocol.
+fn print_comparison(
+    out: &mut impl Write,
+    report: &underhood_sim::compare::ComparisonReport,
+) -> Result<()> {
+    writeln!(out, "comparison: {}, seed {}", report.scenario, report.seed)?;
+    writeln!(
+        out,
+        "{:<20} {:<10} {:<8} {:<8} {:>12} {:>9} {:>13} {:>17}",
+        "protocol",
+        "atomicity",
+        "decided",
+        "blocked",
+        "in-doubt max",
+        "messages",
+        "forced writes",
+        "decision latency"
+    )?;
+    for r in &report.runs {
+        let atomicity = match r.atomicity {
+            underhood_sim::compare::Verdict::Held => "held",
+            underhood_sim::compare::Verdict::Violated => "VIOLATED",
+        };
+        let latency = r
+            .decision_latency_ms
+            .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms"));
+        writeln!(
+            out,
+            "{:<20} {:<10} {:<8} {:<8} {:>9} ms {:>9} {:>13} {:>17}",
+            r.protocol,
+            atomicity,
+            if r.decided_everywhere { "yes" } else { "no" },
+            if r.blocked { "yes" } else { "no" },
+            r.in_doubt_ms_max,
+            r.messages,
+            r.forced_writes,
+            latency
+        )?;
+    }
+    Ok(())
 }
 
 /// A checker path as lines: logical time and label.

@@ -367,3 +367,90 @@ fn a_counterexample_saved_by_check_replays_in_the_simulator() {
         "cannot read replay file",
     );
 }
+
+/// `sim compare --json`: one row per protocol with the contract's fields; on the coordinator
+/// crash 2PC blocks while 3PC and Paxos Commit decide; on the partition 3PC breaks atomicity
+/// while 2PC and Paxos Commit stay atomic; at any seed.
+#[test]
+fn compare_runs_the_commit_family_side_by_side() {
+    for seed in ["1", "7", "42"] {
+        let crash = check(
+            &[
+                "sim",
+                "compare",
+                "--scenario",
+                "compare-coordinator-crash",
+                "--seed",
+                seed,
+                "--json",
+            ],
+            0,
+            "\"runs\"",
+        );
+        let crash: serde_json::Value = serde_json::from_str(&crash).unwrap();
+        assert_eq!(crash["scenario"], "compare-coordinator-crash");
+        assert_eq!(crash["seed"], seed.parse::<u64>().unwrap());
+        let runs = crash["runs"].as_array().unwrap();
+        let protocols: Vec<&str> = runs
+            .iter()
+            .map(|r| r["protocol"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            protocols,
+            ["two-phase-commit", "three-phase-commit", "paxos-commit"]
+        );
+        for r in runs {
+            for field in [
+                "atomicity",
+                "decided_everywhere",
+                "blocked",
+                "in_doubt_ms_max",
+                "messages",
+                "forced_writes",
+                "decision_latency_ms",
+            ] {
+                assert!(r.get(field).is_some(), "{field} missing in {r}");
+            }
+            assert_eq!(r["atomicity"], "held", "{r}");
+        }
+        assert_eq!(runs[0]["blocked"], true);
+        assert_eq!(runs[0]["decided_everywhere"], false);
+        for r in &runs[1..] {
+            assert_eq!(r["blocked"], false, "{r}");
+            assert_eq!(r["decided_everywhere"], true, "{r}");
+        }
+
+        let split = check(
+            &[
+                "sim",
+                "compare",
+                "--scenario",
+                "compare-partition",
+                "--seed",
+                seed,
+                "--json",
+            ],
+            0,
+            "\"runs\"",
+        );
+        let split: serde_json::Value = serde_json::from_str(&split).unwrap();
+        let verdicts: Vec<&str> = split["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["atomicity"].as_str().unwrap())
+            .collect();
+        assert_eq!(verdicts, ["held", "violated", "held"]);
+    }
+    let table = check(
+        &["sim", "compare", "--scenario", "compare-partition"],
+        0,
+        "three-phase-commit",
+    );
+    assert!(table.contains("VIOLATED"), "{table}");
+    check_any(
+        &["sim", "compare", "--scenario", "nope"],
+        2,
+        "no gallery scenario",
+    );
+}

@@ -102,6 +102,18 @@ impl Simulation {
         })
     }
 
+    /// One protocol's run of a side-by-side comparison (`protocol`: `two-phase-commit`,
+    /// `three-phase-commit` or `paxos-commit`); `seed` is decimal or empty for the comparison's.
+    #[wasm_bindgen(js_name = fromComparison)]
+    pub fn from_comparison(name: &str, protocol: &str, seed: &str) -> Result<Simulation, Error> {
+        let comparison = underhood_sim::compare::find(name)?;
+        let scenario = comparison
+            .scenario(protocol)
+            .ok_or_else(|| Error(format!("no protocol {protocol:?} in a comparison")))?
+            .clone();
+        Simulation::start(scenario, seed, "")
+    }
+
     /// The seed in use, in decimal.
     pub fn seed(&self) -> String {
         self.seed.to_string()
@@ -190,6 +202,36 @@ impl Simulation {
     pub fn summary(&self) -> String {
         self.run.summary()
     }
+}
+
+/// The gallery's side-by-side comparisons as JSON: `[{name, description, participants, f}]`.
+#[wasm_bindgen(js_name = comparisons)]
+pub fn comparisons() -> String {
+    let list: Vec<serde_json::Value> = underhood_sim::compare::gallery()
+        .iter()
+        .map(|c| {
+            let s = c.spec();
+            serde_json::json!({
+                "name": s.name, "description": s.description,
+                "participants": s.participants, "f": s.f,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+/// Runs a comparison on every commit protocol with `seed` (decimal, or empty for its own);
+/// returns the report `underhood sim compare --json` prints.
+#[wasm_bindgen(js_name = compareScenario)]
+pub fn compare_scenario(name: &str, seed: &str) -> Result<String, Error> {
+    let comparison = underhood_sim::compare::find(name)?;
+    let seed = if seed.trim().is_empty() {
+        None
+    } else {
+        Some(parse_seed(seed)?)
+    };
+    let report = underhood_sim::compare::compare(&comparison, seed);
+    Ok(serde_json::to_string(&report).unwrap_or_default())
 }
 
 /// Checks Gray & Lamport's TLA+ TwoPhase spec with `rms` resource managers exhaustively (one
@@ -366,6 +408,22 @@ mod tests {
         let err = replay.inject(r#"{"type":"heal"}"#).unwrap_err();
         assert!(err.to_string().contains("replays a fixed path"), "{err}");
         assert!(Simulation::from_replay("{}").is_err());
+    }
+
+    #[test]
+    fn comparisons_run_through_the_bindings() {
+        let list: serde_json::Value = serde_json::from_str(&comparisons()).unwrap();
+        assert_eq!(list[0]["name"], "compare-coordinator-crash");
+        let report: serde_json::Value =
+            serde_json::from_str(&compare_scenario("compare-partition", "3").unwrap()).unwrap();
+        assert_eq!(report["seed"], 3);
+        assert_eq!(report["runs"][1]["atomicity"], "violated");
+        let mut run =
+            Simulation::from_comparison("compare-partition", "three-phase-commit", "3").unwrap();
+        run.run_to_end();
+        assert_eq!(report["runs"][1]["trace_hash"], run.trace_hash());
+        assert!(Simulation::from_comparison("compare-partition", "raft", "").is_err());
+        assert!(compare_scenario("nope", "").is_err());
     }
 
     #[test]

@@ -38,13 +38,14 @@
 
 mod engine;
 pub use engine::{
-    Choice, Cut, Invariant, NodeProblem, OnViolation, Recording, SCRIPT_STEP_MS, ScriptError, Sim,
-    ViolationAt,
+    Choice, Counts, Cut, Invariant, NodeProblem, OnViolation, Recording, SCRIPT_STEP_MS,
+    ScriptError, Sim, ViolationAt,
 };
 mod error;
 pub use error::{InjectRefusal, ScenarioError};
 mod explore;
 pub use explore::{ExploreReport, Failure, explore, first_violation, random_faults, shrink};
+pub mod compare;
 pub mod gallery;
 mod harness;
 pub use harness::{CheckFailure, CheckOptions, CheckReport, check, check_with};

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::engine::{
-    Choice, OnViolation, Recording, SCRIPT_STEP_MS, ScriptError, Sim, ViolationAt,
+    Choice, Counts, OnViolation, Recording, SCRIPT_STEP_MS, ScriptError, Sim, ViolationAt,
 };
 use crate::error::{InjectRefusal, ScenarioError};
 use crate::process::Protocol;
@@ -210,6 +210,11 @@ impl Run {
         self.inner.trace_hash()
     }
 
+    /// Messages sent and forced log writes so far.
+    pub fn counts(&self) -> Counts {
+        self.inner.counts()
+    }
+
     /// Broken invariants so far.
     pub fn violations(&self) -> &[ViolationAt] {
         self.inner.violations()
@@ -329,6 +334,7 @@ pub(crate) trait DynRun {
     fn n_events(&self) -> u64;
     fn seed(&self) -> u64;
     fn trace_hash(&self) -> u64;
+    fn counts(&self) -> Counts;
     fn violations(&self) -> &[ViolationAt];
     fn inject(&mut self, fault: Fault) -> Result<Fault, ScenarioError>;
     fn injected(&self) -> &[Fault];
@@ -371,6 +377,9 @@ impl<P: Protocol> DynRun for Sim<P> {
     }
     fn trace_hash(&self) -> u64 {
         Sim::trace_hash(self)
+    }
+    fn counts(&self) -> Counts {
+        Sim::counts(self)
     }
     fn violations(&self) -> &[ViolationAt] {
         Sim::violations(self)
@@ -438,6 +447,9 @@ impl<P: Protocol> DynRun for Scripted<P> {
     }
     fn trace_hash(&self) -> u64 {
         self.sim.trace_hash()
+    }
+    fn counts(&self) -> Counts {
+        self.sim.counts()
     }
     fn violations(&self) -> &[ViolationAt] {
         self.sim.violations()

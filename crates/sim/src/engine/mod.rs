@@ -37,6 +37,16 @@ pub enum Recording {
     HashOnly,
 }
 
+/// What a run has cost: messages sent (duplicates the network makes not counted) and forced
+/// (synced) log writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Messages nodes sent.
+    pub sends: u64,
+    /// Log writes forced to disk.
+    pub forced_writes: u64,
+}
+
 /// What to do when an invariant breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnViolation {
@@ -85,6 +95,7 @@ pub struct Sim<P: Protocol> {
     on_violation: OnViolation,
     trace: Vec<Event<P::Node>>,
     n_events: u64,
+    counts: Counts,
     hasher: TraceHasher,
     violations: Vec<ViolationAt>,
     stopped: bool,
@@ -199,6 +210,7 @@ impl<P: Protocol> Sim<P> {
             on_violation,
             trace: Vec::new(),
             n_events: 0,
+            counts: Counts::default(),
             hasher: TraceHasher::default(),
             violations: Vec::new(),
             stopped: false,
@@ -737,6 +749,14 @@ impl<P: Protocol> Sim<P> {
         std::hash::Hasher::write_u64(&mut self.hasher, self.n_events);
         event.hash_into(&mut self.hasher);
         self.n_events += 1;
+        match &event.kind {
+            EventKind::Send { .. } => self.counts.sends += 1,
+            EventKind::Persist {
+                durability: Durability::Forced,
+                ..
+            } => self.counts.forced_writes += 1,
+            _ => {}
+        }
         if self.recording == Recording::Full {
             self.trace.push(event.clone());
         }
@@ -746,6 +766,11 @@ impl<P: Protocol> Sim<P> {
     /// The durable log of `node`.
     pub fn log(&self, node: NodeId) -> &[RecordOf<P>] {
         &self.nodes[node.0 as usize].log
+    }
+
+    /// What the run has cost so far: messages sent and forced log writes.
+    pub fn counts(&self) -> Counts {
+        self.counts
     }
 
     /// Whether `node` is up.
