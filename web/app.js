@@ -10,6 +10,8 @@ import { el, escapeHtml } from './dom.js';
 import { ChosenLog } from './chosenlog.js';
 import { Timeline } from './timeline.js';
 import { Checker } from './checker.js';
+import { PROTOCOL_PROMISE, scenarioGroups } from './protocols.js';
+import { CompareView, parseCompareHash } from './compare.js';
 import { ClientHistory, heartbeatNoise, isPaxos, parseLinearizability, sameOp, violationSlot } from './paxos.js';
 
 const $ = id => document.getElementById(id);
@@ -84,6 +86,9 @@ const checker = new Checker($('checker'), () => S.source?.name ?? (S.source?.rep
   },
 });
 
+/** The compare view, once the simulator is loaded. */
+let compareView = null;
+
 /** The event filter when nothing is hidden. */
 const SHOW_ALL = () => false;
 
@@ -102,7 +107,8 @@ async function boot() {
     $('status').textContent = 'simulator not available';
     return;
   }
-  $('scenario').replaceChildren(...S.gallery.map(g => el('option', { value: g.name, title: g.description }, g.name)));
+  $('scenario').replaceChildren(...scenarioGroups(S.gallery));
+  wireCompare();
   loadFromHash();
   window.addEventListener('hashchange', () => {
     if (location.hash !== S.writtenHash) loadFromHash();
@@ -140,6 +146,7 @@ function start(source, seed, tape, t) {
 }
 
 function loadFromHash() {
+  if (openCompareFromHash()) return;
   let link = { scenario: null, json: null, replay: null, from: null, seed: null, faults: null, t: null };
   const problems = [];
   try {
@@ -472,6 +479,7 @@ function protocolOf(state) {
 const PROMISE = {
   vrrp: 'VRRP (RFC 5798) promises a master while any router is up; it cannot promise only one. It has no quorum: a backup that stops hearing the master cannot tell a dead master from a broken network, so under a partition both sides hold the virtual IP, and a preempting router holds it together with the old master for one network delay. The <b>lease</b> variant asks a majority of routers and a witness before holding the address, and never has two holders, at the price of no holder at all on a minority side.',
   'two-phase-commit': 'A correct 2PC never commits a transaction at one node and aborts it at another.',
+  ...PROTOCOL_PROMISE,
   'multi-paxos': 'A correct Multi-Paxos never chooses two commands for one slot, every replica applies the same command in each slot, and every reply is consistent with some order of the operations that respects real time (linearizability).',
 };
 
@@ -557,6 +565,12 @@ function showViolation(button) {
 // ---- URL ----
 
 function writeHash() {
+  if (compareView?.active) {
+    const hash = compareView.hash();
+    S.writtenHash = hash;
+    if (hash !== location.hash) history.replaceState(null, '', hash);
+    return;
+  }
   if (!S.run) return;
   const hash = formatHash({ source: S.source, seed: S.seed, faults: S.tape, t: Math.floor(S.clock) });
   S.writtenHash = hash;
@@ -573,6 +587,38 @@ async function copyLink() {
     window.prompt('Copy this link:', location.href);
   }
   setTimeout(() => { button.textContent = 'Copy link'; }, 1500);
+}
+
+// ---- compare view ----
+
+function wireCompare() {
+  compareView = new CompareView($('compare'), $('tooltip'), S.Simulation, {
+    changed: () => writeHash(),
+    error: text => showError(text),
+  });
+  if (!compareView.init()) {
+    compareView = null;
+    $('open-compare').hidden = true;
+    return;
+  }
+  $('open-compare').addEventListener('click', () => {
+    if (compareView.open(compareView.select.value, '')) clearError();
+    $('compare').scrollIntoView({ block: 'start', behavior: 'smooth' });
+  });
+}
+
+/** Opens the comparison a `#compare=NAME&seed=N` link names; false if the link names none. */
+function openCompareFromHash() {
+  const link = parseCompareHash(location.hash);
+  if (!link || !compareView) {
+    if (compareView?.active) compareView.close(true);
+    return false;
+  }
+  // The single-scenario view below keeps running its default scenario.
+  if (!S.run) guard('starting the scenario', () => start({ name: defaultScenario() }, '', [], 0));
+  if (compareView.open(link.name, link.seed)) clearError();
+  writeHash();
+  return true;
 }
 
 // ---- controls ----

@@ -1,6 +1,7 @@
 // Node cards: one per node, built once and then updated in place, so clicks survive re-renders.
 
 import { el, escapeHtml } from './dom.js';
+import { commitTxItem } from './commit-cards.js';
 
 /**
  * Keeps `container` showing one card per node of `state`.
@@ -123,7 +124,7 @@ export class Cards {
       return;
     }
     if (c.paxos) this.updatePaxos(c, node, names);
-    else this.updateTwoPhase(c, node, now);
+    else this.updateTwoPhase(c, node, now, names);
     const firstUnsynced = node.log.length - (node.unsynced ?? 0);
     // A replica's log grows with every slot; the card shows its tail, which needs no scrolling.
     const shown = c.paxos ? Math.max(0, node.log.length - 4) : 0;
@@ -183,7 +184,8 @@ export class Cards {
     set(c, 'body', html, () => { c.body.innerHTML = html; });
   }
 
-  updateTwoPhase(c, node, now) {
+  updateTwoPhase(c, node, now, names) {
+    set(c, 'commitRole', node.role, () => { c.root.dataset.role = node.role; });
     const inDoubt = node.in_doubt_now ?? 0;
     set(c, 'inDoubt', inDoubt, () => {
       c.root.dataset.inDoubt = String(inDoubt);
@@ -195,7 +197,7 @@ export class Cards {
     set(c, 'ms', ms, () => {
       c.inDoubtMs.textContent = ms ? `in doubt ${ms} ms in total` : '';
     });
-    const txsHtml = node.txs.length ? node.txs.map(tx => txItem(tx, now)).join('') : '<li class="none">none</li>';
+    const txsHtml = node.txs.length ? node.txs.map(tx => commitTxItem(tx, now, names) ?? txItem(tx, now)).join('') : '<li class="none">none</li>';
     set(c, 'txs', txsHtml, () => { c.txs.innerHTML = txsHtml; });
   }
 

@@ -33,18 +33,32 @@ export function checkScenario(name, maxDepth) {
   return JSON.parse(checker('checkScenario')(name, maxDepth));
 }
 
+/** The gallery's side-by-side comparisons: `[{name, description, participants, f}]`. */
+export function comparisons() {
+  return JSON.parse(checker('comparisons')());
+}
+
+/** Runs comparison `name` on every commit protocol; `seed` is decimal or "" for its own. Throws on an unknown name. */
+export function compareScenario(name, seed) {
+  return JSON.parse(checker('compareScenario')(name, seed));
+}
+
 /** One run: a scenario, a seed and a list of injected faults. */
 export class Run {
   /**
    * @param {any} Simulation the class from `loadSimulation`
-   * @param {{name: string} | {json: string} | {replay: string}} source a gallery scenario, a
-   *   scenario's JSON text, or a model-checker counterexample to replay (`{scenario, seed, script}`)
+   * @param {{name: string} | {json: string} | {replay: string} | {comparison: string, protocol: string}} source a gallery
+   *   scenario, a scenario's JSON text, a model-checker counterexample to replay (`{scenario, seed, script}`),
+   *   or one protocol's run of a side-by-side comparison (it takes no faults)
    * @param {string} seed decimal u64, or "" for the scenario's own seed
    * @param {object[]} faults recorded injections, as `injected()` returns them
    */
   constructor(Simulation, source, seed, faults) {
     const injected = JSON.stringify(faults);
-    if (source.replay !== undefined) {
+    if (source.comparison !== undefined) {
+      if (typeof Simulation.fromComparison !== 'function') throw new Error('this build of the simulator has no comparisons (rebuild it with `cargo xtask wasm`)');
+      this.inner = Simulation.fromComparison(source.comparison, source.protocol, seed);
+    } else if (source.replay !== undefined) {
       if (typeof Simulation.fromReplay !== 'function') throw new Error('this build of the simulator cannot replay counterexamples (rebuild it with `cargo xtask wasm`)');
       this.inner = Simulation.fromReplay(source.replay);
     } else {

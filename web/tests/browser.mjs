@@ -258,6 +258,62 @@ try {
     assert((await page.locator('[data-testid="node-2"] .role-badge').innerText()).includes('WITNESS'), 'W is not marked as a witness');
   });
 
+  await check('3PC: a partition breaks atomicity, and the cards show Skeen\'s states', async () => {
+    const names = await page.$$eval('[data-testid="scenario"] optgroup', gs => gs.map(g => ({ label: g.label, names: [...g.querySelectorAll('option')].map(o => o.value) })));
+    const commit = names.find(g => g.names.includes('happy-path'));
+    for (const name of ['3pc-happy-path', '3pc-partition', 'pc-happy-path', 'pc-coordinator-crash']) {
+      assert(commit && commit.names.includes(name), `${name} is not grouped with 2PC: ${JSON.stringify(names)}`);
+    }
+    await chooseAndRunToEnd(page, '3pc-partition');
+    const banner = page.locator('[data-testid="violation-banner"]');
+    assert(await banner.isVisible(), 'violation banner not visible');
+    const text = await banner.innerText();
+    assert(text.includes('atomicity') && text.includes('non-blocking under crashes'), `the banner does not explain the 3PC violation: ${text}`);
+    const letters = await page.$$eval('[data-testid^="node-"] li.tpc', lis => lis.map(li => li.dataset.letter));
+    assert(letters.includes('c') && letters.includes('a'), `the cards do not show both c and a: ${letters.join(',')}`);
+    assert((await page.locator('[data-testid="node-2"]').innerText()).includes('term 2'), 'P2 does not show its termination term');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'browser-3pc-partition.png'), fullPage: true });
+  });
+
+  await check('Paxos Commit: acceptor cards show each instance\'s ballots', async () => {
+    await chooseAndRunToEnd(page, 'pc-coordinator-crash');
+    assert(!(await page.locator('[data-testid="violation-banner"]').isVisible()), 'a correct Paxos Commit run raised a violation');
+    const acceptors = await page.$$eval('[data-testid^="node-"][data-role="acceptor"]', cs => cs.map(c => c.querySelector('.name').textContent));
+    assert(acceptors.length >= 3, `only ${acceptors.length} acceptor cards: ${acceptors.join(', ')}`);
+    const rows = await page.$$eval('[data-testid^="node-"][data-role="acceptor"] [data-testid="instance"]', trs => trs.map(tr => tr.innerText));
+    assert(rows.length >= 3 && rows.every(r => /b\d+\.\d+/.test(r) && r.includes('prepared')), `acceptor instances lack ballots: ${rows.join(' | ')}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'browser-paxos-commit.png'), fullPage: true });
+  });
+
+  await check('compare view: three diagrams on one axis, the table, and a link that reopens it', async () => {
+    await page.click('[data-testid="open-compare"]');
+    await page.waitForSelector('body[data-compare]');
+    await page.selectOption('[data-testid="compare-select"]', 'compare-partition');
+    await page.waitForSelector('body[data-compare="compare-partition"]');
+    await noErrorBox(page);
+    for (const p of ['two-phase-commit', 'three-phase-commit', 'paxos-commit']) {
+      const arrows = await page.locator(`[data-testid="compare-diagram-${p}"] g.msg`).count();
+      assert(arrows > 0, `the ${p} diagram shows no message`);
+    }
+    const widths = await page.$$eval('[data-testid^="compare-diagram-"] svg.diagram-svg', ss => ss.map(s => s.getAttribute('width')));
+    assert(widths.length === 3 && widths.every(w => w === widths[0]), `the three diagrams are not on one time axis: widths ${widths.join(', ')}`);
+    const atomicity = await page.$$eval('[data-testid="compare-table"] tbody tr', trs => Object.fromEntries(trs.map(tr => [tr.dataset.protocol, tr.querySelector('[data-col="atomicity"]').textContent])));
+    assert(atomicity['three-phase-commit'] === 'violated' && atomicity['paxos-commit'] === 'held' && atomicity['two-phase-commit'] === 'held',
+      `compare-partition's table says ${JSON.stringify(atomicity)}`);
+    const url = page.url();
+    assert(url.includes('#compare=compare-partition&seed='), `the link does not name the comparison: ${url}`);
+    const table = await page.innerText('[data-testid="compare-table"]');
+    const again = await open(context, url);
+    await again.waitForSelector('body[data-compare="compare-partition"]');
+    assert((await again.innerText('[data-testid="compare-table"]')) === table, 'the link reopens a different comparison table');
+    await again.close();
+    await page.locator('[data-testid="compare-panel"]').screenshot({ path: join(shots, 'browser-compare.png') });
+    await page.click('[data-testid="compare-close"]');
+    await page.waitForFunction(() => !document.body.dataset.compare && location.hash.includes('scenario='));
+  });
+
   await check('model checker: TLA+ TwoPhase and a scenario counterexample', async () => {
     await page.click('[data-testid="mc-panel"] > summary');
     await page.fill('[data-testid="mc-rms"]', '3');
