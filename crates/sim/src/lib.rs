@@ -35,6 +35,8 @@
 //! run is a function of (scenario, seed, injected faults), natively and in WASM alike.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a feature show a badge.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod engine;
 pub use engine::{

@@ -30,6 +30,8 @@
 //!
 //! `unsafe` lives only in the private `sys` module (the memory map); the rest goes through rustix.
 #![deny(missing_docs)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a feature show a badge.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 mod proxy;
