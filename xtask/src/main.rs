@@ -10,6 +10,7 @@ mod determinism;
 mod hardening;
 mod json;
 mod msrv;
+mod release;
 mod serve;
 mod test;
 mod vault_clients;
@@ -31,6 +32,9 @@ commands:
   fuzz            build the fuzz crate and run every target for 12 s, on the stable toolchain
                   without a sanitizer (installs cargo-fuzz with cargo install when missing)
   msrv            check every crate with exactly the Rust its rust-version names (rustup installs it)
+  package         cargo package every published crate without building it, and report sizes
+  release-check   before publishing: msrv, cargo package --workspace (each crate verified against
+                  its packaged siblings; sizes reported), cargo semver-checks where a release exists
   loom            the loom models of acl-model and sim (RUSTFLAGS='--cfg loom', bounded)
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
   bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`,
@@ -90,6 +94,14 @@ fn run(args: &[String]) -> Result<()> {
         "loom" => {
             no_more_args(command, rest)?;
             hardening::loom()
+        }
+        "package" => {
+            no_more_args(command, rest)?;
+            release::package_without_verify()
+        }
+        "release-check" => {
+            no_more_args(command, rest)?;
+            release::check()
         }
         "msrv" => {
             no_more_args(command, rest)?;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, determinism, hardening, msrv, serve, vault_clients, wasm};
+use crate::{cmd, determinism, hardening, msrv, release, serve, vault_clients, wasm};
 
 /// Where Chromium must be for the browser test.
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -22,7 +22,7 @@ struct Step {
 }
 
 /// Every step, in the order CI runs them: cheap checks first.
-const STEPS: [Step; 10] = [
+const STEPS: [Step; 11] = [
     Step {
         name: "fmt",
         run: || cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"])),
@@ -46,6 +46,11 @@ const STEPS: [Step; 10] = [
     Step {
         name: "msrv",
         run: msrv::check,
+    },
+    Step {
+        // The cheap part of `cargo xtask release-check`: every crate packages (sizes reported).
+        name: "package",
+        run: release::package_without_verify,
     },
     Step {
         name: "test",
