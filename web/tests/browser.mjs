@@ -287,33 +287,6 @@ try {
     await page.screenshot({ path: join(shots, 'browser-paxos-commit.png'), fullPage: true });
   });
 
-  await check('compare view: three diagrams on one axis, the table, and a link that reopens it', async () => {
-    await page.click('[data-testid="open-compare"]');
-    await page.waitForSelector('body[data-compare]');
-    await page.selectOption('[data-testid="compare-select"]', 'compare-partition');
-    await page.waitForSelector('body[data-compare="compare-partition"]');
-    await noErrorBox(page);
-    for (const p of ['two-phase-commit', 'three-phase-commit', 'paxos-commit']) {
-      const arrows = await page.locator(`[data-testid="compare-diagram-${p}"] g.msg`).count();
-      assert(arrows > 0, `the ${p} diagram shows no message`);
-    }
-    const widths = await page.$$eval('[data-testid^="compare-diagram-"] svg.diagram-svg', ss => ss.map(s => s.getAttribute('width')));
-    assert(widths.length === 3 && widths.every(w => w === widths[0]), `the three diagrams are not on one time axis: widths ${widths.join(', ')}`);
-    const atomicity = await page.$$eval('[data-testid="compare-table"] tbody tr', trs => Object.fromEntries(trs.map(tr => [tr.dataset.protocol, tr.querySelector('[data-col="atomicity"]').textContent])));
-    assert(atomicity['three-phase-commit'] === 'violated' && atomicity['paxos-commit'] === 'held' && atomicity['two-phase-commit'] === 'held',
-      `compare-partition's table says ${JSON.stringify(atomicity)}`);
-    const url = page.url();
-    assert(url.includes('#compare=compare-partition&seed='), `the link does not name the comparison: ${url}`);
-    const table = await page.innerText('[data-testid="compare-table"]');
-    const again = await open(context, url);
-    await again.waitForSelector('body[data-compare="compare-partition"]');
-    assert((await again.innerText('[data-testid="compare-table"]')) === table, 'the link reopens a different comparison table');
-    await again.close();
-    await page.locator('[data-testid="compare-panel"]').screenshot({ path: join(shots, 'browser-compare.png') });
-    await page.click('[data-testid="compare-close"]');
-    await page.waitForFunction(() => !document.body.dataset.compare && location.hash.includes('scenario='));
-  });
-
   await check('model checker: TLA+ TwoPhase and a scenario counterexample', async () => {
     await page.click('[data-testid="mc-panel"] > summary');
     await page.fill('[data-testid="mc-rms"]', '3');
@@ -390,6 +363,36 @@ try {
     await page.click('[data-testid="mc-scenario-check"]');
     await page.waitForSelector('[data-testid="mc-scenario-result"][data-state="ok"]', { timeout: 30_000 });
     await noErrorBox(page);
+  });
+
+  await check('compare view: three diagrams on one axis, the table, and a link that reopens it', async () => {
+    // Its own page, so the single-scenario checks above and below never share a page with it.
+    const page = await open(context, base);
+    await page.click('[data-testid="open-compare"]');
+    await page.waitForSelector('body[data-compare]');
+    await page.selectOption('[data-testid="compare-select"]', 'compare-partition');
+    await page.waitForSelector('body[data-compare="compare-partition"]');
+    await noErrorBox(page);
+    for (const p of ['two-phase-commit', 'three-phase-commit', 'paxos-commit']) {
+      const arrows = await page.locator(`[data-testid="compare-diagram-${p}"] g.msg`).count();
+      assert(arrows > 0, `the ${p} diagram shows no message`);
+    }
+    const widths = await page.$$eval('[data-testid^="compare-diagram-"] svg.diagram-svg', ss => ss.map(s => s.getAttribute('width')));
+    assert(widths.length === 3 && widths.every(w => w === widths[0]), `the three diagrams are not on one time axis: widths ${widths.join(', ')}`);
+    const atomicity = await page.$$eval('[data-testid="compare-table"] tbody tr', trs => Object.fromEntries(trs.map(tr => [tr.dataset.protocol, tr.querySelector('[data-col="atomicity"]').textContent])));
+    assert(atomicity['three-phase-commit'] === 'violated' && atomicity['paxos-commit'] === 'held' && atomicity['two-phase-commit'] === 'held',
+      `compare-partition's table says ${JSON.stringify(atomicity)}`);
+    const url = page.url();
+    assert(url.includes('#compare=compare-partition&seed='), `the link does not name the comparison: ${url}`);
+    const table = await page.innerText('[data-testid="compare-table"]');
+    const again = await open(context, url);
+    await again.waitForSelector('body[data-compare="compare-partition"]');
+    assert((await again.innerText('[data-testid="compare-table"]')) === table, 'the link reopens a different comparison table');
+    await again.close();
+    await page.locator('[data-testid="compare-panel"]').screenshot({ path: join(shots, 'browser-compare.png') });
+    await page.click('[data-testid="compare-close"]');
+    await page.waitForFunction(() => !document.body.dataset.compare && location.hash.includes('scenario='));
+    await page.close();
   });
 
   await check('no page errors or console errors', async () => {
