@@ -427,6 +427,34 @@ mod tests {
     }
 
     #[test]
+    fn violations_reach_javascript_as_data() {
+        let mut sim = Simulation::from_gallery("paxos-stale-reads", "", "[]").unwrap();
+        sim.run_to_end();
+        let listed: serde_json::Value = serde_json::from_str(&sim.violations()).unwrap();
+        let state: serde_json::Value = serde_json::from_str(&sim.state()).unwrap();
+        assert_eq!(state["violations"], listed);
+        let v = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["invariant"] == "linearizability")
+            .unwrap();
+        assert!(v["key"].is_u64(), "{v}");
+        let ops = v["operations"].as_array().unwrap();
+        assert!(ops.len() >= 2, "{v}");
+        for op in ops {
+            for field in ["client", "seq", "invoke"] {
+                assert!(op[field].is_u64(), "{field} in {op}");
+            }
+            assert!(op["op"].is_string(), "{op}");
+        }
+        let events: serde_json::Value =
+            serde_json::from_str(&sim.events_since(v["event"].as_f64().unwrap())).unwrap();
+        assert_eq!(events[0]["kind"], "violation");
+        assert_eq!(events[0]["operations"], v["operations"]);
+    }
+
+    #[test]
     fn gallery_lists_every_scenario() {
         let list: serde_json::Value = serde_json::from_str(&Simulation::gallery()).unwrap();
         let names: Vec<&str> = list

@@ -301,6 +301,7 @@ fn setup_error(e: &ScenarioError) -> ViolationAt {
     ViolationAt {
         invariant: "harness-setup",
         detail: e.to_string(),
+        evidence: Box::default(),
         event: 0,
         time: underhood_consensus::Time(0),
     }

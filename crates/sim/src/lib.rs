@@ -54,7 +54,7 @@ pub use harness::{CheckFailure, CheckOptions, CheckReport, check, check_with};
 mod hash;
 pub mod linearizability;
 mod process;
-pub use process::{Effects, Inputs, Process, Protocol, Violation};
+pub use process::{Effects, Inputs, Process, Protocol};
 mod rng;
 pub use rng::SimRng;
 mod run;
@@ -77,6 +77,8 @@ pub use protocols::{
 };
 mod trace;
 pub use trace::{DropReason, Event, EventKind};
+mod violation;
+pub use violation::{ClientOperation, Decided, Evidence, Violation};
 pub mod model;
 pub use protocols::multi_paxos::MultiPaxos;
 pub use protocols::two_phase::{COORDINATOR, TwoPhase};

@@ -8,6 +8,8 @@ use serde::Serialize;
 use underhood_consensus::{Effect, Input, NodeId, Time};
 
 use crate::rng::SimRng;
+// Protocols import the violation they report from here, beside the traits that report it.
+pub(crate) use crate::violation::Violation;
 
 /// The effects of a [`Process`].
 pub type Effects<P> = Effect<
@@ -165,13 +167,4 @@ pub trait Protocol {
     fn summarize(&self, now: Time, out: &mut String) {
         let _ = (now, out);
     }
-}
-
-/// A broken invariant.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct Violation {
-    /// The invariant's name (`"atomicity"`).
-    pub invariant: &'static str,
-    /// What happened, in one sentence.
-    pub detail: String,
 }

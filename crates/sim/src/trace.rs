@@ -9,6 +9,7 @@ use underhood_consensus::{Durability, NodeId, Time};
 
 use crate::hash::TraceHasher;
 use crate::process::Process;
+use crate::violation::Violation;
 
 /// One thing that happened at virtual time `time`.
 #[derive(Clone, Debug)]
@@ -110,12 +111,7 @@ pub enum EventKind<P: Process> {
     /// The network healed.
     Heal,
     /// An invariant broke.
-    Violation {
-        /// The invariant.
-        invariant: &'static str,
-        /// What happened.
-        detail: String,
-    },
+    Violation(Violation),
 }
 
 /// Why a message was lost.
@@ -204,9 +200,11 @@ impl<P: Process> Event<P> {
                 groups.hash(h);
             }
             EventKind::Heal => h.write_u8(10),
-            EventKind::Violation { invariant, detail } => {
+            EventKind::Violation(v) => {
                 h.write_u8(11);
-                (invariant, detail).hash(h);
+                // The evidence is not folded in: it is a function of the same run, and leaving
+                // it out keeps every hash what it was before violations carried evidence.
+                (v.invariant, &v.detail).hash(h);
             }
         }
     }
@@ -278,10 +276,12 @@ impl<P: Process> Event<P> {
                 "kind": "partition", "groups": groups, "label": partition_label(groups, names),
             }),
             EventKind::Heal => json!({ "kind": "heal", "label": "heal" }),
-            EventKind::Violation { invariant, detail } => json!({
-                "kind": "violation", "invariant": invariant,
-                "label": format!("{invariant} violated: {detail}"),
-            }),
+            EventKind::Violation(v) => {
+                let mut event = json!(v);
+                event["kind"] = json!("violation");
+                event["label"] = json!(format!("{} violated: {}", v.invariant, v.detail));
+                event
+            }
         };
         v["i"] = json!(index);
         v["t"] = json!(self.time.0);

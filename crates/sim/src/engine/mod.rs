@@ -15,6 +15,7 @@ use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
 use crate::scenario::{Environment, Fault, When, fault_type};
 use crate::trace::{DropReason, Event, EventKind};
+use crate::violation::Evidence;
 
 mod in_flight;
 mod invariant;
@@ -61,8 +62,11 @@ pub enum OnViolation {
 pub struct ViolationAt {
     /// The invariant's name.
     pub invariant: &'static str,
-    /// What happened.
+    /// What happened, in one sentence.
     pub detail: String,
+    /// What it is about, as data (serialised inline: `nodes`, `tx`, `slot`, …).
+    #[serde(flatten)]
+    pub evidence: Box<Evidence>,
     /// The index of the `violation` event in the trace.
     pub event: u64,
     /// When.
@@ -438,10 +442,9 @@ impl<P: Protocol> Sim<P> {
             .invariants
             .iter()
             .filter_map(|inv| {
-                (inv.check)(&nodes).err().map(|detail| Violation {
-                    invariant: inv.name,
-                    detail,
-                })
+                (inv.check)(&nodes)
+                    .err()
+                    .map(|detail| Violation::new(inv.name, detail))
             })
             .collect();
         if !found.is_empty() {
@@ -466,13 +469,11 @@ impl<P: Protocol> Sim<P> {
             self.violations.push(ViolationAt {
                 invariant: v.invariant,
                 detail: v.detail.clone(),
+                evidence: v.evidence.clone(),
                 event: self.n_events,
                 time: self.now,
             });
-            self.emit(EventKind::Violation {
-                invariant: v.invariant,
-                detail: v.detail,
-            });
+            self.emit(EventKind::Violation(v));
             if self.on_violation == OnViolation::Stop {
                 self.stopped = true;
             }

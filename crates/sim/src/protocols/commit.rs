@@ -18,6 +18,7 @@ use crate::error::ScenarioError;
 use crate::process::Violation;
 use crate::rng::SimRng;
 use crate::scenario::{Scenario, ScenarioSpec, Workload};
+use crate::violation::Decided;
 
 /// The coordinator (transaction manager) of every commit protocol: node 0.
 pub(crate) const COORDINATOR: NodeId = NodeId(0);
@@ -198,15 +199,21 @@ impl Commit {
                 if let Some((before, _)) = t.decided.get(&node)
                     && *before != outcome
                 {
-                    violations.push(Violation {
-                        invariant: "stable-decision",
-                        detail: format!(
-                            "{} decided {tx} {} and later {}",
-                            name(node),
-                            outcome_word(*before),
-                            outcome_word(outcome)
-                        ),
-                    });
+                    let detail = format!(
+                        "{} decided {tx} {} and later {}",
+                        name(node),
+                        outcome_word(*before),
+                        outcome_word(outcome)
+                    );
+                    violations.push(
+                        Violation::new("stable-decision", detail)
+                            .tx(tx)
+                            .nodes([node])
+                            .decisions([
+                                Decided::by(node, outcome_word(*before)),
+                                Decided::by(node, outcome_word(outcome)),
+                            ]),
+                    );
                 }
                 if let Some(other) = t
                     .decided
@@ -218,14 +225,25 @@ impl Commit {
                         Outcome::Commit => (node, other),
                         Outcome::Abort => (other, node),
                     };
-                    violations.push(Violation {
-                        invariant: "atomicity",
-                        detail: format!(
-                            "{tx} committed at {} but aborted at {}",
-                            name(committed),
-                            name(aborted)
-                        ),
-                    });
+                    let detail = format!(
+                        "{tx} committed at {} but aborted at {}",
+                        name(committed),
+                        name(aborted)
+                    );
+                    let first = if other == committed {
+                        "commit"
+                    } else {
+                        "abort"
+                    };
+                    violations.push(
+                        Violation::new("atomicity", detail)
+                            .tx(tx)
+                            .nodes([node, other])
+                            .decisions([
+                                Decided::by(other, first),
+                                Decided::by(node, outcome_word(outcome)),
+                            ]),
+                    );
                 }
                 if outcome == Outcome::Commit
                     && let Some(p) = t
@@ -233,14 +251,17 @@ impl Commit {
                         .iter()
                         .find(|p| t.votes.get(p) != Some(&Vote::Commit))
                 {
-                    violations.push(Violation {
-                        invariant: "commit-validity",
-                        detail: format!(
-                            "{tx} committed at {} although {} did not vote to commit",
-                            name(node),
-                            name(*p)
-                        ),
-                    });
+                    let detail = format!(
+                        "{tx} committed at {} although {} did not vote to commit",
+                        name(node),
+                        name(*p)
+                    );
+                    violations.push(
+                        Violation::new("commit-validity", detail)
+                            .tx(tx)
+                            .nodes([node, *p])
+                            .decisions([Decided::by(node, outcome_word(outcome))]),
+                    );
                 }
                 t.decided.insert(node, (outcome, now));
             }

@@ -24,6 +24,7 @@ use crate::process::{Effects, Inputs, Process, Protocol, Violation};
 use crate::rng::SimRng;
 use crate::run::{Driver, DynRun};
 use crate::scenario::{MAX_DURATION_MS, Scenario, ScenarioSpec, Workload, check_range};
+use crate::violation::{ClientOperation, Decided};
 
 /// The gallery scenarios of Multi-Paxos, in display order.
 pub(crate) const GALLERY: &[&str] = &[
@@ -406,27 +407,33 @@ impl MultiPaxos {
 
     /// The client history so far as linearizability-checker operations.
     pub fn operations(&self) -> Vec<Operation> {
-        self.history
-            .iter()
-            .filter_map(|h| {
-                let (key, kind) = match (h.op, h.result) {
-                    (Op::Put { key, value }, _) => (key, OpKind::Put(value)),
-                    (Op::Get { key }, Some(OpResult::Read(v))) => (key, OpKind::Get(v)),
-                    (Op::Get { key }, _) => (key, OpKind::Get(None)),
-                };
-                // A read that never returned says nothing.
-                if matches!(h.op, Op::Get { .. }) && h.response.is_none() {
-                    return None;
-                }
-                Some(Operation {
+        self.checked_history().map(|(_, op)| op).collect()
+    }
+
+    /// The history as the linearizability checker sees it, each operation with the index of
+    /// its history entry.
+    fn checked_history(&self) -> impl Iterator<Item = (usize, Operation)> + '_ {
+        self.history.iter().enumerate().filter_map(|(i, h)| {
+            let (key, kind) = match (h.op, h.result) {
+                (Op::Put { key, value }, _) => (key, OpKind::Put(value)),
+                (Op::Get { key }, Some(OpResult::Read(v))) => (key, OpKind::Get(v)),
+                (Op::Get { key }, _) => (key, OpKind::Get(None)),
+            };
+            // A read that never returned says nothing.
+            if matches!(h.op, Op::Get { .. }) && h.response.is_none() {
+                return None;
+            }
+            Some((
+                i,
+                Operation {
                     client: h.client,
                     key,
                     kind,
                     invoke: h.invoke.0,
                     response: h.response.map(|t| t.0),
-                })
-            })
-            .collect()
+                },
+            ))
+        })
     }
 
     /// Operations completed by clients.
@@ -602,43 +609,60 @@ impl Protocol for MultiPaxos {
                 }
                 match self.chosen.get(&slot) {
                     // One report per slot and command: every further acceptor would repeat it.
-                    Some((c, b)) if *c != command && self.conflicts.insert((slot, command)) => violations.push(Violation {
-                        invariant: "agreement",
-                        detail: format!(
+                    Some((c, b)) if *c != command && self.conflicts.insert((slot, command)) => {
+                        let detail = format!(
                             "slot {slot} chose {} under ballot {b} and {} under ballot {ballot}",
                             label_command(c),
                             label_command(&command)
-                        ),
-                    }),
+                        );
+                        violations.push(
+                            Violation::new("agreement", detail)
+                                .slot(slot.0)
+                                .nodes(votes[idx].1.iter().copied())
+                                .decisions([
+                                    Decided::chosen(label_command(c), b),
+                                    Decided::chosen(label_command(&command), ballot),
+                                ]),
+                        );
+                    }
                     Some(_) => {}
                     None => {
                         self.chosen.insert(slot, (command, ballot));
                         if let Command::Client { client, seq, op } = command
                             && !self.submitted.contains(&(client, seq, op_key(&op)))
                         {
-                            violations.push(Violation {
-                                invariant: "validity",
-                                detail: format!(
-                                    "slot {slot} chose {}, which no client submitted",
-                                    label_command(&command)
-                                ),
-                            });
+                            let detail = format!(
+                                "slot {slot} chose {}, which no client submitted",
+                                label_command(&command)
+                            );
+                            violations.push(
+                                Violation::new("validity", detail)
+                                    .slot(slot.0)
+                                    .nodes(votes[idx].1.iter().copied())
+                                    .decisions([Decided::chosen(label_command(&command), ballot)]),
+                            );
                         }
                     }
                 }
             }
             Output::Applied { slot, command } => match self.applied.get(&slot) {
                 Some((c, first)) if *c != command && self.conflicts.insert((slot, command)) => {
-                    violations.push(Violation {
-                        invariant: "log-consistency",
-                        detail: format!(
-                            "R{} applied {} at {slot}, but R{} applied {}",
-                            node.0,
-                            label_command(&command),
-                            first.0,
-                            label_command(c)
-                        ),
-                    })
+                    let detail = format!(
+                        "R{} applied {} at {slot}, but R{} applied {}",
+                        node.0,
+                        label_command(&command),
+                        first.0,
+                        label_command(c)
+                    );
+                    violations.push(
+                        Violation::new("log-consistency", detail)
+                            .slot(slot.0)
+                            .nodes([node, *first])
+                            .decisions([
+                                Decided::by(*first, label_command(c)),
+                                Decided::by(node, label_command(&command)),
+                            ]),
+                    );
                 }
                 Some(_) => {}
                 None => {
@@ -676,7 +700,7 @@ impl Protocol for MultiPaxos {
     }
 
     fn finish(&mut self, _now: Time, violations: &mut Vec<Violation>) {
-        let ops = self.operations();
+        let (entries, ops): (Vec<usize>, Vec<Operation>) = self.checked_history().unzip();
         if let Err(e) = linearizability::check(&ops) {
             let shown: Vec<String> = e
                 .ops
@@ -694,15 +718,25 @@ impl Protocol for MultiPaxos {
                     format!("c{} {what} [{} ms, {end}]", o.client, o.invoke)
                 })
                 .collect();
-            violations.push(Violation {
-                invariant: "linearizability",
-                detail: format!(
-                    "no legal order for key k{}: {} operation(s) contradict each other: {}",
-                    e.key,
-                    e.ops.len(),
-                    shown.join("; ")
-                ),
+            let detail = format!(
+                "no legal order for key k{}: {} operation(s) contradict each other: {}",
+                e.key,
+                e.ops.len(),
+                shown.join("; ")
+            );
+            let named = e.ops.iter().map(|i| {
+                let h = &self.history[entries[*i]];
+                let op = ClientOperation::new(h.client, h.seq, label_op(&h.op), h.invoke);
+                match (h.response, &h.result) {
+                    (Some(at), Some(result)) => op.replied(at, label_result(result)),
+                    _ => op,
+                }
             });
+            violations.push(
+                Violation::new("linearizability", detail)
+                    .key(u64::from(e.key))
+                    .operations(named),
+            );
         }
     }
 
@@ -814,5 +848,44 @@ impl Protocol for MultiPaxos {
         {
             let _ = writeln!(out, "  {slot} b{b}: {}", label_command(c));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use underhood_consensus::multi_paxos::Slot;
+
+    use super::*;
+    use crate::gallery;
+
+    #[test]
+    fn log_consistency_names_both_replicas_and_what_each_applied() {
+        let mut cluster = MultiPaxos::new(&gallery::find("paxos-normal").unwrap(), 1);
+        let put = Command::Client {
+            client: 1,
+            seq: 1,
+            op: Op::Put { key: 1, value: 101 },
+        };
+        let (mut found, mut wake) = (Vec::new(), Vec::new());
+        for (node, command) in [(0, put), (2, Command::Noop)] {
+            let applied = Output::Applied {
+                slot: Slot(3),
+                command,
+            };
+            cluster.observe(Time(5), NodeId(node), &applied, &mut found, &mut wake);
+        }
+        assert_eq!(
+            serde_json::to_value(&found).unwrap(),
+            json!([{
+                "invariant": "log-consistency",
+                "detail": "R2 applied no-op at #3, but R0 applied c1#1 put k1=101",
+                "nodes": [2, 0], "tx": null, "slot": 3, "key": null, "operations": [],
+                "decisions": [
+                    {"node": 0, "value": "c1#1 put k1=101", "ballot": null},
+                    {"node": 2, "value": "no-op", "ballot": null},
+                ],
+            }])
+        );
     }
 }

@@ -531,16 +531,15 @@ impl Protocol for Vrrp {
                 }
                 self.last_holder = Some(node);
                 if let Some(&other) = self.holders.iter().next() {
-                    violations.push(Violation {
-                        invariant: "single-vip-holder",
-                        detail: format!(
-                            "{} took the virtual IP while {} still holds it: two routers answer for \
-                             one address (VRRP asks nobody: a backup that stops hearing the \
-                             master, or outranks it, takes over at once)",
-                            self.name(node),
-                            self.name(other)
-                        ),
-                    });
+                    let detail = format!(
+                        "{} took the virtual IP while {} still holds it: two routers answer for \
+                         one address (VRRP asks nobody: a backup that stops hearing the master, \
+                         or outranks it, takes over at once)",
+                        self.name(node),
+                        self.name(other)
+                    );
+                    violations
+                        .push(Violation::new("single-vip-holder", detail).nodes([node, other]));
                 }
                 self.holders.insert(node);
                 self.spans.push((node, now, None));
