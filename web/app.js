@@ -12,7 +12,7 @@ import { Timeline } from './timeline.js';
 import { Checker } from './checker.js';
 import { PROTOCOL_PROMISE, scenarioGroups } from './protocols.js';
 import { CompareView, parseCompareHash } from './compare.js';
-import { ClientHistory, heartbeatNoise, isPaxos, parseLinearizability, sameOp, violationSlot } from './paxos.js';
+import { ClientHistory, heartbeatNoise, isPaxos, namedOperations, sameOp, violationSlot } from './paxos.js';
 
 const $ = id => document.getElementById(id);
 
@@ -424,8 +424,7 @@ function renderControls() {
 /** The Multi-Paxos panels: the chosen log per replica and the client history. */
 function renderPaxos() {
   const st = S.state;
-  const bad = [];
-  for (const v of st.violations ?? []) if (v.invariant === 'linearizability') bad.push(...parseLinearizability(v.detail));
+  const bad = namedOperations(st.violations);
   const badKey = JSON.stringify(bad);
   const newlyBad = badKey !== S.badKey && bad.length > 0;
   if (badKey !== S.badKey) {
@@ -522,20 +521,32 @@ function renderViolations() {
 }
 
 function violationItem(v) {
-  const slot = violationSlot(v);
-  const lin = v.invariant === 'linearizability';
+  // The chosen-log panel that a slot points into exists for Multi-Paxos only.
+  const slot = isPaxos(S.state) ? violationSlot(v) : null;
+  const ops = v.operations ?? [];
+  const lin = ops.length > 0;
   const what = lin ? 'Show operations' : slot !== null ? `Show slot #${slot}` : 'Show event';
-  const detail = lin ? linearizabilityDetail(v.detail) : escapeHtml(v.detail);
+  const detail = lin ? operationsDetail(v) : escapeHtml(v.detail);
   return `<li><b>${escapeHtml(v.invariant)}</b>: ${detail} <span class="muted">(t = ${escapeHtml(v.time)} ms, event #${escapeHtml(v.event)})</span>
       <button type="button" data-testid="show-violation" data-ev="${escapeHtml(v.event)}" data-time="${escapeHtml(v.time)}"${slot !== null ? ` data-slot="${slot}"` : ''}${lin ? ' data-lin=""' : ''}>${what}</button></li>`;
 }
 
-/** The linearizability detail with each named operation on its own line. */
-function linearizabilityDetail(detail) {
-  const m = String(detail).match(/^(.*?):\s*(c\d+ .*)$/);
-  const ops = m ? m[2].split('; ') : [];
-  if (ops.length < 2) return escapeHtml(detail);
-  return `${escapeHtml(m[1])}:<ol class="lin-ops">${ops.map(o => `<li class="mono">${escapeHtml(o)}</li>`).join('')}</ol>`;
+/** The client operations a violation names, one per line, from its structured `operations`. */
+function operationsDetail(v) {
+  const n = v.operations.length;
+  const key = Number.isInteger(v.key) ? ` on key k${v.key}` : '';
+  const head = n === 1
+    ? `no order of the history${key} explains this operation`
+    : `no order of these ${n} operations${key} explains what the clients saw`;
+  return `${escapeHtml(head)}:<ol class="lin-ops" data-testid="violation-ops">${v.operations.map(operationItem).join('')}</ol>`;
+}
+
+/** `c3 #5 get k0 = 2503 [711 ms, 715 ms]`. */
+function operationItem(o) {
+  const result = o.result === null ? '' : ` ${o.result}`;
+  const end = o.response === null ? 'pending' : `${o.response} ms`;
+  return `<li class="mono" data-testid="violation-op" data-client="${escapeHtml(o.client)}" data-seq="${escapeHtml(o.seq)}">`
+    + `${escapeHtml(`c${o.client} #${o.seq} ${o.op}${result} [${o.invoke} ms, ${end}]`)}</li>`;
 }
 
 /** The banner's "Show" button: the event, and for Multi-Paxos the slot or the operations too. */

@@ -2,7 +2,7 @@
 // (a replica behind) or a divergence (two commands in one slot) shows at a glance.
 
 import { escapeHtml } from './dom.js';
-import { agreementDecisions, commandColor, splitCommand } from './paxos.js';
+import { chosenDecisions, commandColor, splitCommand } from './paxos.js';
 
 /** Renders into `root`; `highlight(slot)` marks one slot and scrolls it into view. */
 export class ChosenLog {
@@ -36,7 +36,7 @@ export class ChosenLog {
     const nodes = state.nodes;
     const global = new Map();
     // The global log keeps one decision per slot; an agreement violation names the other one.
-    const decisions = [...(state.protocol.chosen ?? []), ...(state.violations ?? []).flatMap(agreementDecisions)];
+    const decisions = [...(state.protocol.chosen ?? []), ...(state.violations ?? []).flatMap(chosenDecisions)];
     for (const c of decisions) {
       if (!global.has(c.slot)) global.set(c.slot, []);
       const list = global.get(c.slot);

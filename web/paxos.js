@@ -1,5 +1,5 @@
 // Multi-Paxos views derived from the trace and the state: the client history, the noise filter,
-// and where a violation points (a slot, or a set of client operations).
+// and where a violation points (its slot, its client operations), read from its structured fields.
 
 /** True for a run of the Multi-Paxos simulator (its state carries the protocol's history). */
 export function isPaxos(state) {
@@ -47,50 +47,31 @@ export class ClientHistory {
   }
 }
 
-/**
- * The operations a linearizability violation names, parsed from its detail:
- * `c3 put k0=2503 [487 ms, 495 ms]; c0 get k0 = 2503 [711 ms, 711 ms]; c1 put k0=7 [90 ms, pending]`.
- */
-export function parseLinearizability(detail) {
-  const out = [];
-  const re = /c(\d+) ([^;[\]]+?) \[(\d+) ms, (?:(\d+) ms|pending)\]/g;
-  for (const m of String(detail).matchAll(re)) {
-    const text = m[2].trim();
-    const read = text.match(/^(get \S+) = (\S+)$/);
-    out.push({
-      client: Number(m[1]),
-      op: read ? read[1] : text,
-      result: read ? `= ${read[2]}` : null,
-      invoke: Number(m[3]),
-      response: m[4] === undefined ? null : Number(m[4]),
-    });
-  }
-  return out;
+/** The client operations the violations name (each violation's structured `operations`). */
+export function namedOperations(violations) {
+  return (violations ?? []).flatMap(v => v.operations ?? []);
 }
 
-/** Does history operation `op` match one named by a violation? */
+/** Is history operation `op` one a violation names? `(client, seq)` names an operation. */
 export function sameOp(op, named) {
-  return op.client === named.client && op.op === named.op && op.invoke === named.invoke
-    && op.response === named.response && (named.result === null || op.result === named.result);
+  return op.client === named.client && op.seq === named.seq;
 }
 
-/** The slot an agreement or log-consistency violation is about, or null. */
+/** The slot a violation is about, or null. */
 export function violationSlot(v) {
-  if (v.invariant !== 'agreement' && v.invariant !== 'log-consistency') return null;
-  const m = String(v.detail).match(/(?:slot |at )#(\d+)/);
-  return m ? Number(m[1]) : null;
+  return Number.isInteger(v.slot) ? v.slot : null;
 }
 
 /**
- * The decisions an agreement violation names, from its detail
- * `slot #0 chose c1#1 put k1=101 under ballot 1.1 and no-op under ballot 4.2`; [] if it names none.
+ * The values a violation says a quorum chose in its slot under a ballot, as
+ * `[{ slot, command, ballot }]`; [] if it names none.
  */
-export function agreementDecisions(v) {
-  if (v.invariant !== 'agreement') return [];
-  const m = String(v.detail).match(/slot #(\d+) chose (.+?) under ballot (\S+) and (.+?) under ballot (\S+)$/);
-  if (!m) return [];
-  const slot = Number(m[1]);
-  return [{ slot, command: m[2], ballot: m[3] }, { slot, command: m[4], ballot: m[5] }];
+export function chosenDecisions(v) {
+  const slot = violationSlot(v);
+  if (slot === null) return [];
+  return (v.decisions ?? [])
+    .filter(d => d.node === null && typeof d.ballot === 'string')
+    .map(d => ({ slot, command: d.value, ballot: d.ballot }));
 }
 
 /**

@@ -111,7 +111,7 @@ export class Timeline {
         + (open ? ' · no response yet' : ` · ${o.result} at ${o.response} ms (${o.response - o.invoke} ms)`)
         + (o.attempts > 1 ? ` · ${o.attempts} attempts` : '')
         + (bad ? ' · part of the linearizability violation: no order of these operations explains the results' : '');
-      out.push(`<g class="${cls}" data-testid="op-bar"${bad ? ' data-bad="true"' : ''} data-tip="${escapeHtml(tip)}" data-ev="${o.replyEvent ?? o.event}">`
+      out.push(`<g class="${cls}" data-testid="op-bar" data-client="${o.client}" data-seq="${o.seq}"${bad ? ' data-bad="true"' : ''} data-tip="${escapeHtml(tip)}" data-ev="${o.replyEvent ?? o.event}">`
         + `<rect x="${x1}" y="${y}" width="${x2 - x1}" height="${BAR_H}" rx="4"/>`);
       const room = x2 - x1 - 8;
       if (room >= CHAR_W * 3) {
