@@ -159,6 +159,27 @@ pub fn check_scenario(
     Ok(report)
 }
 
+/// The model of a small configuration: `make` builds the protocol from its scenario, clients
+/// are seeded with the scenario's seed (so a counterexample's script replays in a
+/// [`crate::Run::scripted`] with that seed), and the crash and timeout budgets are the
+/// configuration's. Each protocol's model adds its own properties and options on top.
+pub(crate) fn small_model<P>(
+    config: &SmallConfig,
+    make: impl Fn(&Scenario) -> P + Sync + 'static,
+) -> ProtocolModel<P>
+where
+    P: Protocol + Clone + Send + Sync,
+    P::Node: std::hash::Hash + Send + Sync,
+{
+    let s = config.scenario.clone();
+    let seed = s.seed;
+    let model = ProtocolModel::new(move || make(&s), config.crashes).with_workload_seed(seed);
+    match config.timeouts {
+        Some(t) => model.with_timeout_budget(t),
+        None => model,
+    }
+}
+
 /// Checks `model` (a small configuration's) with the request's network and search settings:
 /// what each protocol's plug-in calls.
 pub(crate) fn check_small<P>(

@@ -29,11 +29,11 @@ pub use crate::protocols::multi_paxos::multi_paxos_model;
 pub use crate::protocols::paxos_commit::paxos_commit_model;
 pub use crate::protocols::three_phase::three_phase_model;
 pub use crate::protocols::two_phase::two_phase_model;
-pub(crate) use check_scenario::check_small;
 pub use check_scenario::{
     CheckRefusal, CheckRequest, Eventually, Reached, ScenarioCheck, SmallConfig, check_scenario,
     small_config,
 };
+pub(crate) use check_scenario::{check_small, small_model};
 pub use liveness::{LiveVerdict, Liveness, MAX_GRAPH_STATES, check_eventually};
 pub use protocol::{ProtocolModel, ProtocolState, Reachable};
 pub use search::{Progress, check, check_with_progress};

@@ -179,16 +179,10 @@ impl Plugin for MultiPaxosConfig {
 /// The model of a Multi-Paxos configuration (stale timers dropped: replicas' timers carry a
 /// generation that only grows).
 pub fn multi_paxos_model(config: &SmallConfig) -> ProtocolModel<MultiPaxos> {
-    let s = config.scenario.clone();
-    let seed = s.seed;
-    let model = ProtocolModel::new(move || MultiPaxos::new(&s, seed), config.crashes)
-        .with_workload_seed(seed)
+    let seed = config.scenario.seed;
+    model::small_model(config, move |s| MultiPaxos::new(s, seed))
         .with_stale_timers_dropped()
-        .with_crashes_between_steps();
-    match config.timeouts {
-        Some(t) => model.with_timeout_budget(t),
-        None => model,
-    }
+        .with_crashes_between_steps()
 }
 
 impl Process for Replica {

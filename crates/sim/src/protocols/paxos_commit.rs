@@ -221,15 +221,7 @@ impl Plugin for PaxosCommitConfig {
 /// The model of a Paxos Commit configuration (leaders' retry timers carry a round that only
 /// grows, so stale ones are dropped).
 pub fn paxos_commit_model(config: &SmallConfig) -> ProtocolModel<PaxosCommit> {
-    let s = config.scenario.clone();
-    let seed = s.seed;
-    let model = ProtocolModel::new(move || PaxosCommit::new(&s), config.crashes)
-        .with_workload_seed(seed)
-        .with_stale_timers_dropped();
-    match config.timeouts {
-        Some(t) => model.with_timeout_budget(t),
-        None => model,
-    }
+    model::small_model(config, PaxosCommit::new).with_stale_timers_dropped()
 }
 
 impl Process for Node {

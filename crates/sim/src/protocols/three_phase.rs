@@ -191,15 +191,7 @@ impl Plugin for ThreePhaseConfig {
 /// The model of a 3PC configuration (timers carry a wait number that only grows, so stale
 /// ones are dropped).
 pub fn three_phase_model(config: &SmallConfig) -> ProtocolModel<ThreePhase> {
-    let s = config.scenario.clone();
-    let seed = s.seed;
-    let model = ProtocolModel::new(move || ThreePhase::new(&s), config.crashes)
-        .with_workload_seed(seed)
-        .with_stale_timers_dropped();
-    match config.timeouts {
-        Some(t) => model.with_timeout_budget(t),
-        None => model,
-    }
+    model::small_model(config, ThreePhase::new).with_stale_timers_dropped()
 }
 
 impl Process for Node {

@@ -167,13 +167,9 @@ impl Plugin for TwoPhaseConfig {
 }
 
 /// The model of a 2PC configuration, with the blocking state as a "sometimes" property and
-/// "every node decides" as an "eventually" one. Clients are seeded with the scenario's seed,
-/// so a counterexample's script replays in a [`crate::Run::scripted`] with that seed.
+/// "every node decides" as an "eventually" one.
 pub fn two_phase_model(config: &SmallConfig) -> ProtocolModel<TwoPhase> {
-    let s = config.scenario.clone();
-    let seed = s.seed;
-    let model = ProtocolModel::new(move || TwoPhase::new(&s), config.crashes)
-        .with_workload_seed(seed)
+    model::small_model(config, TwoPhase::new)
         .sometimes(Reachable {
             name: "in-doubt-while-coordinator-down",
             holds: TwoPhase::in_doubt_while_coordinator_down,
@@ -181,11 +177,7 @@ pub fn two_phase_model(config: &SmallConfig) -> ProtocolModel<TwoPhase> {
         .eventually(Reachable {
             name: "all-decided",
             holds: TwoPhase::all_decided,
-        });
-    match config.timeouts {
-        Some(t) => model.with_timeout_budget(t),
-        None => model,
-    }
+        })
 }
 
 /// The coordinator's id: node 0.
