@@ -721,14 +721,14 @@ function wireControls() {
   });
 }
 
-/** Keeps the intro closed for people who closed it once. */
+/** The "How to use" panel starts closed, so the simulator is the first screen; it stays as the reader left it. */
 function rememberIntro() {
   const intro = $('intro');
   try {
-    if (localStorage.getItem('underhood.intro') === 'closed') intro.open = false;
+    intro.open = localStorage.getItem('underhood.intro') === 'open';
     intro.addEventListener('toggle', () => localStorage.setItem('underhood.intro', intro.open ? 'open' : 'closed'));
   } catch {
-    // Storage can be disabled; the intro then simply starts open.
+    // Storage can be disabled; the panel then simply starts closed.
   }
 }
 

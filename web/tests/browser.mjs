@@ -14,7 +14,7 @@ if (!base) {
 }
 mkdirSync(shots, { recursive: true });
 
-const TOTAL_MS = 55_000;
+const TOTAL_MS = 90_000;
 const watchdog = setTimeout(() => {
   console.error(`browser: gave up after ${TOTAL_MS / 1000} s`);
   console.log(`browser: ${passed} passed, ${failed + 1} failed`);
@@ -427,6 +427,9 @@ try {
     await page.close();
   });
 
+  await check('first screen at 1366x768: the controls and the diagram, the "How to use" panel remembered', () => firstScreenDesktop(browser));
+  await check('first screen at 390x844: controls stack, cards and diagram scroll in their panels, nothing overflows', () => firstScreenPhone(browser));
+
   await check('no page errors or console errors', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });
@@ -532,4 +535,65 @@ async function fingerprint(page) {
 async function noErrorBox(page) {
   const box = page.locator('[data-testid="error"]');
   if (await box.isVisible()) throw new Error(`the page shows an error: ${await box.locator('.error-text').innerText()}`);
+}
+
+// ---- the first screen (issue 24) ----
+
+/** Where an element starts, in page pixels. */
+async function topOf(page, selector) {
+  return page.$eval(selector, e => Math.round(e.getBoundingClientRect().top + window.scrollY));
+}
+
+async function firstScreenDesktop(browser) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  try {
+    const page = await open(context, base);
+    const play = await topOf(page, '[data-testid="play"]');
+    const diagram = await topOf(page, '[data-testid="diagram"]');
+    assert(play < 300, `Play starts at ${play} px on a first visit at 1366x768`);
+    assert(diagram < 768, `the diagram starts at ${diagram} px on a first visit at 1366x768`);
+    for (const id of ['scenario', 'play', 'step', 'run-to-end', 'node-0']) {
+      const box = await page.locator(`[data-testid="${id}"]`).boundingBox();
+      assert(box && box.y >= 0 && box.y + Math.min(box.height, 40) <= 768, `${id} is not on the first screen: ${JSON.stringify(box)}`);
+    }
+    const howto = page.locator('[data-testid="howto"]');
+    assert(!(await howto.evaluate(d => d.open)), 'the "How to use" panel is open on a first visit');
+    await howto.locator('summary').click();
+    const walkthroughs = await howto.locator('[data-protocols]').count();
+    assert(walkthroughs >= 5, `the "How to use" panel has ${walkthroughs} sections`);
+    const again = await open(context, base);
+    assert(await again.locator('[data-testid="howto"]').evaluate(d => d.open), 'the "How to use" panel did not stay open after a reload');
+    await again.locator('[data-testid="howto"] summary').click();
+    await again.close();
+    const third = await open(context, base);
+    assert(!(await third.locator('[data-testid="howto"]').evaluate(d => d.open)), 'the "How to use" panel did not stay closed once closed');
+    await third.close();
+    await page.screenshot({ path: join(shots, 'browser-first-screen-1366.png') });
+  } finally {
+    await context.close();
+  }
+}
+
+async function firstScreenPhone(browser) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  try {
+    const page = await open(context, base);
+    const play = await topOf(page, '[data-testid="play"]');
+    assert(play + 30 < 844, `Play starts at ${play} px at 390x844`);
+    await page.screenshot({ path: join(shots, 'browser-first-screen-390.png') });
+    for (const scenario of ['happy-path', 'paxos-normal', 'vrrp-split-brain', 'pc-coordinator-crash']) {
+      await chooseAndRunToEnd(page, scenario);
+      const widths = await page.evaluate(() => {
+        const box = s => { const e = document.querySelector(s); return { scroll: e.scrollWidth, client: e.clientWidth, overflow: getComputedStyle(e).overflowX }; };
+        return { page: box('html'), cards: box('#cards'), diagram: box('#diagram .diagram-scroll') };
+      });
+      assert(widths.page.scroll <= widths.page.client, `${scenario}: the page is ${widths.page.scroll} px wide in a ${widths.page.client} px window`);
+      assert(widths.cards.overflow === 'auto' && widths.cards.scroll > widths.cards.client, `${scenario}: the node cards do not scroll sideways: ${JSON.stringify(widths.cards)}`);
+      assert(widths.diagram.overflow === 'auto' && widths.diagram.scroll > widths.diagram.client, `${scenario}: the diagram does not scroll in its panel: ${JSON.stringify(widths.diagram)}`);
+    }
+    const transport = await page.$$eval('.transport > button', bs => bs.map(b => b.getBoundingClientRect().top));
+    assert(new Set(transport.map(Math.round)).size === 1, `the transport buttons do not share a row: ${transport.join(', ')}`);
+  } finally {
+    await context.close();
+  }
 }
