@@ -10,6 +10,7 @@ mod determinism;
 mod hardening;
 mod json;
 mod msrv;
+mod npm;
 mod release;
 mod serve;
 mod test;
@@ -26,8 +27,8 @@ usage: cargo xtask <command>
 commands:
   web [--port N]  build the WASM bundle and serve web/ on http://127.0.0.1:8080 (or port N)
   test            everything CI runs: fmt, clippy, tests (no unlisted skips), loom, Vault
-                  clients, WASM build, determinism, browser test, every fuzz target for a
-                  bounded time
+                  clients, WASM build, determinism, browser test, npm package, every fuzz target
+                  for a bounded time
   vault-clients   the secret server against hvac (PyPI, in a virtualenv) and node-vault (npm)
   fuzz            build the fuzz crate and run every target for 12 s, on the stable toolchain
                   without a sanitizer (installs cargo-fuzz with cargo install when missing)
@@ -37,6 +38,10 @@ commands:
                   its packaged siblings; sizes reported), cargo semver-checks where a release exists
   loom            the loom models of acl-model and sim (RUSTFLAGS='--cfg loom', bounded)
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
+  npm [--check]   build the npm package underhood-sim (wasm-bindgen web and bundler targets,
+                  TypeScript declarations) into target/npm/underhood-sim, pack it offline into
+                  target/npm/ and report the tarball size; --check also installs the tarball
+                  offline into a project and runs it in Node.js, tsc and Chromium (examples/embed)
   bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`,
                   and the model checker (TLA+ TwoPhase, 7 and 8 RMs) in WASM and natively
   bench-checker [--max-n N]
@@ -74,6 +79,11 @@ fn run(args: &[String]) -> Result<()> {
             no_more_args(command, rest)?;
             wasm::build()
         }
+        "npm" => match rest {
+            [] => npm::build().map(|_| ()),
+            [flag] if flag == "--check" => npm::check(),
+            _ => bail!("usage: cargo xtask npm [--check]"),
+        },
         "web" => {
             let port = parse_port(rest)?;
             wasm::build()?;

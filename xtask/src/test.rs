@@ -1,7 +1,7 @@
 //! `cargo xtask test`: everything CI runs, in order, stopping at the first failure.
 //! The steps are fmt, clippy, the MSRV check (`cargo check` with each declared rust-version), tests (with doc tests, failing on any skip not listed in
 //! `hardening::ALLOWED_SKIPS`), the loom models, the Vault client suites (hvac, node-vault)
-//! against the secret server, the WASM build, the determinism check, the browser test, and
+//! against the secret server, the WASM build, the determinism check, the browser test, the npm package, and
 //! every fuzz target for a bounded time.
 
 use std::path::Path;
@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, determinism, hardening, msrv, release, serve, vault_clients, wasm};
+use crate::{cmd, determinism, hardening, msrv, npm, release, serve, vault_clients, wasm};
 
 /// Where Chromium must be for the browser test.
-const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// One thing CI checks.
 struct Step {
@@ -22,7 +22,7 @@ struct Step {
 }
 
 /// Every step, in the order CI runs them: cheap checks first.
-const STEPS: [Step; 11] = [
+const STEPS: [Step; 12] = [
     Step {
         name: "fmt",
         run: || cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"])),
@@ -75,6 +75,11 @@ const STEPS: [Step; 11] = [
     Step {
         name: "browser",
         run: browser_test,
+    },
+    Step {
+        // The npm package, installed from its tarball offline, in Node.js, tsc and Chromium.
+        name: "npm",
+        run: npm::check,
     },
     Step {
         name: "fuzz",
@@ -134,7 +139,8 @@ fn browser_test() -> Result<()> {
     )
 }
 
-fn ensure_chromium() -> Result<()> {
+/// Installs Chromium with apt-get when it is missing and this runs as root.
+pub(crate) fn ensure_chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() {
         return Ok(());
     }

@@ -16,27 +16,7 @@ const ARTIFACT: &str = "underhood_sim_wasm";
 /// Builds the WASM bundle into `web/pkg/` (for browsers) and `target/wasm-node/` (for Node.js).
 pub(crate) fn build() -> Result<()> {
     let root = cmd::root();
-    ensure_target()?;
-    // Build before reading Cargo.lock: the build brings the lock file up to date.
-    cmd::run(cmd::cargo().args([
-        "build",
-        "--package",
-        PACKAGE,
-        "--target",
-        TARGET,
-        "--profile",
-        PROFILE,
-    ]))?;
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
-    let version = locked_version(&lock, "wasm-bindgen").map_err(|err| {
-        anyhow::anyhow!("{err}; `{PACKAGE}` should depend on `wasm-bindgen` (pinned with `=`)")
-    })?;
-    let bindgen = ensure_bindgen(&version)?;
-
-    let wasm = cmd::target_dir()
-        .join(TARGET)
-        .join(PROFILE)
-        .join(format!("{ARTIFACT}.wasm"));
+    let Compiled { wasm, bindgen } = compile()?;
     let web_pkg = root.join("web/pkg");
     let node_dir = node_module_dir();
     for (target, out_dir) in [("web", &web_pkg), ("nodejs", &node_dir)] {
@@ -58,6 +38,40 @@ pub(crate) fn build() -> Result<()> {
         relative(&bundled)
     );
     Ok(())
+}
+
+/// The compiled module before `wasm-bindgen`, and a `wasm-bindgen` CLI that matches it.
+pub(crate) struct Compiled {
+    /// `underhood_sim_wasm.wasm` as cargo built it.
+    pub(crate) wasm: PathBuf,
+    /// The `wasm-bindgen` CLI of exactly the library's version.
+    pub(crate) bindgen: PathBuf,
+}
+
+/// Installs what is missing and builds `underhood-sim-wasm` for `wasm32-unknown-unknown`.
+pub(crate) fn compile() -> Result<Compiled> {
+    let root = cmd::root();
+    ensure_target()?;
+    // Build before reading Cargo.lock: the build brings the lock file up to date.
+    cmd::run(cmd::cargo().args([
+        "build",
+        "--package",
+        PACKAGE,
+        "--target",
+        TARGET,
+        "--profile",
+        PROFILE,
+    ]))?;
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let version = locked_version(&lock, "wasm-bindgen").map_err(|err| {
+        anyhow::anyhow!("{err}; `{PACKAGE}` should depend on `wasm-bindgen` (pinned with `=`)")
+    })?;
+    let bindgen = ensure_bindgen(&version)?;
+    let wasm = cmd::target_dir()
+        .join(TARGET)
+        .join(PROFILE)
+        .join(format!("{ARTIFACT}.wasm"));
+    Ok(Compiled { wasm, bindgen })
 }
 
 /// The CommonJS module that `build` writes with `wasm-bindgen --target nodejs`.
@@ -201,14 +215,14 @@ fn string_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     rest.trim().strip_prefix('"')?.strip_suffix('"')
 }
 
-fn kib(path: &Path) -> Result<String> {
+pub(crate) fn kib(path: &Path) -> Result<String> {
     let bytes = std::fs::metadata(path)
         .with_context(|| format!("reading the size of {}", path.display()))?
         .len();
     Ok(format!("{:.1} KiB", bytes as f64 / 1024.0))
 }
 
-fn relative(path: &Path) -> String {
+pub(crate) fn relative(path: &Path) -> String {
     let root = cmd::root();
     path.strip_prefix(&root)
         .unwrap_or(path)
