@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
@@ -22,11 +23,23 @@ pub(crate) fn target_dir() -> PathBuf {
     }
 }
 
+/// Whether cargo's progress lines (`Compiling …`, `Checking …`) are silenced.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Silences cargo's progress lines in every later [`cargo`] command (warnings and errors are
+/// still printed), so that CI's log stays short enough to show the failure in full.
+pub(crate) fn quiet_cargo() {
+    QUIET.store(true, Ordering::Relaxed);
+}
+
 /// A `cargo` command (the one that runs xtask, from `$CARGO`) in the workspace root.
 pub(crate) fn cargo() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut command = Command::new(cargo);
     command.current_dir(root());
+    if QUIET.load(Ordering::Relaxed) {
+        command.env("CARGO_TERM_QUIET", "true");
+    }
     command
 }
 

@@ -90,6 +90,7 @@ const STEPS: [Step; 12] = [
 /// Runs every step; the error names the step that failed.
 pub(crate) fn run_all() -> Result<()> {
     let total = STEPS.len();
+    cmd::quiet_cargo();
     let mut passed: Vec<(&str, Duration)> = Vec::new();
     for (idx, step) in STEPS.iter().enumerate() {
         eprintln!("\n==> xtask test: step {}/{total}: {}", idx + 1, step.name);
