@@ -61,7 +61,13 @@ pub(crate) fn test_without_skips() -> Result<()> {
     command
         // Libtest's own format is parsed below; cargo's progress lines go nowhere anyway.
         .env_remove("CARGO_TERM_QUIET")
-        .args(["test", "--workspace", "--all-features", "--", "--show-output"]);
+        .args([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--",
+            "--show-output",
+        ]);
     let shown = cmd::show(&command);
     eprintln!("$ {shown}");
     let out = cmd::output(&mut command)?;
@@ -388,7 +394,10 @@ test result: ok. 2 passed
                       thread 'b' panicked at src/lib.rs:1:1:\nboom\n\nfailures:\n    b\n\n\
                       test result: FAILED. 1 passed; 1 failed; 0 ignored\n";
         let shown = failures(output);
-        assert!(shown.contains("panicked at src/lib.rs:1:1:\nboom"), "{shown}");
+        assert!(
+            shown.contains("panicked at src/lib.rs:1:1:\nboom"),
+            "{shown}"
+        );
         assert!(shown.ends_with("test result: FAILED. 1 passed; 1 failed; 0 ignored"));
         assert!(!shown.contains("noise"), "{shown}");
     }
