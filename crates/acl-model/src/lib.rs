@@ -34,6 +34,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod analysis;
 pub use analysis::{Access, AclDiff, Finding, From, Who, diff, lint, who_can};
 mod authorizer;

@@ -32,6 +32,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod edn;
 mod error;
 pub use error::{ModelError, ModelErrorKind, ParseError, ParseErrorKind};

@@ -24,6 +24,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use underhood_sim::{
     Fault, Replay, Run, RunOptions, Scenario, ScenarioError, gallery, model, parse_seed,
 };

@@ -38,6 +38,11 @@
 // docs.rs builds with `--cfg docsrs` on nightly: items behind a feature show a badge.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod engine;
 pub use engine::{
     Choice, Counts, Cut, Invariant, NodeProblem, OnViolation, Recording, SCRIPT_STEP_MS,

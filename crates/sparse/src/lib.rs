@@ -34,6 +34,11 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod copy;
 pub use copy::{
     CopyOptions, CopyReport, DataMethod, Durability, Prealloc, Progress, SparsePolicy, copy,

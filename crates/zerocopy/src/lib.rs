@@ -33,6 +33,11 @@
 // docs.rs builds with `--cfg docsrs` on nightly: items behind a feature show a badge.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod error;
 mod proxy;
 mod report;
