@@ -1,6 +1,7 @@
 //! `cargo xtask release-check`: what must hold before publishing to crates.io.
-//! The MSRV check, every published crate packaged in dependency order (sizes reported),
-//! and `cargo semver-checks` against the last release of each crate that has one.
+//! The MSRV check, every published crate packaged in dependency order (sizes reported) with its
+//! licences, README and a CHANGELOG.md that documents the version, and `cargo semver-checks`
+//! against the last release of each crate that has one.
 //!
 //! `cargo package --workspace` packages the local crates first and verifies each dependent
 //! against those packages (not against crates.io), so a crate that depends on an unpublished
@@ -51,8 +52,9 @@ fn package(verify: Verify) -> Result<()> {
     cmd::run(&mut command)?;
     let mut total = 0;
     eprintln!("\npackage sizes (.crate, compressed):");
-    for name in published_names()? {
+    for Package { name, version } in published()? {
         let path = crate_file(&name)?;
+        check_contents(&path, &name, &version)?;
         let size = std::fs::metadata(&path)
             .with_context(|| format!("cargo package wrote no {}", path.display()))?
             .len();
@@ -63,25 +65,72 @@ fn package(verify: Verify) -> Result<()> {
     Ok(())
 }
 
+/// A publishable workspace crate.
+struct Package {
+    name: String,
+    version: String,
+}
+
+/// Files every package carries beside its code: the licences, the README and the changelog.
+const REQUIRED_FILES: &[&str] = &["README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE"];
+
+/// Fails unless the `.crate` holds [`REQUIRED_FILES`] and its changelog documents `version`
+/// (a `## [VERSION]` heading, as Keep a Changelog writes it).
+fn check_contents(path: &std::path::Path, name: &str, version: &str) -> Result<()> {
+    let listing = cmd::stdout(Command::new("tar").arg("-tzf").arg(path))?;
+    let prefix = format!("{name}-{version}/");
+    for file in REQUIRED_FILES {
+        if !listing
+            .lines()
+            .any(|line| line == format!("{prefix}{file}"))
+        {
+            bail!("{} has no {file}", path.display());
+        }
+    }
+    let changelog = cmd::stdout(
+        Command::new("tar")
+            .arg("-xzOf")
+            .arg(path)
+            .arg(format!("{prefix}CHANGELOG.md")),
+    )?;
+    if !changelog_documents(&changelog, version) {
+        bail!("{name}'s CHANGELOG.md has no `## [{version}]` section");
+    }
+    Ok(())
+}
+
+fn changelog_documents(changelog: &str, version: &str) -> bool {
+    let heading = format!("## [{version}]");
+    changelog
+        .lines()
+        .any(|line| line == heading || line.starts_with(&format!("{heading} ")))
+}
+
 /// The workspace crates that may be published (`publish` not `false`), in manifest order.
-fn published_names() -> Result<Vec<String>> {
+fn published() -> Result<Vec<Package>> {
     let text = cmd::stdout(cmd::cargo().args(["metadata", "--format-version", "1", "--no-deps"]))?;
     let metadata = json::parse(&text)?;
     let Some(Value::Array(packages)) = metadata.field("packages") else {
         bail!("`cargo metadata` printed no `packages` array");
     };
-    let mut names = Vec::new();
+    let mut published = Vec::new();
     for package in packages {
         let Some(Value::String(name)) = package.field("name") else {
             bail!("`cargo metadata` printed a package without a name");
         };
+        let Some(Value::String(version)) = package.field("version") else {
+            bail!("`cargo metadata` printed {name} without a version");
+        };
         // `publish = false` shows as an empty list of registries.
         let unpublished = matches!(package.field("publish"), Some(Value::Array(registries)) if registries.is_empty());
         if !unpublished {
-            names.push(name.clone());
+            published.push(Package {
+                name: name.clone(),
+                version: version.clone(),
+            });
         }
     }
-    Ok(names)
+    Ok(published)
 }
 
 fn crate_file(name: &str) -> Result<PathBuf> {
@@ -120,4 +169,18 @@ fn semver() -> Result<()> {
         cmd::run(cmd::cargo().args(["semver-checks", "check-release", "-p", name]))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changelog_documents;
+
+    #[test]
+    fn a_changelog_documents_a_version_by_its_heading() {
+        let text = "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-12-06\n\n## [0.0.9]\n";
+        assert!(changelog_documents(text, "0.1.0"));
+        assert!(changelog_documents(text, "0.0.9"));
+        assert!(!changelog_documents(text, "0.1"));
+        assert!(!changelog_documents(text, "0.2.0"));
+    }
 }
