@@ -19,6 +19,10 @@ const TARGETS: [&str; 2] = ["web", "bundler"];
 /// The page of `examples/embed/`, which the README shows in full.
 const EMBED: &str = "examples/embed/index.html";
 
+/// The most the shipped `.wasm` may weigh, so it cannot grow back unnoticed (1476 KiB when set:
+/// opt-level "s", LTO, no name section). Raise it in the commit that adds the bytes, saying why.
+const MAX_WASM_KIB: u64 = 1700;
+
 /// What `build` made.
 pub(crate) struct Package {
     /// The unpacked package, as `npm pack` saw it.
@@ -45,7 +49,8 @@ pub(crate) fn build() -> Result<Package> {
         cmd::run(
             Command::new(&bindgen)
                 .current_dir(&root)
-                .args(["--target", target, "--out-name", STEM, "--out-dir"])
+                .args(["--target", target, wasm::REMOVE_NAMES, "--out-name", STEM])
+                .arg("--out-dir")
                 .arg(dir.join(target))
                 .arg(&wasm),
         )?;
@@ -78,6 +83,16 @@ pub(crate) fn build() -> Result<Package> {
     for target in TARGETS {
         let module = dir.join(target).join(format!("{STEM}_bg.wasm"));
         eprintln!("npm: {} ({})", wasm::kib(&module)?, wasm::relative(&module));
+        let bytes = std::fs::metadata(&module)
+            .with_context(|| format!("reading the size of {}", module.display()))?
+            .len();
+        if bytes > MAX_WASM_KIB * 1024 {
+            bail!(
+                "{} is {} KiB, over the budget of {MAX_WASM_KIB} KiB (MAX_WASM_KIB in xtask/src/npm.rs)",
+                wasm::relative(&module),
+                bytes / 1024
+            );
+        }
     }
     eprintln!(
         "npm: {} ({})",
