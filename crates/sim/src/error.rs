@@ -83,6 +83,18 @@ pub enum ScenarioError {
         /// The most allowed.
         max: u64,
     },
+    /// A signed number (a clock jump, a drift) outside the range the simulator accepts.
+    #[error("{field} is {value}; it must be between {min} and {max}")]
+    SignedOutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The value given.
+        value: i64,
+        /// The least allowed.
+        min: i64,
+        /// The most allowed.
+        max: i64,
+    },
     /// A latency range with min above max.
     #[error("latency min {min} ms is greater than max {max} ms")]
     LatencyRange {

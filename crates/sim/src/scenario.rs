@@ -347,6 +347,27 @@ impl Environment {
                 Ok(())
             }
             Fault::Heal { .. } | Fault::DropMessage { .. } => Ok(()),
+            Fault::Clock { node, change, .. } => {
+                self.check_node("faults[].node", *node)?;
+                match *change {
+                    ClockChange::Jump { offset_ms } => check_signed_range(
+                        "faults[].offset_ms",
+                        offset_ms,
+                        -MAX_CLOCK_JUMP_MS,
+                        MAX_CLOCK_JUMP_MS,
+                    ),
+                    ClockChange::Drift { drift_ppm } => check_signed_range(
+                        "faults[].drift_ppm",
+                        drift_ppm,
+                        -MAX_DRIFT_PPM,
+                        MAX_DRIFT_PPM,
+                    ),
+                }
+            }
+            Fault::Disk { node, count, .. } => {
+                self.check_node("faults[].node", *node)?;
+                check_range("faults[].count", u64::from(*count), 1, 1000)
+            }
             Fault::Drop { pattern } | Fault::Delay { pattern, .. } => self.check_pattern(pattern),
             Fault::CrashAfterSend { node, pattern, .. } => {
                 self.check_node("faults[].node", *node)?;
@@ -643,6 +664,117 @@ pub enum Fault {
         #[serde(default, skip_serializing_if = "is_false")]
         lose_unsynced: bool,
     },
+    /// The node's local clock jumps (`offset_ms`, either sign) or starts running at another
+    /// rate (`drift_ppm`, positive runs fast), from this moment on.
+    Clock {
+        /// The node.
+        node: u32,
+        /// The change.
+        #[serde(flatten)]
+        change: ClockChange,
+        /// When.
+        #[serde(flatten)]
+        when: When,
+    },
+    /// The node's disk misbehaves, `count` times (see [`DiskFault`]).
+    Disk {
+        /// The node.
+        node: u32,
+        /// What the disk does wrong.
+        fault: DiskFault,
+        /// How many times (records corrupted, writes torn, fsyncs failed or lost).
+        #[serde(default = "one_u32")]
+        count: u32,
+        /// When.
+        #[serde(flatten)]
+        when: When,
+    },
+}
+
+/// How a clock fault changes a node's local clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "ClockWire", into = "ClockWire")]
+pub enum ClockChange {
+    /// The clock jumps by this many milliseconds (negative: backwards).
+    Jump {
+        /// The jump.
+        offset_ms: i64,
+    },
+    /// From now on the clock runs at `1 + drift_ppm / 1 000 000` times real time.
+    Drift {
+        /// Parts per million; positive runs fast.
+        drift_ppm: i64,
+    },
+}
+
+/// The most a clock fault may jump a clock, either way.
+pub const MAX_CLOCK_JUMP_MS: i64 = MAX_DURATION_MS as i64;
+/// The most a clock may drift, either way: half as fast to one and a half times as fast.
+pub const MAX_DRIFT_PPM: i64 = 500_000;
+
+/// A clock fault as written: exactly one of the two fields.
+#[derive(Serialize, Deserialize)]
+struct ClockWire {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    offset_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    drift_ppm: Option<i64>,
+}
+
+impl TryFrom<ClockWire> for ClockChange {
+    type Error = &'static str;
+
+    fn try_from(w: ClockWire) -> Result<ClockChange, &'static str> {
+        match (w.offset_ms, w.drift_ppm) {
+            (Some(offset_ms), None) => Ok(ClockChange::Jump { offset_ms }),
+            (None, Some(drift_ppm)) => Ok(ClockChange::Drift { drift_ppm }),
+            _ => Err("a clock fault takes exactly one of offset_ms and drift_ppm"),
+        }
+    }
+}
+
+impl From<ClockChange> for ClockWire {
+    fn from(c: ClockChange) -> ClockWire {
+        match c {
+            ClockChange::Jump { offset_ms } => ClockWire {
+                offset_ms: Some(offset_ms),
+                drift_ppm: None,
+            },
+            ClockChange::Drift { drift_ppm } => ClockWire {
+                offset_ms: None,
+                drift_ppm: Some(drift_ppm),
+            },
+        }
+    }
+}
+
+/// What a node's simulated disk does wrong (the `fault` of a `disk` fault).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiskFault {
+    /// At the next crash, the last record not yet synced (or being written) is partially
+    /// persisted; a checksummed log drops it as a torn tail.
+    TornWrite,
+    /// A stored record's bytes change (a latent sector error); a checksummed log refuses to
+    /// recover from it when it was acknowledged.
+    Corrupt,
+    /// The next fsync fails (EIO); the node stops, and is never retried.
+    FsyncError,
+    /// The next fsync reports success, but the record never reaches the disk: the disk lies,
+    /// and no protocol survives that.
+    LostFsync,
+}
+
+impl DiskFault {
+    /// The name as written in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskFault::TornWrite => "torn_write",
+            DiskFault::Corrupt => "corrupt",
+            DiskFault::FsyncError => "fsync_error",
+            DiskFault::LostFsync => "lost_fsync",
+        }
+    }
 }
 
 /// When a timed fault happens.
@@ -685,7 +817,9 @@ impl Fault {
             | Fault::Restart { when, .. }
             | Fault::Partition { when, .. }
             | Fault::Heal { when }
-            | Fault::DropMessage { when, .. } => Some(*when),
+            | Fault::DropMessage { when, .. }
+            | Fault::Clock { when, .. }
+            | Fault::Disk { when, .. } => Some(*when),
             Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => None,
         }
     }
@@ -702,6 +836,8 @@ pub(crate) fn fault_type(fault: &Fault) -> &'static str {
         Fault::Drop { .. } => "drop",
         Fault::Delay { .. } => "delay",
         Fault::CrashAfterSend { .. } => "crash_after_send",
+        Fault::Clock { .. } => "clock",
+        Fault::Disk { .. } => "disk",
     }
 }
 
@@ -724,6 +860,28 @@ fn check_per_mille(field: &'static str, value: u32) -> Result<(), ScenarioError>
 
 fn one() -> u64 {
     1
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+/// Refuses a signed `value` outside `min..=max`, naming `field`.
+fn check_signed_range(
+    field: &'static str,
+    value: i64,
+    min: i64,
+    max: i64,
+) -> Result<(), ScenarioError> {
+    if value < min || value > max {
+        return Err(ScenarioError::SignedOutOfRange {
+            field,
+            value,
+            min,
+            max,
+        });
+    }
+    Ok(())
 }
 
 fn is_false(b: &bool) -> bool {

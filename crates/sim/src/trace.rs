@@ -16,6 +16,9 @@ use crate::violation::Violation;
 pub struct Event<P: Process> {
     /// When it happened.
     pub time: Time,
+    /// When it happened by the clock of the node it happened at, when that clock is not
+    /// virtual time (after a clock fault). Not hashed: it follows from the clock events.
+    pub local: Option<Time>,
     /// What happened.
     pub kind: EventKind<P>,
 }
@@ -112,6 +115,34 @@ pub enum EventKind<P: Process> {
     Heal,
     /// An invariant broke.
     Violation(Violation),
+    /// A node's clock jumped or changed rate (a clock fault); its state afterwards.
+    Clock {
+        /// The node.
+        node: NodeId,
+        /// How far its clock is now from virtual time (positive: ahead).
+        offset_ms: i64,
+        /// Its rate from now on, in parts per million (positive: fast).
+        drift_ppm: i64,
+    },
+}
+
+impl<P: Process> EventKind<P> {
+    /// The node the event happens at, if one: the receiver of a delivery or drop, the sender
+    /// of a send.
+    pub fn node(&self) -> Option<NodeId> {
+        match self {
+            EventKind::Request { node, .. }
+            | EventKind::Timer { node, .. }
+            | EventKind::Persist { node, .. }
+            | EventKind::Output { node, .. }
+            | EventKind::Crash { node, .. }
+            | EventKind::Restart { node }
+            | EventKind::Clock { node, .. } => Some(*node),
+            EventKind::Send { from, .. } => Some(*from),
+            EventKind::Deliver { to, .. } | EventKind::Drop { to, .. } => Some(*to),
+            EventKind::Partition { .. } | EventKind::Heal | EventKind::Violation(_) => None,
+        }
+    }
 }
 
 /// Why a message was lost.
@@ -206,6 +237,14 @@ impl<P: Process> Event<P> {
                 // it out keeps every hash what it was before violations carried evidence.
                 (v.invariant, &v.detail).hash(h);
             }
+            EventKind::Clock {
+                node,
+                offset_ms,
+                drift_ppm,
+            } => {
+                h.write_u8(12);
+                (node, offset_ms, drift_ppm).hash(h);
+            }
         }
     }
 
@@ -282,9 +321,20 @@ impl<P: Process> Event<P> {
                 event["label"] = json!(format!("{} violated: {}", v.invariant, v.detail));
                 event
             }
+            EventKind::Clock {
+                node,
+                offset_ms,
+                drift_ppm,
+            } => json!({
+                "kind": "clock", "node": node.0, "offset_ms": offset_ms, "drift_ppm": drift_ppm,
+                "label": format!("clock {}: {offset_ms:+} ms, {drift_ppm:+} ppm", name(node)),
+            }),
         };
         v["i"] = json!(index);
         v["t"] = json!(self.time.0);
+        if let Some(local) = self.local {
+            v["local_t"] = json!(local.0);
+        }
         v
     }
 }

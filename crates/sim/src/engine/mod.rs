@@ -13,10 +13,11 @@ use crate::error::{InjectRefusal, ScenarioError};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
-use crate::scenario::{Environment, Fault, When, fault_type};
+use crate::scenario::{ClockChange, Environment, Fault, When, fault_type};
 use crate::trace::{DropReason, Event, EventKind};
 use crate::violation::Evidence;
 
+mod clock;
 mod in_flight;
 mod invariant;
 mod network;
@@ -26,6 +27,7 @@ mod view;
 pub use invariant::Invariant;
 pub use scripted::{Choice, Cut, NodeProblem, SCRIPT_STEP_MS, ScriptError};
 
+use clock::LocalClock;
 use in_flight::InFlight;
 use network::{Rule, RuleAction};
 
@@ -115,6 +117,10 @@ struct Slot<N: Process> {
     log: Vec<N::Record>,
     synced: usize,
     incarnation: u32,
+    /// The node's local clock, and how many times it changed (a timer set under an older
+    /// clock was scheduled again when it changed).
+    clock: LocalClock,
+    clock_epoch: u32,
 }
 
 struct Flight<N: Process> {
@@ -137,6 +143,10 @@ enum Item<N: Process> {
         node: NodeId,
         incarnation: u32,
         timer: N::Timer,
+        /// When it fires by the node's clock.
+        deadline: u64,
+        /// The node's clock epoch when this entry was queued.
+        epoch: u32,
     },
     Wake(u64),
     Fault(Box<Fault>),
@@ -188,6 +198,8 @@ impl<P: Protocol> Sim<P> {
                     log: Vec::new(),
                     synced: 0,
                     incarnation: 0,
+                    clock: LocalClock::default(),
+                    clock_epoch: 0,
                 }
             })
             .collect();
@@ -277,7 +289,9 @@ impl<P: Protocol> Sim<P> {
             | Fault::Restart { when, .. }
             | Fault::Partition { when, .. }
             | Fault::Heal { when }
-            | Fault::DropMessage { when, .. } => match (when.after_event, when.at_ms) {
+            | Fault::DropMessage { when, .. }
+            | Fault::Clock { when, .. }
+            | Fault::Disk { when, .. } => match (when.after_event, when.at_ms) {
                 (Some(after), at) => {
                     self.replays
                         .push((after, Time(at.unwrap_or(0)), fault.clone()));
@@ -380,6 +394,12 @@ impl<P: Protocol> Sim<P> {
         let Some(Reverse(entry)) = self.queue.pop() else {
             return false;
         };
+        if let Item::Timer { node, epoch, .. } = &entry.item
+            && *epoch != self.nodes[node.0 as usize].clock_epoch
+        {
+            // Queued under a clock that has changed since; its new copy fires instead.
+            return true;
+        }
         self.now = self.now.max(entry.time);
         self.steps += 1;
         match entry.item {
@@ -388,6 +408,7 @@ impl<P: Protocol> Sim<P> {
                 node,
                 incarnation,
                 timer,
+                ..
             } => {
                 let slot = &self.nodes[node.0 as usize];
                 if slot.incarnation == incarnation && slot.node.is_some() {
@@ -588,9 +609,58 @@ impl<P: Protocol> Sim<P> {
                 self.emit(EventKind::Heal);
             }
             Fault::DropMessage { id, .. } => self.drop_in_flight(id, DropReason::Injected),
+            Fault::Clock { node, change, .. } => self.change_clock(NodeId(node), change),
+            Fault::Disk { .. } => {}
             // Rules are installed at the start, never applied as events.
             Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => {}
         }
+    }
+
+    /// A clock fault: the node's clock jumps or changes rate now, and its pending timers are
+    /// queued again for the virtual time at which the changed clock reaches their deadlines.
+    fn change_clock(&mut self, node: NodeId, change: ClockChange) {
+        let now = self.now;
+        let slot = &mut self.nodes[node.0 as usize];
+        match change {
+            ClockChange::Jump { offset_ms } => slot.clock.jump(now, offset_ms),
+            ClockChange::Drift { drift_ppm } => slot.clock.set_drift(now, drift_ppm),
+        }
+        let old_epoch = slot.clock_epoch;
+        slot.clock_epoch += 1;
+        let (clock, epoch) = (slot.clock, slot.clock_epoch);
+        let mut pending: Vec<(u64, NodeId, u32, TimerOf<P>, u64)> = self
+            .queue
+            .iter()
+            .filter_map(|Reverse(e)| match &e.item {
+                Item::Timer {
+                    node: n,
+                    incarnation,
+                    timer,
+                    deadline,
+                    epoch,
+                } if *n == node && *epoch == old_epoch => {
+                    Some((e.seq, *n, *incarnation, timer.clone(), *deadline))
+                }
+                _ => None,
+            })
+            .collect();
+        // In the order they were set, so equal deadlines keep their order.
+        pending.sort_by_key(|p| p.0);
+        for (_, n, incarnation, timer, deadline) in pending {
+            let item = Item::Timer {
+                node: n,
+                incarnation,
+                timer,
+                deadline,
+                epoch,
+            };
+            self.push(clock.when_reads(now, deadline), item);
+        }
+        self.emit(EventKind::Clock {
+            node,
+            offset_ms: clock.offset_ms(now),
+            drift_ppm: clock.drift_ppm(),
+        });
     }
 
     fn crash(&mut self, node: NodeId, lose_unsynced: bool) {
@@ -618,9 +688,10 @@ impl<P: Protocol> Sim<P> {
         }
         self.emit(EventKind::Restart { node });
         let mut out = std::mem::take(&mut self.out);
+        let local = self.nodes[idx].clock.local(self.now);
         let recovered = self
             .protocol
-            .recover(node, &self.nodes[idx].log, self.now, &mut out);
+            .recover(node, &self.nodes[idx].log, local, &mut out);
         let slot = &mut self.nodes[idx];
         slot.node = Some(recovered);
         slot.incarnation += 1;
@@ -672,8 +743,10 @@ impl<P: Protocol> Sim<P> {
         cut: Option<Cut>,
     ) {
         let mut out = std::mem::take(&mut self.out);
-        if let Some(node) = self.nodes[id.0 as usize].node.as_mut() {
-            node.step(self.now, input, &mut out);
+        let slot = &mut self.nodes[id.0 as usize];
+        let local = slot.clock.local(self.now);
+        if let Some(node) = slot.node.as_mut() {
+            node.step(local, input, &mut out);
         }
         if let Some(cut) = cut {
             out.truncate(cut.effects as usize);
@@ -697,15 +770,16 @@ impl<P: Protocol> Sim<P> {
                     }
                 }
                 Effect::SetTimer { timer, after_ms } => {
-                    let incarnation = self.nodes[id.0 as usize].incarnation;
-                    self.push(
-                        self.now.after(after_ms),
-                        Item::Timer {
-                            node: id,
-                            incarnation,
-                            timer,
-                        },
-                    );
+                    let slot = &self.nodes[id.0 as usize];
+                    let deadline = slot.clock.local(self.now).0.saturating_add(after_ms);
+                    let item = Item::Timer {
+                        node: id,
+                        incarnation: slot.incarnation,
+                        timer,
+                        deadline,
+                        epoch: slot.clock_epoch,
+                    };
+                    self.push(slot.clock.when_reads(self.now, deadline), item);
                 }
                 Effect::Persist { record, durability } => {
                     let slot = &mut self.nodes[id.0 as usize];
@@ -743,8 +817,14 @@ impl<P: Protocol> Sim<P> {
     /// Hashes an event and keeps a copy when recording; hands the event back so the caller can
     /// take its message out again without cloning it when only the hash is kept.
     fn record(&mut self, kind: EventKind<P::Node>) -> EventKind<P::Node> {
+        let local = kind
+            .node()
+            .map(|n| self.nodes[n.0 as usize].clock)
+            .filter(|c| !c.is_exact())
+            .map(|c| c.local(self.now));
         let event = Event {
             time: self.now,
+            local,
             kind,
         };
         std::hash::Hasher::write_u64(&mut self.hasher, self.n_events);
@@ -793,7 +873,9 @@ fn with_time(fault: &Fault, new: When) -> Option<Fault> {
         | Fault::Restart { when, .. }
         | Fault::Partition { when, .. }
         | Fault::Heal { when }
-        | Fault::DropMessage { when, .. } => *when = new,
+        | Fault::DropMessage { when, .. }
+        | Fault::Clock { when, .. }
+        | Fault::Disk { when, .. } => *when = new,
         Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => return None,
     }
     Some(f)

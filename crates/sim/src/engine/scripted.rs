@@ -216,9 +216,13 @@ impl<P: Protocol> Sim<P> {
                             node: n,
                             incarnation,
                             timer: t,
+                            epoch,
+                            ..
                         } => {
+                            let slot = &self.nodes[*node as usize];
                             n.0 == *node
-                                && *incarnation == self.nodes[*node as usize].incarnation
+                                && *incarnation == slot.incarnation
+                                && *epoch == slot.clock_epoch
                                 && json_eq(t, timer)
                         }
                         _ => false,

@@ -28,6 +28,14 @@ impl<P: Protocol> Sim<P> {
                     "unsynced": slot.log.len() - slot.synced,
                 });
                 if let Value::Object(map) = &mut v {
+                    map.insert(
+                        "clock".to_owned(),
+                        json!({
+                            "local_ms": slot.clock.read(self.now),
+                            "offset_ms": slot.clock.offset_ms(self.now),
+                            "drift_ppm": slot.clock.drift_ppm(),
+                        }),
+                    );
                     map.extend(self.protocol.node_details(id, slot.node.as_ref(), self.now));
                 }
                 v
