@@ -82,7 +82,11 @@ pub(crate) fn build() -> Result<Package> {
     let tarball = out.join(file);
     for target in TARGETS {
         let module = dir.join(target).join(format!("{STEM}_bg.wasm"));
-        eprintln!("npm: {} ({})", wasm::kib(&module)?, wasm::relative(&module));
+        eprintln!(
+            "npm: {} ({})",
+            wasm::kib_and_gzip(&module)?,
+            wasm::relative(&module)
+        );
         let bytes = std::fs::metadata(&module)
             .with_context(|| format!("reading the size of {}", module.display()))?
             .len();

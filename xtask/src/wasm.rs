@@ -44,7 +44,7 @@ pub(crate) fn build() -> Result<()> {
         "wasm: {} ({}), {} ({})",
         kib(&wasm)?,
         relative(&wasm),
-        kib(&bundled)?,
+        kib_and_gzip(&bundled)?,
         relative(&bundled)
     );
     Ok(())
@@ -232,6 +232,22 @@ pub(crate) fn kib(path: &Path) -> Result<String> {
     Ok(format!("{:.1} KiB", bytes as f64 / 1024.0))
 }
 
+/// The size of `path` and of it compressed by `gzip -9` (what a server sends to browsers), as
+/// `1476.0 KiB, 381.2 KiB gzip`; only the first when `gzip` is not installed.
+pub(crate) fn kib_and_gzip(path: &Path) -> Result<String> {
+    let raw = kib(path)?;
+    let gzipped = Command::new("gzip")
+        .args(["-9", "--stdout"])
+        .arg(path)
+        .output()
+        .ok()
+        .filter(|out| out.status.success());
+    Ok(match gzipped {
+        Some(out) => format!("{raw}, {:.1} KiB gzip", out.stdout.len() as f64 / 1024.0),
+        None => raw,
+    })
+}
+
 pub(crate) fn relative(path: &Path) -> String {
     let root = cmd::root();
     path.strip_prefix(&root)
@@ -304,6 +320,25 @@ version = "1.0.0"
                 versions: vec!["0.2.130".to_string(), "0.2.100".to_string()],
             }),
         );
+    }
+
+    #[test]
+    fn sizes_are_reported_raw_and_gzipped() {
+        let dir = cmd::target_dir().join("xtask-test");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("zeros.bin");
+        std::fs::write(&file, vec![0u8; 4096]).unwrap();
+        let shown = kib_and_gzip(&file).unwrap();
+        assert!(shown.starts_with("4.0 KiB"), "{shown}");
+        if let Some(gzipped) = shown.strip_prefix("4.0 KiB, ") {
+            // 4 KiB of zeros compress to a few dozen bytes.
+            assert!(
+                gzipped.starts_with("0.0") || gzipped.starts_with("0.1"),
+                "{shown}"
+            );
+            assert!(gzipped.ends_with(" KiB gzip"), "{shown}");
+        }
+        assert!(kib_and_gzip(&dir.join("missing")).is_err());
     }
 
     #[test]
