@@ -42,8 +42,11 @@ commands:
                   TypeScript declarations) into target/npm/underhood-sim, pack it offline into
                   target/npm/ and report the tarball size; --check also installs the tarball
                   offline into a project and runs it in Node.js, tsc and Chromium (examples/embed)
-  bench-wasm      build the WASM bundle and measure events per second of the gallery scenario `bench`,
-                  and the model checker (TLA+ TwoPhase, 7 and 8 RMs) in WASM and natively
+  bench-wasm [--baseline NODE_MODULE]
+                  build the WASM bundle and measure events per second of the gallery scenario `bench`,
+                  and the model checker (TLA+ TwoPhase, 7 and 8 RMs) in WASM and natively; with
+                  --baseline (an earlier target/wasm-node/underhood_sim_wasm.js, copied aside), time
+                  both builds interleaved instead and print the ratio of medians current/baseline
   bench-checker [--max-n N]
                   our model checker against stateright 0.31 on the TLA+ TwoPhase model (N up to 10)
   bench-lincheck PORCUPINE
@@ -117,10 +120,13 @@ fn run(args: &[String]) -> Result<()> {
             no_more_args(command, rest)?;
             msrv::check()
         }
-        "bench-wasm" => {
-            no_more_args(command, rest)?;
-            bench_wasm()
-        }
+        "bench-wasm" => match rest {
+            [] => bench_wasm(),
+            [flag, baseline] if flag == "--baseline" => {
+                bench_wasm_against(std::path::Path::new(baseline))
+            }
+            _ => bail!("usage: cargo xtask bench-wasm [--baseline NODE_MODULE]"),
+        },
         "bench-lincheck" => match rest {
             [dir] => bench_lincheck::run(std::path::Path::new(dir)),
             _ => bail!("usage: cargo xtask bench-lincheck PORCUPINE_SOURCE_OR_GIT_DIR"),
@@ -168,6 +174,28 @@ fn bench_wasm() -> Result<()> {
         ]))?;
     }
     Ok(())
+}
+
+/// Builds the WASM bundle and times it against `baseline` (an earlier `target/wasm-node/`
+/// module, copied aside) in one interleaved run: the ratio of medians, for a change's speed cost.
+fn bench_wasm_against(baseline: &std::path::Path) -> Result<()> {
+    if !baseline.is_file() {
+        bail!(
+            "--baseline wants the underhood_sim_wasm.js of an earlier `cargo xtask wasm` (copy target/wasm-node/ aside first), got {}",
+            baseline.display()
+        );
+    }
+    let baseline = std::path::absolute(baseline)
+        .with_context(|| format!("resolving {}", baseline.display()))?;
+    wasm::build()?;
+    let root = cmd::root();
+    cmd::run(
+        std::process::Command::new("node")
+            .current_dir(&root)
+            .arg(root.join("xtask/bench-wasm-compare.mjs"))
+            .arg(baseline)
+            .arg(wasm::node_module()),
+    )
 }
 
 fn no_more_args(command: &str, rest: &[String]) -> Result<()> {
