@@ -19,9 +19,10 @@ const TARGETS: [&str; 2] = ["web", "bundler"];
 /// The page of `examples/embed/`, which the README shows in full.
 const EMBED: &str = "examples/embed/index.html";
 
-/// The most the shipped `.wasm` may weigh, so it cannot grow back unnoticed (1476 KiB when set:
-/// opt-level "s", LTO, no name section). Raise it in the commit that adds the bytes, saying why.
-const MAX_WASM_KIB: u64 = 1700;
+/// The most the shipped `.wasm` may weigh, so it cannot grow back unnoticed: 1542 KiB when set
+/// (opt-level "s", LTO, no name section), and the name section alone would add about 550.
+/// Raise it in the commit that adds the bytes, saying why.
+const MAX_WASM_KIB: u64 = 1900;
 
 /// What `build` made.
 pub(crate) struct Package {
