@@ -1,4 +1,7 @@
-//! The determinism check: every gallery scenario, under seeds 1 to 3, has the same trace hash natively and in WASM.
+//! The determinism check: every gallery scenario, under seeds 1 to 3, has the same trace hash
+//! natively and in WASM, and under seed 1 the same full trace: every event, compared field by
+//! field as the JSON both sides print (`underhood sim run --json` and `eventsSince(0)`), so a
+//! difference the 64-bit hash could miss still fails.
 //! Natively it runs the `underhood` binary; in WASM it runs `xtask/determinism.mjs` under Node.js.
 
 use std::path::Path;
@@ -8,10 +11,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 
+use crate::json::Value;
 use crate::{cmd, json, wasm};
 
 /// The seeds every scenario runs with.
 const SEEDS: [u64; 3] = [1, 2, 3];
+
+/// The seed under which every scenario's full trace is compared, not only its hash.
+const FULL_TRACE_SEED: u64 = 1;
 
 /// One scenario under one seed.
 struct Run {
@@ -46,7 +53,7 @@ fn compare(cli: &Path, node_module: &Path) -> Result<()> {
         .collect();
 
     let native = run_native(cli, &runs);
-    let wasm = run_wasm(node_module, &names)?;
+    let (wasm, wasm_traces) = run_wasm(node_module, &names)?;
 
     let width = names.iter().map(String::len).max().unwrap_or(0).max(8);
     println!(
@@ -81,17 +88,90 @@ fn compare(cli: &Path, node_module: &Path) -> Result<()> {
             eprintln!("native {} seed {}: {err:#}", run.name, run.seed);
         }
     }
+    let traces_failed = compare_traces(cli, &names, &wasm_traces);
     println!(
-        "determinism: {} passed, {failed} failed",
-        runs.len() - failed
+        "determinism: {} passed, {failed} failed; full traces (seed {FULL_TRACE_SEED}): {} equal, {traces_failed} differ",
+        runs.len() - failed,
+        names.len() - traces_failed,
     );
-    if failed > 0 {
+    if failed > 0 || traces_failed > 0 {
         bail!(
-            "{failed} of {} runs differ between native and WASM or did not run",
-            runs.len()
+            "{failed} of {} hashes and {traces_failed} of {} full traces differ between native and WASM or did not run",
+            runs.len(),
+            names.len()
         );
     }
     Ok(())
+}
+
+/// Compares each scenario's full native trace under [`FULL_TRACE_SEED`] with the WASM one;
+/// returns how many differ or failed to run, after printing the first difference of each.
+fn compare_traces(cli: &Path, names: &[String], wasm: &[(String, String)]) -> usize {
+    let mut failed = 0;
+    for name in names {
+        let result = native_events(cli, name).and_then(|native| {
+            let Some((_, text)) = wasm.iter().find(|(n, _)| n == name) else {
+                bail!("xtask/determinism.mjs printed no trace");
+            };
+            let wasm = json::parse(text).context("reading the WASM trace")?;
+            match first_difference(&native, &wasm) {
+                None => Ok(()),
+                Some(at) => bail!("the traces differ at {at}"),
+            }
+        });
+        if let Err(err) = result {
+            eprintln!("full trace of {name} seed {FULL_TRACE_SEED}: {err:#}");
+            failed += 1;
+        }
+    }
+    failed
+}
+
+/// The `events` array of `underhood sim run --json` for `name` under [`FULL_TRACE_SEED`].
+fn native_events(cli: &Path, name: &str) -> Result<Value> {
+    let seed = FULL_TRACE_SEED.to_string();
+    let mut command = Command::new(cli);
+    command.args(["sim", "run", "--scenario", name, "--seed", &seed, "--json"]);
+    let out = cmd::output(&mut command)?;
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        bail!("`{}` failed ({})", cmd::show(&command), out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    match json::parse(&text)? {
+        Value::Object(fields) => fields
+            .into_iter()
+            .find(|(key, _)| key == "events")
+            .map(|(_, events)| events)
+            .context("`sim run --json` printed no `events`"),
+        _ => bail!("`sim run --json` printed no object"),
+    }
+}
+
+/// Where two JSON values first differ, as a path such as `[12].msg.tx`; `None` when equal
+/// (numbers compare as written, objects in order).
+fn first_difference(a: &Value, b: &Value) -> Option<String> {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                if let Some(at) = first_difference(x, y) {
+                    return Some(format!("[{i}]{at}"));
+                }
+            }
+            (x.len() != y.len()).then(|| format!(" (lengths {} and {})", x.len(), y.len()))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            for ((kx, x), (ky, y)) in x.iter().zip(y) {
+                if kx != ky {
+                    return Some(format!(".{kx} (the other has .{ky})"));
+                }
+                if let Some(at) = first_difference(x, y) {
+                    return Some(format!(".{kx}{at}"));
+                }
+            }
+            (x.len() != y.len()).then(|| format!(" ({} and {} fields)", x.len(), y.len()))
+        }
+        _ => (a != b).then(|| format!(" ({a:?} against {b:?})")),
+    }
 }
 
 /// Runs every `run` with the native CLI, in parallel, and returns their hashes in order.
@@ -139,8 +219,11 @@ fn native_hash(cli: &Path, run: &Run) -> Result<String> {
     }
 }
 
-/// Runs every scenario under every seed in Node.js; returns `(name, seed, hash)` triples.
-fn run_wasm(node_module: &Path, names: &[String]) -> Result<Vec<(String, u64, String)>> {
+/// Hashes, as `(name, seed, hash)`, and full traces under [`FULL_TRACE_SEED`], as `(name, JSON)`.
+type WasmRuns = (Vec<(String, u64, String)>, Vec<(String, String)>);
+
+/// Runs every scenario under every seed in Node.js.
+fn run_wasm(node_module: &Path, names: &[String]) -> Result<WasmRuns> {
     let root = cmd::root();
     let seeds = SEEDS.map(|seed| seed.to_string()).join(",");
     let mut command = Command::new("node");
@@ -149,10 +232,19 @@ fn run_wasm(node_module: &Path, names: &[String]) -> Result<Vec<(String, u64, St
         .arg(root.join("xtask/determinism.mjs"))
         .arg(node_module)
         .arg(seeds)
+        .arg(FULL_TRACE_SEED.to_string())
         .args(names);
     let stdout = cmd::stdout(&mut command)?;
     let mut hashes = Vec::new();
+    let mut traces = Vec::new();
     for line in stdout.lines() {
+        if let Some(rest) = line.strip_prefix("events\t") {
+            let Some((name, events)) = rest.split_once('\t') else {
+                bail!("xtask/determinism.mjs printed an unexpected line: {line:?}");
+            };
+            traces.push((name.to_string(), events.to_string()));
+            continue;
+        }
         let parsed = match line.split('\t').collect::<Vec<_>>()[..] {
             [name, seed, hash] => seed.parse().ok().map(|seed| (name, seed, hash)),
             _ => None,
@@ -162,7 +254,7 @@ fn run_wasm(node_module: &Path, names: &[String]) -> Result<Vec<(String, u64, St
         };
         hashes.push((name.to_string(), seed, normalize_hash(hash)));
     }
-    Ok(hashes)
+    Ok((hashes, traces))
 }
 
 /// The hash in the line `trace-hash: <hex>` of `underhood sim run` output.
@@ -188,6 +280,30 @@ mod tests {
     #[track_caller]
     fn check(stdout: &str, expected: Option<&str>) {
         assert_eq!(trace_hash(stdout).as_deref(), expected);
+    }
+
+    #[test]
+    fn first_difference_names_the_path() {
+        let parse = |text: &str| json::parse(text).unwrap();
+        let a = parse(r#"[{"t":1,"msg":{"tx":1}},{"t":2}]"#);
+        assert_eq!(first_difference(&a, &a), None);
+        let b = parse(r#"[{"t":1,"msg":{"tx":2}},{"t":2}]"#);
+        assert_eq!(
+            first_difference(&a, &b).as_deref(),
+            Some("[0].msg.tx (Number(\"1\") against Number(\"2\"))")
+        );
+        let shorter = parse(r#"[{"t":1,"msg":{"tx":1}}]"#);
+        assert_eq!(
+            first_difference(&a, &shorter).as_deref(),
+            Some(" (lengths 2 and 1)")
+        );
+        let renamed = parse(r#"[{"t":1,"mesg":{"tx":1}},{"t":2}]"#);
+        assert_eq!(
+            first_difference(&a, &renamed).as_deref(),
+            Some("[0].msg (the other has .mesg)")
+        );
+        // Numbers compare as written: a float printed differently is a difference.
+        assert!(first_difference(&parse("[1.0]"), &parse("[1]")).is_some());
     }
 
     #[test]

@@ -37,6 +37,8 @@ commands:
   release-check   before publishing: msrv, cargo package --workspace (each crate verified against
                   its packaged siblings; sizes reported), cargo semver-checks where a release exists
   loom            the loom models of acl-model and sim (RUSTFLAGS='--cfg loom', bounded)
+  determinism     every gallery scenario natively and in WASM (after `cargo xtask wasm`): the same
+                  trace hash under seeds 1 to 3, the same full trace under seed 1
   wasm            install what is missing, build the WASM bundle into web/pkg and target/wasm-node
   npm [--check]   build the npm package underhood-sim (wasm-bindgen web and bundler targets,
                   TypeScript declarations) into target/npm/underhood-sim, pack it offline into
@@ -107,6 +109,10 @@ fn run(args: &[String]) -> Result<()> {
         "loom" => {
             no_more_args(command, rest)?;
             hardening::loom()
+        }
+        "determinism" => {
+            no_more_args(command, rest)?;
+            determinism::check()
         }
         "package" => {
             no_more_args(command, rest)?;

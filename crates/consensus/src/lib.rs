@@ -43,7 +43,10 @@
 //!
 //! # What this crate refuses to do
 //!
-//! `consensus` performs no IO, reads no clock, spawns nothing and draws no random numbers.
+//! `consensus` performs no IO, reads no clock, spawns nothing and uses no source of randomness.
+//! The one pseudo-random choice, Multi-Paxos's election jitter and back-off, comes from a
+//! SplitMix64 generator seeded by [`multi_paxos::Config::seed`] and the replica's id, so every
+//! node's effects are a function of its configuration and its inputs.
 //! Durability is the caller's job: a [`Effect::Persist`] with [`Durability::Forced`] must be on
 //! stable storage before any later effect of the same step is carried out.
 #![forbid(unsafe_code)]

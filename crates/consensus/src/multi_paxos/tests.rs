@@ -409,3 +409,27 @@ proptest! {
         }
     }
 }
+
+/// The election jitter is pseudo-random, drawn from `Config::seed` and the replica's id: the same
+/// seed always gives the same timers, other seeds other ones.
+#[test]
+fn election_jitter_is_a_function_of_the_seed_and_id() {
+    let timers = |seed: u64, id: u32| {
+        let mut out = Vec::new();
+        let config = Config {
+            seed,
+            ..Config::default()
+        };
+        Replica::new(NodeId(id), config, &mut out);
+        out.iter()
+            .filter_map(|e| match e {
+                E::SetTimer { after_ms, .. } => Some(*after_ms),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(!timers(7, 1).is_empty());
+    assert_eq!(timers(7, 1), timers(7, 1));
+    assert!((1..16).any(|seed| timers(seed, 1) != timers(0, 1)));
+    assert!((1..3).any(|id| timers(0, id) != timers(0, 0)));
+}
