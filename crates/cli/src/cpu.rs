@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use underhood_cpuflags::{
-    Action, Cpu, GuestCpu, NearMiss, Recommendation, baseline, compare, libvirt_flag,
-    microarchitecture, psabi, qemu_flag,
+    Action, Arch, Cpu, GuestCpu, Missing, NearMiss, Recommendation, baseline, compare,
+    libvirt_flag, microarchitecture, psabi, qemu_flag,
 };
 
 #[derive(Subcommand, Debug)]
@@ -18,6 +18,12 @@ pub(crate) enum CpuCommand {
     Detect {
         #[command(flatten)]
         capture: Capture,
+        /// The machine of a `--cpuinfo` capture as `uname -m` prints it (`ppc64`, `ppc64le`,
+        /// `aarch64`, `x86_64`, `riscv64`), for what the text does not state: POWER's
+        /// endianness (without it, `ppc64le` is assumed and said). A capture of another
+        /// architecture is refused.
+        #[arg(long, value_name = "MACHINE", requires = "cpuinfo")]
+        machine: Option<Arch>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -70,9 +76,16 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     match command {
-        CpuCommand::Detect { capture, json } => {
+        CpuCommand::Detect {
+            capture,
+            machine,
+            json,
+        } => {
             let cpu = if let Some(path) = &capture.cpuinfo {
-                parse(path, Cpu::from_cpuinfo)?
+                match machine {
+                    Some(machine) => parse(path, |text| Cpu::from_cpuinfo_on(text, machine))?,
+                    None => parse(path, Cpu::from_cpuinfo)?,
+                }
             } else if let Some(path) = &capture.sysctl {
                 parse(path, Cpu::from_sysctl)?
             } else {
@@ -137,7 +150,7 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
                     writeln!(out, "psabi level: {level}{}", blockers(&p.blockers))?;
                 }
                 writeln!(out, "microarchitecture: {}", plan.microarchitecture.name)?;
-                if plan.arch != underhood_cpuflags::Arch::X86_64 {
+                if plan.arch != Arch::X86_64 {
                     writeln!(
                         out,
                         "named guest models: none (QEMU and libvirt models known here are x86 only)"
@@ -263,7 +276,7 @@ pub(crate) fn run(command: CpuCommand) -> Result<ExitCode> {
 
 fn parse(
     path: &Path,
-    parser: fn(&str) -> Result<Cpu, underhood_cpuflags::ParseError>,
+    parser: impl Fn(&str) -> Result<Cpu, underhood_cpuflags::ParseError>,
 ) -> Result<Cpu> {
     let bytes = crate::files::read_limited(path)?;
     let text = String::from_utf8_lossy(&bytes);
@@ -272,7 +285,7 @@ fn parse(
 
 fn detect_json(cpu: &Cpu) -> Value {
     let uarch = microarchitecture(cpu);
-    let abi = (cpu.arch == underhood_cpuflags::Arch::X86_64).then(|| psabi(&cpu.flags));
+    let abi = (cpu.arch == Arch::X86_64).then(|| psabi(&cpu.flags));
     json!({
         "vendor": cpu.vendor,
         "arch": cpu.arch,
@@ -302,7 +315,7 @@ fn detect_text(out: &mut impl Write, cpu: &Cpu) -> Result<()> {
     }
     writeln!(out, "microarchitecture: {}", uarch.name)?;
     writeln!(out, "ancestors: {}", join(&uarch.ancestors))?;
-    if cpu.arch == underhood_cpuflags::Arch::X86_64 {
+    if cpu.arch == Arch::X86_64 {
         let p = psabi(&cpu.flags);
         writeln!(
             out,
@@ -328,7 +341,11 @@ fn detect_text(out: &mut impl Write, cpu: &Cpu) -> Result<()> {
     }
     writeln!(out, "flags ({}): {}", cpu.flags.len(), join(&cpu.flags))?;
     for missing in &cpu.missing {
-        writeln!(out, "warning: {missing}")?;
+        if *missing == Missing::Endianness {
+            writeln!(out, "warning: {missing} (--machine ppc64 for big-endian)")?;
+        } else {
+            writeln!(out, "warning: {missing}")?;
+        }
     }
     Ok(())
 }

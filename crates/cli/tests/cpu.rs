@@ -449,3 +449,81 @@ fn endless_or_oversized_captures_are_refused_with_exit_2() {
         "it is a directory",
     );
 }
+
+/// `--machine` names what POWER's /proc/cpuinfo does not say; without it the assumption is
+/// stated, in the text and in `--json`'s `missing`.
+#[test]
+fn detect_machine_decides_power_endianness() {
+    let power = capture("cpuinfo/ppc64le-power9-powernv.txt");
+    let assumed = json(&["cpu", "detect", "--cpuinfo", &power, "--json"]);
+    assert_eq!(assumed["arch"], "ppc64le");
+    assert_eq!(assumed["microarchitecture"], "power9le");
+    assert_eq!(
+        assumed["missing"],
+        serde_json::json!([{"missing": "endianness"}])
+    );
+    check(
+        &["cpu", "detect", "--cpuinfo", &power],
+        0,
+        "warning: POWER /proc/cpuinfo does not state its endianness; little-endian ppc64le assumed (--machine ppc64 for big-endian)",
+    );
+
+    let big = json(&[
+        "cpu",
+        "detect",
+        "--cpuinfo",
+        &power,
+        "--machine",
+        "ppc64",
+        "--json",
+    ]);
+    assert_eq!(big["arch"], "ppc64");
+    assert_eq!(big["microarchitecture"], "power9");
+    assert_eq!(big["missing"], serde_json::json!([]));
+    let little = json(&[
+        "cpu",
+        "detect",
+        "--cpuinfo",
+        &power,
+        "--machine",
+        "ppc64le",
+        "--json",
+    ]);
+    assert_eq!(little["arch"], "ppc64le");
+    assert_eq!(little["missing"], serde_json::json!([]));
+    let text = check(
+        &["cpu", "detect", "--cpuinfo", &power, "--machine", "ppc64"],
+        0,
+        "arch: ppc64\n",
+    );
+    assert!(!text.contains("warning"), "{text}");
+
+    // Other architectures: the output is the same with or without their machine.
+    let x86 = capture("cpuinfo/x86_64-haswell-e5-2680v3.txt");
+    assert_eq!(
+        json(&[
+            "cpu",
+            "detect",
+            "--cpuinfo",
+            &x86,
+            "--machine",
+            "x86_64",
+            "--json"
+        ]),
+        json(&["cpu", "detect", "--cpuinfo", &x86, "--json"])
+    );
+
+    // A machine that contradicts the capture, an unknown machine, or a machine without a
+    // capture: exit 2.
+    check(
+        &["cpu", "detect", "--cpuinfo", &x86, "--machine", "ppc64"],
+        2,
+        "the capture shows x86_64, not the machine given (ppc64)",
+    );
+    check(
+        &["cpu", "detect", "--cpuinfo", &power, "--machine", "sparc64"],
+        2,
+        "unknown machine `sparc64`",
+    );
+    check(&["cpu", "detect", "--machine", "ppc64"], 2, "--cpuinfo");
+}

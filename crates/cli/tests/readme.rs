@@ -214,6 +214,10 @@ fn fixtures(root: &std::path::Path) -> tempfile::TempDir {
     );
     let graviton = format!("{cpuinfo}/aarch64-neoverse-n1-graviton2.txt");
     copy(&graviton, &graviton);
+    copy(
+        &format!("{cpuinfo}/ppc64le-power9-powernv.txt"),
+        "power9.cpuinfo",
+    );
     copy("crates/sim/scenarios/happy-path.json", "my-scenario.json");
     let acls = r#"[
  {"principal":"User:*","host":"*","operation":"READ","permission":"ALLOW","resource_type":"TOPIC","pattern_type":"PREFIXED","name":"orders-"},

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::UnknownMachine;
 use crate::names::vocabulary;
 
 /// An instruction-set family, spelled as archspec spells it.
@@ -34,6 +35,33 @@ impl Arch {
             Arch::Ppc64le => "ppc64le",
             Arch::Ppc64 => "ppc64",
             Arch::Riscv64 => "riscv64",
+        }
+    }
+}
+
+impl std::str::FromStr for Arch {
+    type Err = UnknownMachine;
+
+    /// Reads a machine name as `uname -m` prints it: `x86_64`, `aarch64` (or macOS's `arm64`),
+    /// `ppc64le`, `ppc64` or `riscv64`.
+    ///
+    /// ```
+    /// use underhood_cpuflags::Arch;
+    ///
+    /// assert_eq!("ppc64".parse::<Arch>()?, Arch::Ppc64);
+    /// assert!("sparc64".parse::<Arch>().is_err());
+    /// # Ok::<(), underhood_cpuflags::UnknownMachine>(())
+    /// ```
+    fn from_str(machine: &str) -> Result<Arch, UnknownMachine> {
+        match machine {
+            "x86_64" => Ok(Arch::X86_64),
+            "aarch64" | "arm64" => Ok(Arch::Aarch64),
+            "ppc64le" => Ok(Arch::Ppc64le),
+            "ppc64" => Ok(Arch::Ppc64),
+            "riscv64" => Ok(Arch::Riscv64),
+            _ => Err(UnknownMachine {
+                machine: machine.to_owned(),
+            }),
         }
     }
 }
@@ -98,6 +126,9 @@ pub enum Missing {
     CpuPart,
     /// A POWER capture names no generation (`POWER9`, …); generation 0 is assumed.
     Generation,
+    /// A POWER `/proc/cpuinfo` reads the same big- and little-endian, and no machine was given
+    /// ([`Cpu::from_cpuinfo_on`]): little-endian `ppc64le` is assumed.
+    Endianness,
     /// The ARM implementer code is not in archspec's table.
     UnknownImplementer {
         /// The code as written (`0x41`).
@@ -119,6 +150,9 @@ impl fmt::Display for Missing {
             Missing::Flags { processor: None } => f.write_str("no flag list"),
             Missing::CpuPart => f.write_str("no CPU part; the core is decided by its features"),
             Missing::Generation => f.write_str("no POWER generation; generic ppc64le assumed"),
+            Missing::Endianness => f.write_str(
+                "POWER /proc/cpuinfo does not state its endianness; little-endian ppc64le assumed",
+            ),
             Missing::UnknownImplementer { code } => {
                 write!(f, "CPU implementer {code} is unknown; `generic` assumed")
             }

@@ -23,6 +23,22 @@ pub enum ParseError {
     /// A `/proc/cpuinfo` text with no `processor` block.
     #[error("no `processor` block in /proc/cpuinfo text")]
     NoProcessor,
+    /// The machine given for a capture is another architecture than the capture's.
+    #[error("the capture shows {capture}, not the machine given ({machine})")]
+    MachineMismatch {
+        /// The machine given.
+        machine: Arch,
+        /// The architecture the capture shows (`ppc64le` for either POWER).
+        capture: Arch,
+    },
+}
+
+/// A machine name that is not one of `uname -m`'s names this crate knows.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("unknown machine `{machine}` (expected x86_64, aarch64, ppc64le, ppc64 or riscv64)")]
+pub struct UnknownMachine {
+    /// The name as given.
+    pub machine: String,
 }
 
 /// Reading the running host failed.

@@ -106,14 +106,22 @@ mod imp {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod imp {
-    use crate::{Cpu, HostError};
+    use crate::{Arch, Cpu, HostError};
 
     pub(super) fn detect() -> Result<Cpu, HostError> {
         if cfg!(target_os = "linux") {
             const PATH: &str = "/proc/cpuinfo";
             let text = std::fs::read_to_string(PATH)
                 .map_err(|source| HostError::Read { path: PATH, source })?;
-            Cpu::from_cpuinfo(&text).map_err(|source| HostError::Parse { path: PATH, source })
+            // The running POWER host knows its endianness, which its /proc/cpuinfo does not state.
+            let parsed = if cfg!(all(target_arch = "powerpc64", target_endian = "big")) {
+                Cpu::from_cpuinfo_on(&text, Arch::Ppc64)
+            } else if cfg!(target_arch = "powerpc64") {
+                Cpu::from_cpuinfo_on(&text, Arch::Ppc64le)
+            } else {
+                Cpu::from_cpuinfo(&text)
+            };
+            parsed.map_err(|source| HostError::Parse { path: PATH, source })
         } else {
             Err(HostError::Unsupported {
                 os: std::env::consts::OS,

@@ -40,7 +40,7 @@ pub use archspec::{Microarchitecture, microarchitecture};
 mod cpu;
 pub use cpu::{Arch, CoreGroup, Cpu, Missing, Source};
 mod error;
-pub use error::{GuestSpecError, HostError, ParseError, PlanError};
+pub use error::{GuestSpecError, HostError, ParseError, PlanError, UnknownMachine};
 mod host;
 mod models;
 pub use models::{Catalog, CpuModel, find_model, libvirt_models, qemu_models};

@@ -43,7 +43,8 @@ impl Cpu {
     ///
     /// Flags are those every processor block lists; classification uses the first block, as
     /// archspec does. Big-endian and little-endian POWER print the same text, so POWER captures
-    /// are taken as `ppc64le`.
+    /// are taken as `ppc64le`, and [`Cpu::missing`] says so ([`Missing::Endianness`]); use
+    /// [`Cpu::from_cpuinfo_on`] when the machine is known.
     ///
     /// ```
     /// let text = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse sse2 lm\n\n";
@@ -52,7 +53,47 @@ impl Cpu {
     /// assert!(cpu.flags.contains("sse2"));
     /// # Ok::<(), underhood_cpuflags::ParseError>(())
     /// ```
-    pub fn from_cpuinfo<'a>(text: &'a str) -> Result<Cpu, ParseError> {
+    pub fn from_cpuinfo(text: &str) -> Result<Cpu, ParseError> {
+        let mut cpu = Cpu::parse_cpuinfo(text)?;
+        if cpu.arch == Arch::Ppc64le {
+            cpu.missing.push(Missing::Endianness);
+        }
+        Ok(cpu)
+    }
+
+    /// Parses a Linux `/proc/cpuinfo` text of a `machine` (as `uname -m` names it), for what the
+    /// text does not state: whether POWER is big-endian (`ppc64`) or little-endian (`ppc64le`).
+    /// A capture of another architecture than `machine` is refused.
+    ///
+    /// ```
+    /// use underhood_cpuflags::{Arch, Cpu, Missing, ParseError};
+    ///
+    /// let text = "processor\t: 0\ncpu\t\t: POWER9 (raw), altivec supported\n\n";
+    /// let cpu = Cpu::from_cpuinfo_on(text, Arch::Ppc64)?;
+    /// assert_eq!(cpu.arch, Arch::Ppc64);
+    /// assert!(!cpu.missing.contains(&Missing::Endianness));
+    /// // Without the machine, the assumption is stated.
+    /// assert!(Cpu::from_cpuinfo(text)?.missing.contains(&Missing::Endianness));
+    /// assert!(matches!(
+    ///     Cpu::from_cpuinfo_on(text, Arch::X86_64),
+    ///     Err(ParseError::MachineMismatch { machine: Arch::X86_64, capture: Arch::Ppc64le })
+    /// ));
+    /// # Ok::<(), ParseError>(())
+    /// ```
+    pub fn from_cpuinfo_on(text: &str, machine: Arch) -> Result<Cpu, ParseError> {
+        let mut cpu = Cpu::parse_cpuinfo(text)?;
+        let power = |arch| matches!(arch, Arch::Ppc64le | Arch::Ppc64);
+        if cpu.arch != machine && !(power(cpu.arch) && power(machine)) {
+            return Err(ParseError::MachineMismatch {
+                machine,
+                capture: cpu.arch,
+            });
+        }
+        cpu.arch = machine;
+        Ok(cpu)
+    }
+
+    fn parse_cpuinfo<'a>(text: &'a str) -> Result<Cpu, ParseError> {
         if text.trim().is_empty() {
             return Err(ParseError::Empty);
         }

@@ -82,18 +82,23 @@ fn archspec_captures_classify_as_archspec_expects() {
         let expected = name.rsplit('-').next().unwrap_or_default();
         let path = format!("{}/testdata/archspec/{name}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let got = match Cpu::from_capture(&text) {
-            Ok(mut cpu) => {
-                if BIG_ENDIAN_POWER.contains(name) {
-                    assert_eq!(cpu.arch, Arch::Ppc64le, "{name}");
-                    cpu.arch = Arch::Ppc64;
-                }
-                // Some captures were saved without the final newline: that is all they lack.
+        // Big-endian POWER reads like little-endian: archspec's test names the machine, and
+        // so does this one, as `underhood cpu detect --machine ppc64` does.
+        let parsed = if BIG_ENDIAN_POWER.contains(name) {
+            Cpu::from_cpuinfo_on(&text, Arch::Ppc64)
+        } else {
+            Cpu::from_capture(&text)
+        };
+        let got = match parsed {
+            Ok(cpu) => {
+                // Some captures were saved without the final newline: that is all they lack,
+                // besides the endianness of little-endian POWER, which is assumed.
                 assert!(
                     cpu.missing.iter().all(|m| matches!(
                         m,
                         Missing::TruncatedLine { .. } | Missing::TruncatedWord { .. }
-                    )),
+                    ) || (*m == Missing::Endianness
+                        && cpu.arch == Arch::Ppc64le)),
                     "{name}: {:?}",
                     cpu.missing
                 );

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use underhood_cpuflags::{
-    Arch, Cpu, Missing, ParseError, PsabiLevel, Source, baseline, canonical_flag, libvirt_flag,
-    microarchitecture, psabi, qemu_flag,
+    Arch, Cpu, Missing, ParseError, PsabiLevel, Source, UnknownMachine, baseline, canonical_flag,
+    libvirt_flag, microarchitecture, psabi, qemu_flag,
 };
 
 /// What a capture must come out as.
@@ -27,6 +27,9 @@ fn parse(name: &str) -> Cpu {
     let text = capture(name);
     let cpu = if name.starts_with("sysctl/") {
         Cpu::from_sysctl(&text)
+    } else if name.contains("ppc64le-") {
+        // The file name says what `uname -m` said, which the text itself does not.
+        Cpu::from_cpuinfo_on(&text, Arch::Ppc64le)
     } else {
         Cpu::from_cpuinfo(&text)
     };
@@ -689,6 +692,54 @@ fn fuzz_finds_stay_fixed() {
             baseline(std::slice::from_ref(&cpu)).unwrap().flags,
             cpu.kvm_offers(),
             "{name}"
+        );
+    }
+}
+
+/// POWER's /proc/cpuinfo does not say big- or little-endian: without the machine the parse
+/// assumes ppc64le and says so; with it, the machine decides (and archspec's big-endian names).
+#[test]
+fn power_endianness_comes_from_the_machine_or_is_stated_as_assumed() {
+    let text = capture("cpuinfo/ppc64le-power9-powernv.txt");
+    let assumed = Cpu::from_cpuinfo(&text).unwrap();
+    assert_eq!(assumed.arch, Arch::Ppc64le);
+    assert_eq!(assumed.missing, [Missing::Endianness]);
+    assert_eq!(microarchitecture(&assumed).name, "power9le");
+
+    let big = Cpu::from_cpuinfo_on(&text, Arch::Ppc64).unwrap();
+    assert_eq!(big.arch, Arch::Ppc64);
+    assert_eq!(big.missing, []);
+    assert_eq!(microarchitecture(&big).name, "power9");
+
+    let x86 = capture("cpuinfo/x86_64-haswell-e5-2680v3.txt");
+    assert_eq!(Cpu::from_cpuinfo(&x86).unwrap().missing, []);
+    assert_eq!(
+        Cpu::from_cpuinfo_on(&x86, Arch::X86_64).unwrap(),
+        Cpu::from_cpuinfo(&x86).unwrap()
+    );
+    assert_eq!(
+        Cpu::from_cpuinfo_on(&x86, Arch::Ppc64),
+        Err(ParseError::MachineMismatch {
+            machine: Arch::Ppc64,
+            capture: Arch::X86_64
+        })
+    );
+    for (machine, arch) in [
+        ("x86_64", Arch::X86_64),
+        ("aarch64", Arch::Aarch64),
+        ("arm64", Arch::Aarch64),
+        ("ppc64le", Arch::Ppc64le),
+        ("ppc64", Arch::Ppc64),
+        ("riscv64", Arch::Riscv64),
+    ] {
+        assert_eq!(machine.parse::<Arch>(), Ok(arch));
+    }
+    for bad in ["", "ppc", "PPC64", "i686", "x86-64", "ppc64le "] {
+        assert_eq!(
+            bad.parse::<Arch>(),
+            Err(UnknownMachine {
+                machine: bad.to_owned()
+            })
         );
     }
 }
