@@ -50,7 +50,7 @@ mod model;
 pub use model::{Model, Op, Return};
 mod search;
 pub use search::{
-    Budget, Checked, Exhausted, MAX_WITNESS_STATES, Options, Verdict, Witness, check,
+    Budget, Checked, Exhausted, MAX_WITNESS_STATES, Options, Verdict, Witness, check, minimize,
 };
 mod value;
 pub use value::Value;

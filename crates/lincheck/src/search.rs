@@ -210,6 +210,114 @@ where
     }
 }
 
+/// Shrinks a non-linearizable set of operations to a 1-minimal one: every operation left is
+/// needed, so dropping any one (with what `close` drops along with it) makes the rest
+/// linearizable. This is the smallest story of what went wrong, for a person to read.
+///
+/// `failing` indexes `ops` and must not be linearizable. `close` gets each candidate subset and
+/// returns it closed under the caller's dependencies (a register's reads depend on the write
+/// of the value they saw, say), or the subset unchanged. The shrinking is delta debugging:
+/// chunks of halving size are dropped while the rest still fails. A candidate whose check
+/// runs out of `options.budget` counts as linearizable, so the result always fails.
+/// The answer is in call order (ties by index) and is the same in every run.
+///
+/// ```
+/// use underhood_lincheck::{Model, Op, Options, Return, minimize};
+///
+/// /// A register of small integers, starting at 0: input `Some(v)` writes, `None` reads.
+/// struct Register;
+///
+/// impl Model for Register {
+///     type State = u8;
+///     type Input = Option<u8>;
+///     type Output = u8;
+///     fn init(&self) -> u8 {
+///         0
+///     }
+///     fn step(&self, state: &u8, input: &Option<u8>, output: Option<&u8>) -> Option<u8> {
+///         match input {
+///             Some(v) => Some(*v),
+///             None => output.is_none_or(|seen| seen == state).then_some(*state),
+///         }
+///     }
+/// }
+///
+/// let ok = |time, output| Return::At { time, output };
+/// let ops = [
+///     Op { input: Some(1), call: 0, ret: ok(1, 0) },
+///     Op { input: None, call: 2, ret: ok(3, 1) },
+///     Op { input: Some(2), call: 4, ret: ok(5, 0) },
+///     Op { input: None, call: 6, ret: ok(7, 1) }, // stale: 2 was written before
+///     Op { input: None, call: 8, ret: ok(9, 2) },
+/// ];
+/// let all: Vec<usize> = (0..ops.len()).collect();
+/// // Without dependencies, the last read fails on its own: nothing left wrote 2.
+/// assert_eq!(minimize(&Register, &ops, all.clone(), &Options::default(), |s| s), vec![4]);
+/// // Keeping every read with a write of its value: 1 written, 2 written, then 1 read.
+/// let reads_from = |subset: Vec<usize>| {
+///     let written: Vec<u8> = subset.iter().filter_map(|i| ops[*i].input).collect();
+///     subset
+///         .into_iter()
+///         .filter(|i| match (&ops[*i].input, ops[*i].output()) {
+///             (None, Some(seen)) => *seen == 0 || written.contains(seen),
+///             _ => true,
+///         })
+///         .collect()
+/// };
+/// assert_eq!(minimize(&Register, &ops, all, &Options::default(), reads_from), vec![0, 2, 3]);
+/// ```
+pub fn minimize<M: Model>(
+    model: &M,
+    ops: &[Op<M::Input, M::Output>],
+    failing: Vec<usize>,
+    options: &Options,
+    mut close: impl FnMut(Vec<usize>) -> Vec<usize>,
+) -> Vec<usize> {
+    let fails = |members: &[usize]| {
+        let mut groups: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+        for &idx in members {
+            groups
+                .entry(model.partition(&ops[idx].input))
+                .or_default()
+                .push(idx);
+        }
+        groups.into_iter().any(|(partition, members)| {
+            let mut search = Search::new(model, ops, partition, members);
+            let outcome = loop {
+                if let Some(outcome) = search.run(SLICE, &options.budget) {
+                    break outcome;
+                }
+            };
+            matches!(outcome, Outcome::NotLinearizable(_))
+        })
+    };
+    let mut kept = failing;
+    let mut chunk = kept.len().div_ceil(2).max(1);
+    loop {
+        let mut start = 0;
+        let mut removed_any = false;
+        while start < kept.len() {
+            let end = (start + chunk).min(kept.len());
+            let rest: Vec<usize> = kept[..start].iter().chain(&kept[end..]).copied().collect();
+            let candidate = close(rest);
+            if !candidate.is_empty() && fails(&candidate) {
+                kept = candidate;
+                removed_any = true;
+            } else {
+                start = end;
+            }
+        }
+        if chunk == 1 && !removed_any {
+            break;
+        }
+        if !removed_any {
+            chunk = chunk.div_ceil(2);
+        }
+    }
+    kept.sort_by_key(|idx| (ops[*idx].call, *idx));
+    kept
+}
+
 /// How many steps a partition takes before the next one has a turn.
 const SLICE: u64 = 1 << 14;
 

@@ -1,16 +1,14 @@
-//! A linearizability checker for key-value histories: Wing & Gong's search with Lowe's
-//! memoization of (linearized set, state), as in Knossos and Porcupine, run key by key
-//! (a history of independent registers is linearizable if each key's sub-history is).
+//! The linearizability check of the simulator's key-value histories, on
+//! [`underhood_lincheck`]: each key is a register that starts unset, checked alone
+//! (P-compositionality), and a failure is shrunk to a 1-minimal sub-history with
+//! [`underhood_lincheck::minimize`], closed under "reads from".
 //!
 //! Operations still pending when the history ends may take effect at any later moment or never;
-//! their return is placed after every other event and their result is unknown.
-//! On failure the checker shrinks the failing key's operations to a 1-minimal sub-history that
-//! is still not linearizable: every operation in it is needed for the contradiction.
-
-use std::collections::HashSet;
+//! their result is unknown. A pending read has no effect and nothing to check, so it is left
+//! out.
 
 use serde::Serialize;
-
+use underhood_lincheck::{Model, Op, Options, Return, Verdict};
 /// One client operation on a register-valued key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Operation {
@@ -46,213 +44,122 @@ pub struct NonLinearizable {
     pub ops: Vec<usize>,
 }
 
-/// Checks a history; `Err` names the smallest failing sub-history found.
+/// Checks a history; `Err` names the smallest failing sub-history found, on the smallest
+/// failing key.
 pub fn check(history: &[Operation]) -> Result<(), NonLinearizable> {
+    // A pending read has no result to check and no effect.
+    let checked: Vec<usize> = (0..history.len())
+        .filter(|i| !matches!(history[*i].kind, OpKind::Get(_)) || history[*i].response.is_some())
+        .collect();
+    let ops: Vec<Op<Access, Option<u64>>> = checked.iter().map(|i| to_op(&history[*i])).collect();
+    let options = Options::default();
+    if underhood_lincheck::check(&Registers, &ops, &options).verdict == Verdict::Linearizable {
+        return Ok(());
+    }
+    // Some key fails: name the smallest one, and shrink its operations.
     let mut keys: Vec<u32> = history.iter().map(|o| o.key).collect();
     keys.sort_unstable();
     keys.dedup();
     for key in keys {
-        let ops: Vec<usize> = (0..history.len())
-            .filter(|i| history[*i].key == key)
-            // A pending read has no result to check and no effect.
-            .filter(|i| {
-                !matches!(history[*i].kind, OpKind::Get(_)) || history[*i].response.is_some()
-            })
+        // Indices into `ops`, whose order is the history's.
+        let on_key: Vec<usize> = (0..ops.len())
+            .filter(|i| ops[*i].input.key == key)
             .collect();
+        let original =
+            |local: &[usize]| -> Vec<usize> { local.iter().map(|i| checked[*i]).collect() };
         // A read of a value no operation on this key wrote is a witness on its own.
-        if let Some(&bad) = ops.iter().find(|i| match history[**i].kind {
-            OpKind::Get(Some(v)) => !ops.iter().any(|j| history[*j].kind == OpKind::Put(v)),
+        if let Some(&bad) = on_key.iter().find(|i| match history[checked[**i]].kind {
+            OpKind::Get(Some(v)) => !on_key
+                .iter()
+                .any(|j| history[checked[*j]].kind == OpKind::Put(v)),
             OpKind::Get(None) | OpKind::Put(_) => false,
         }) {
             return Err(NonLinearizable {
                 key,
-                ops: vec![bad],
+                ops: original(&[bad]),
             });
         }
-        if !linearizable(history, &ops) {
-            let mut minimal = minimize(history, ops);
-            minimal.sort_by_key(|i| (history[*i].invoke, *i));
-            return Err(NonLinearizable { key, ops: minimal });
+        let alone: Vec<Op<Access, Option<u64>>> = on_key.iter().map(|i| ops[*i].clone()).collect();
+        if underhood_lincheck::check(&Registers, &alone, &options).verdict == Verdict::Linearizable
+        {
+            continue;
         }
+        let minimal = underhood_lincheck::minimize(&Registers, &ops, on_key, &options, |subset| {
+            close_local(&ops, subset)
+        });
+        return Err(NonLinearizable {
+            key,
+            ops: original(&minimal),
+        });
     }
+    // Unreachable: a history fails only if one of its keys does.
     Ok(())
 }
 
-/// Delta debugging over the failing operations: drop chunks while the rest still fails, with
-/// chunks halving down to single operations. A sub-history stays closed under "reads from":
-/// dropping a write drops the reads that saw its value, so the witness never blames a read
-/// merely for having lost its write. (Written values are assumed unique, as in our workloads.)
-fn minimize(history: &[Operation], mut ops: Vec<usize>) -> Vec<usize> {
-    let mut chunk = ops.len().div_ceil(2).max(1);
-    loop {
-        let mut start = 0;
-        let mut removed_any = false;
-        while start < ops.len() {
-            let end = (start + chunk).min(ops.len());
-            let kept: Vec<usize> = ops[..start].iter().chain(&ops[end..]).copied().collect();
-            let candidate = close(history, kept);
-            if !candidate.is_empty() && !linearizable(history, &candidate) {
-                ops = candidate;
-                removed_any = true;
-            } else {
-                start = end;
-            }
+/// What an operation asks of its key's register.
+#[derive(Clone, Copy, Debug)]
+struct Access {
+    key: u32,
+    /// `Some(v)`: write `v`; `None`: read.
+    write: Option<u64>,
+}
+
+/// The simulator's store as a model: one register per key, each starting unset. A read's
+/// output is what it saw (`None`: unset).
+struct Registers;
+
+impl Model for Registers {
+    type State = Option<u64>;
+    type Input = Access;
+    type Output = Option<u64>;
+
+    fn init(&self) -> Option<u64> {
+        None
+    }
+
+    fn step(
+        &self,
+        state: &Option<u64>,
+        input: &Access,
+        output: Option<&Option<u64>>,
+    ) -> Option<Option<u64>> {
+        match input.write {
+            Some(v) => Some(Some(v)),
+            None => output.is_none_or(|seen| seen == state).then_some(*state),
         }
-        if chunk == 1 && !removed_any {
-            return ops;
-        }
-        if !removed_any {
-            chunk = chunk.div_ceil(2);
-        }
+    }
+
+    fn partition(&self, input: &Access) -> u64 {
+        u64::from(input.key)
     }
 }
 
-/// Drops the reads whose value no remaining write produced.
-pub(crate) fn close(history: &[Operation], ops: Vec<usize>) -> Vec<usize> {
-    let written: Vec<u64> = ops
-        .iter()
-        .filter_map(|i| match history[*i].kind {
-            OpKind::Put(v) => Some(v),
-            OpKind::Get(_) => None,
-        })
-        .collect();
-    ops.into_iter()
-        .filter(|i| match history[*i].kind {
-            OpKind::Get(Some(v)) => written.contains(&v),
-            OpKind::Get(None) | OpKind::Put(_) => true,
+fn to_op(o: &Operation) -> Op<Access, Option<u64>> {
+    let (write, output) = match o.kind {
+        OpKind::Put(v) => (Some(v), None),
+        OpKind::Get(seen) => (None, seen),
+    };
+    Op {
+        input: Access { key: o.key, write },
+        call: o.invoke,
+        ret: match o.response {
+            Some(time) => Return::At { time, output },
+            None => Return::Unknown,
+        },
+    }
+}
+
+/// Drops the reads whose value no remaining write produced, so a witness never blames a read
+/// merely for having lost its write. (Written values are assumed unique, as in our workloads.)
+fn close_local(ops: &[Op<Access, Option<u64>>], subset: Vec<usize>) -> Vec<usize> {
+    let written: Vec<u64> = subset.iter().filter_map(|i| ops[*i].input.write).collect();
+    subset
+        .into_iter()
+        .filter(|i| match (ops[*i].input.write, ops[*i].output()) {
+            (None, Some(Some(v))) => written.contains(v),
+            _ => true,
         })
         .collect()
-}
-
-/// One entry of the event list: the call or the return of operation `op` (an index into the
-/// sub-history), linked to its neighbours.
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    op: usize,
-    is_call: bool,
-    /// For a call: the index of its return entry.
-    partner: usize,
-    prev: usize,
-    next: usize,
-}
-
-const NIL: usize = usize::MAX;
-
-/// Whether the operations `ops` of `history` (one key) are linearizable as a register that
-/// starts empty.
-fn linearizable(history: &[Operation], ops: &[usize]) -> bool {
-    let n = ops.len();
-    if n == 0 {
-        return true;
-    }
-    // Events sorted by time; at equal times calls come first (overlap, the lenient reading).
-    let mut events: Vec<(u64, bool, usize)> = Vec::with_capacity(2 * n);
-    for (i, &h) in ops.iter().enumerate() {
-        let op = &history[h];
-        events.push((op.invoke, true, i));
-        events.push((op.response.unwrap_or(u64::MAX), false, i));
-    }
-    events.sort_by_key(|(t, is_call, i)| (*t, !*is_call, *i));
-    // A doubly linked list with a head sentinel at index 2n.
-    let head = 2 * n;
-    let mut entries: Vec<Entry> = Vec::with_capacity(2 * n + 1);
-    let mut return_at = vec![0; n];
-    for (pos, (_, is_call, i)) in events.iter().enumerate() {
-        if !is_call {
-            return_at[*i] = pos;
-        }
-        entries.push(Entry {
-            op: *i,
-            is_call: *is_call,
-            partner: NIL,
-            prev: if pos == 0 { head } else { pos - 1 },
-            next: if pos + 1 == 2 * n { NIL } else { pos + 1 },
-        });
-    }
-    for e in entries.iter_mut() {
-        if e.is_call {
-            e.partner = return_at[e.op];
-        }
-    }
-    entries.push(Entry {
-        op: NIL,
-        is_call: false,
-        partner: NIL,
-        prev: NIL,
-        next: 0,
-    });
-
-    let words = n.div_ceil(64);
-    let mut linearized = vec![0u64; words];
-    let mut state: Option<u64> = None;
-    let mut cache: HashSet<(Vec<u64>, Option<u64>)> = HashSet::new();
-    // The stack of (call entry, state before it).
-    let mut stack: Vec<(usize, Option<u64>)> = Vec::new();
-    let mut cursor = entries[head].next;
-    loop {
-        if cursor == NIL {
-            // Only returns of linearized operations can be left; the list is empty: success.
-            return true;
-        }
-        let e = entries[cursor];
-        if e.is_call {
-            let op = &history[ops[e.op]];
-            let (ok, next_state) = step(state, op);
-            let mut bits = linearized.clone();
-            bits[e.op / 64] |= 1 << (e.op % 64);
-            if ok && cache.insert((bits.clone(), next_state)) {
-                stack.push((cursor, state));
-                state = next_state;
-                linearized = bits;
-                lift(&mut entries, cursor);
-                cursor = entries[head].next;
-            } else {
-                cursor = e.next;
-            }
-        } else {
-            // A return whose call was not linearized yet: undo the last choice.
-            let Some((call, before)) = stack.pop() else {
-                return false;
-            };
-            let op = entries[call].op;
-            linearized[op / 64] &= !(1 << (op % 64));
-            state = before;
-            unlift(&mut entries, call);
-            cursor = entries[call].next;
-        }
-    }
-}
-
-/// The register's transition: whether `op` can take effect in `state`, and the state after.
-fn step(state: Option<u64>, op: &Operation) -> (bool, Option<u64>) {
-    match op.kind {
-        OpKind::Put(v) => (true, Some(v)),
-        OpKind::Get(seen) => (seen == state, state),
-    }
-}
-
-/// Removes a call entry and its return from the list.
-fn lift(entries: &mut [Entry], call: usize) {
-    let ret = entries[call].partner;
-    for idx in [call, ret] {
-        let Entry { prev, next, .. } = entries[idx];
-        entries[prev].next = next;
-        if next != NIL {
-            entries[next].prev = prev;
-        }
-    }
-}
-
-/// Puts a lifted call entry and its return back, in reverse order of removal.
-fn unlift(entries: &mut [Entry], call: usize) {
-    let ret = entries[call].partner;
-    for idx in [ret, call] {
-        let Entry { prev, next, .. } = entries[idx];
-        entries[prev].next = idx;
-        if next != NIL {
-            entries[next].prev = idx;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -432,7 +339,9 @@ mod tests {
             prop_assert!(check(&sub).is_err());
             for skip in 0..sub.len() {
                 let rest: Vec<usize> = (0..sub.len()).filter(|j| *j != skip).collect();
-                let smaller: Vec<Operation> = close(&sub, rest).iter().map(|j| sub[*j]).collect();
+                let sub_ops: Vec<Op<Access, Option<u64>>> = sub.iter().map(to_op).collect();
+                let smaller: Vec<Operation> =
+                    close_local(&sub_ops, rest).iter().map(|j| sub[*j]).collect();
                 prop_assert!(check(&smaller).is_ok(), "not 1-minimal: {:?}", sub);
             }
         }
