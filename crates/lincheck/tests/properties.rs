@@ -1,13 +1,14 @@
 //! Laws of the checker: recorded sequential executions are linearizable whatever their overlap,
 //! a read of a value never written is not, and on small histories the search agrees with a
-//! brute-force search over every order, with one thread or several.
+//! brute-force search over every order, with one thread or several, and `minimize` leaves a
+//! 1-minimal failing subset.
 
 use std::num::NonZeroUsize;
 
 use proptest::prelude::*;
 use underhood_lincheck::{
     Format, History, ModelKind, Op, Options, Partitioning, Return, Settings, Value, Verdict, check,
-    check_history,
+    check_history, minimize,
 };
 
 /// A register per key with compare-and-set, over small values.
@@ -200,6 +201,23 @@ proptest! {
         }
     }
 
+    /// `minimize` leaves a subset that the brute-force search finds not linearizable, and
+    /// from which dropping any one operation leaves a linearizable rest.
+    #[test]
+    fn minimize_leaves_a_1_minimal_failing_subset(ops in prop::collection::vec(arb_op(), 0..8)) {
+        let all: Vec<usize> = (0..ops.len()).collect();
+        prop_assume!(!brute_force(&ops));
+        let minimal = minimize(&Registers, &ops, all, &options(1), |s| s);
+        let pick = |idx: &[usize]| idx.iter().map(|i| ops[*i].clone()).collect::<Vec<_>>();
+        prop_assert!(!brute_force(&pick(&minimal)), "{:?} -> {:?}", ops, minimal);
+        prop_assert!(minimal.windows(2).all(|w| (ops[w[0]].call, w[0]) < (ops[w[1]].call, w[1])));
+        for skip in 0..minimal.len() {
+            let mut rest = minimal.clone();
+            rest.remove(skip);
+            prop_assert!(brute_force(&pick(&rest)), "{:?} -> {:?} is not 1-minimal", ops, minimal);
+        }
+    }
+
     #[test]
     fn recorded_sequential_executions_are_linearizable(script in arb_script()) {
         let ops = recorded(&script);
@@ -225,7 +243,14 @@ proptest! {
         let Verdict::NotLinearizable(witness) = checked.verdict else {
             panic!("{:?}", checked.verdict);
         };
-        prop_assert_eq!(witness.op, ops.len() - 1);
+        // Every linearization gets stuck by the bad read's return; one that gets stuck at
+        // another operation returning at the same instant may be found first.
+        prop_assert_eq!(witness.prefix_end, call + len);
+        let stuck_at = match ops[witness.op].ret {
+            Return::At { time, .. } => time,
+            Return::Unknown => u64::MAX,
+        };
+        prop_assert_eq!(stuck_at, call + len);
         prop_assert!(!witness.linearized.contains(&witness.op));
     }
 
