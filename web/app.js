@@ -12,6 +12,7 @@ import { Timeline } from './timeline.js';
 import { Checker } from './checker.js';
 import { PROTOCOL_PROMISE, scenarioGroups } from './protocols.js';
 import { CompareView, parseCompareHash } from './compare.js';
+import { HistoryView } from './history.js';
 import { ClientHistory, heartbeatNoise, isPaxos, namedOperations, sameOp, violationSlot } from './paxos.js';
 
 const $ = id => document.getElementById(id);
@@ -109,6 +110,7 @@ async function boot() {
   }
   $('scenario').replaceChildren(...scenarioGroups(S.gallery));
   wireCompare();
+  wireHistory();
   loadFromHash();
   window.addEventListener('hashchange', () => {
     if (location.hash !== S.writtenHash) loadFromHash();
@@ -616,6 +618,14 @@ function wireCompare() {
     if (compareView.open(compareView.select.value, '')) clearError();
     $('compare').scrollIntoView({ block: 'start', behavior: 'smooth' });
   });
+}
+
+// ---- "Open a history" (history.js) ----
+
+function wireHistory() {
+  const view = new HistoryView($('history'), { error: text => showError(text), clearError: () => clearError() });
+  view.init();
+  $('open-history').addEventListener('click', () => view.open());
 }
 
 /** Opens the comparison a `#compare=NAME&seed=N` link names; false if the link names none. */

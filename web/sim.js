@@ -43,6 +43,14 @@ export function compareScenario(name, seed) {
   return JSON.parse(checker('compareScenario')(name, seed));
 }
 
+/**
+ * Checks a Jepsen history (text) for linearizability; `maxSteps` bounds each partition's
+ * search. Parsed JSON out (see `checkHistory` in docs/sim-wasm-api.md); throws on bad input.
+ */
+export function checkHistory(text, model, initial, format, partition, maxSteps) {
+  return JSON.parse(checker('checkHistory')(text, model, initial, format, Boolean(partition), maxSteps));
+}
+
 /** One run: a scenario, a seed and a list of injected faults. */
 export class Run {
   /**

@@ -427,6 +427,8 @@ try {
     await page.close();
   });
 
+  await check('open a history: a linearizable one from the file picker, a stale read dropped on the panel and highlighted', () => openHistory(context));
+
   await check('first screen at 1366x768: the controls and the diagram, the "How to use" panel remembered', () => firstScreenDesktop(browser));
   await check('first screen at 390x844: controls stack, cards and diagram scroll in their panels, nothing overflows', () => firstScreenPhone(browser));
 
@@ -535,6 +537,79 @@ async function fingerprint(page) {
 async function noErrorBox(page) {
   const box = page.locator('[data-testid="error"]');
   if (await box.isVisible()) throw new Error(`the page shows an error: ${await box.locator('.error-text').innerText()}`);
+}
+
+// ---- "Open a history" (issue 21 item 7) ----
+
+async function openHistory(context) {
+  const page = await open(context, base);
+  try {
+    await page.click('[data-testid="open-history"]');
+    await page.waitForSelector('[data-testid="history-panel"]:not([hidden])');
+    // A linearizable cas-register history in jepsen.util log lines, through the file picker:
+    // process 1's read overlaps the write, a :fail CAS did nothing, an :info CAS may or may not.
+    const log = [
+      'INFO  jepsen.util - 0\t:invoke\t:write\t1',
+      'INFO  jepsen.util - 1\t:invoke\t:read\tnil',
+      'INFO  jepsen.util - 1\t:ok\t:read\tnil',
+      'INFO  jepsen.util - 0\t:ok\t:write\t1',
+      'INFO  jepsen.util - 1\t:invoke\t:cas\t[5 6]',
+      'INFO  jepsen.util - 1\t:fail\t:cas\t[5 6]',
+      'INFO  jepsen.util - 2\t:invoke\t:cas\t[1 2]',
+      'INFO  jepsen.util - 2\t:info\t:cas\t[1 2]\t:timed-out',
+      'INFO  jepsen.util - 0\t:invoke\t:read\tnil',
+      'INFO  jepsen.util - 0\t:ok\t:read\t2',
+      '',
+    ].join('\n');
+    await page.setInputFiles('[data-testid="history-file"]', { name: 'cas.log', mimeType: 'text/plain', buffer: Buffer.from(log) });
+    await page.waitForSelector('[data-testid="history-panel"][data-verdict="linearizable"]');
+    await noErrorBox(page);
+    const verdict = await page.innerText('[data-testid="history-verdict"]');
+    assert(/^Linearizable/.test(verdict) && verdict.includes('5 operations of 3 processes'), `the verdict reads "${verdict}"`);
+    const lanes = await page.$$eval('[data-testid="history-diagram"] .lane-label', ts => ts.map(t => t.textContent));
+    assert(lanes.join(',') === 'process 0,process 1,process 2', `the lanes are ${lanes.join(', ')}`);
+    const kinds = await page.$$eval('[data-testid="history-op"]', gs => gs.map(g => g.getAttribute('class')));
+    assert(kinds.length === 5 && kinds.some(k => k.includes('fail')) && kinds.some(k => k.includes('info')), `the operations are drawn as ${kinds.join('; ')}`);
+    assert(await page.locator('[data-testid="history-op"].culprit').count() === 0, 'a linearizable history has a highlighted operation');
+
+    // A stale read in EDN, dropped on the panel as a file: the read of 1 after the write of 2
+    // completed cannot be placed.
+    const edn = `[{:process 0, :type :invoke, :f :write, :value 1}
+ {:process 0, :type :ok, :f :write, :value 1}
+ {:process 1, :type :invoke, :f :write, :value 2}
+ {:process 1, :type :ok, :f :write, :value 2}
+ {:process 2, :type :invoke, :f :read, :value nil}
+ {:process 2, :type :ok, :f :read, :value 1}]`;
+    await page.selectOption('[data-testid="history-model"]', 'register');
+    const drop = await page.evaluateHandle(text => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'stale.edn', { type: 'text/plain' }));
+      return dt;
+    }, edn);
+    await page.dispatchEvent('[data-testid="history-panel"]', 'dragover', { dataTransfer: drop });
+    await page.dispatchEvent('[data-testid="history-panel"]', 'drop', { dataTransfer: drop });
+    await page.waitForSelector('[data-testid="history-panel"][data-verdict="not-linearizable"]');
+    await noErrorBox(page);
+    assert((await page.inputValue('[data-testid="history-text"]')) === edn, 'the dropped file is not in the text box');
+    const culprits = await page.$$eval('[data-testid="history-op"].culprit', gs => gs.map(g => Number(g.dataset.op)));
+    assert(culprits.length === 1 && culprits[0] === 2, `the highlighted operations are ${JSON.stringify(culprits)}, not the stale read (2)`);
+    const linearized = await page.$$eval('[data-testid="history-op"].linearized', gs => gs.map(g => Number(g.dataset.op)));
+    assert(linearized.join(',') === '0,1', `the linearized prefix is ${linearized.join(',')}`);
+    assert(await page.locator('[data-testid="history-prefix"]').count() === 1, 'the longest linearizable prefix is not drawn');
+    const witness = await page.innerText('[data-testid="history-witness"]');
+    assert(witness.includes('Cannot be placed: process 2: :read nil → :ok 1') && witness.includes('State just before: 2'), `the witness reads "${witness}"`);
+    await page.locator('[data-testid="history-panel"]').screenshot({ path: join(shots, 'browser-history.png') });
+
+    // Bad input names its line and column, and clears the old verdict.
+    await page.fill('[data-testid="history-text"]', '[{:process 0, :type :invoke\n :f "x}');
+    await page.click('[data-testid="history-check"]');
+    await page.waitForSelector('[data-testid="error"]:not([hidden])');
+    const error = await page.innerText('[data-testid="error"]');
+    assert(/line 2, column \d+/.test(error), `the error reads "${error}"`);
+    assert(!(await page.getAttribute('[data-testid="history-panel"]', 'data-verdict')), 'a verdict is left after bad input');
+  } finally {
+    await page.close();
+  }
 }
 
 // ---- the first screen (issue 24) ----

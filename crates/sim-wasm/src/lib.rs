@@ -34,6 +34,9 @@ use underhood_sim::{
 };
 use wasm_bindgen::prelude::*;
 
+mod history;
+pub use history::{MAX_HISTORY_STEPS, check_history_json};
+
 /// An error for JavaScript: its message is the Rust error's text.
 #[derive(Debug)]
 pub struct Error(String);
