@@ -1,4 +1,4 @@
-//! A copy-on-write handle: readers check without locks while an admin adds or removes ACLs.
+//! A copy-on-write handle: readers keep checking while an admin adds or removes ACLs.
 
 use crate::Authorizer;
 use crate::sync::{Arc, AtomicU64, Mutex, Ordering, lock};
@@ -7,7 +7,15 @@ use crate::sync::{Arc, AtomicU64, Mutex, Ordering, lock};
 ///
 /// An update clones the current snapshot, changes the clone and publishes it whole, so a
 /// reader sees every update completely or not at all. Updates are serialized.
-/// A reader's hot path is one atomic load; it takes a lock only once after each update.
+///
+/// What a reader waits for: [`AuthorizerReader::current`] is one atomic load while nothing
+/// changed. After an update, and in [`reader`](Self::reader) and [`snapshot`](Self::snapshot),
+/// it takes a mutex that is only ever held to clone or replace the snapshot's `Arc` (a reference
+/// count and a pointer), so a reader waits at most for another thread doing that; never for an
+/// update's copy of the ACLs or for its change, which run outside that mutex
+/// (`tests/loom.rs` checks that a reader finishes while an update's change is under way).
+/// It is not lock-free in the strict sense: a thread descheduled while holding that mutex
+/// delays readers that need a new snapshot.
 #[derive(Clone, Debug)]
 pub struct SharedAuthorizer {
     inner: Arc<Inner>,
@@ -61,7 +69,11 @@ impl SharedAuthorizer {
     /// Applies `change` to a copy of the current snapshot and publishes the copy.
     pub fn update<R>(&self, change: impl FnOnce(&mut Authorizer) -> R) -> R {
         let _writer = lock(&self.inner.writer);
-        let mut next = Authorizer::clone(&lock(&self.inner.current));
+        // Take the snapshot's `Arc` under the lock, and copy the ACLs after releasing it, so
+        // readers never wait for the copy.
+        let base = Arc::clone(&lock(&self.inner.current));
+        let mut next = Authorizer::clone(&base);
+        drop(base);
         let result = change(&mut next);
         let mut current = lock(&self.inner.current);
         *current = Arc::new(next);
@@ -71,7 +83,8 @@ impl SharedAuthorizer {
 }
 
 impl AuthorizerReader {
-    /// The newest published snapshot; lock-free unless an update happened since the last call.
+    /// The newest published snapshot: one atomic load unless an update happened since the last
+    /// call, and then a mutex held only to clone the snapshot's `Arc` (see [`SharedAuthorizer`]).
     pub fn current(&mut self) -> &Authorizer {
         if self.inner.version.load(Ordering::Acquire) != self.version {
             let current = lock(&self.inner.current);

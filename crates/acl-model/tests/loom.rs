@@ -69,3 +69,23 @@ fn concurrent_admins_lose_no_update() {
         assert!(allowed(&snapshot, "x") && allowed(&snapshot, "y"));
     });
 }
+
+/// Readers never wait for an update's copy or change: a reader runs to the end while an update's
+/// change is under way (if the update held the snapshot's lock, loom would report a deadlock).
+#[test]
+fn readers_finish_while_an_update_is_changing() {
+    loom::model(|| {
+        let shared = SharedAuthorizer::new(Authorizer::default());
+        let reader_side = shared.clone();
+        shared.update(|a| {
+            let reader = loom::thread::spawn(move || {
+                let mut reader = reader_side.reader();
+                (reader_side.snapshot().len(), reader.current().len())
+            });
+            // The update has not been published: the reader sees the old snapshot.
+            assert_eq!(reader.join().unwrap(), (0, 0));
+            a.create([allow("x")])
+        });
+        assert_eq!(shared.snapshot().len(), 1);
+    });
+}
