@@ -598,6 +598,9 @@ async function openHistory(context) {
     assert(await page.locator('[data-testid="history-prefix"]').count() === 1, 'the longest linearizable prefix is not drawn');
     const witness = await page.innerText('[data-testid="history-witness"]');
     assert(witness.includes('Cannot be placed: process 2: :read nil → :ok 1') && witness.includes('State just before: 2'), `the witness reads "${witness}"`);
+    await page.click('[data-testid="history-op"][data-op="1"]');
+    const selected = await page.innerText('[data-testid="history-selected"]');
+    assert(selected === 'process 1: :write 2 → :ok 2 (line 4), invoked on line 3', `clicking the second write shows "${selected}"`);
     await page.locator('[data-testid="history-panel"]').screenshot({ path: join(shots, 'browser-history.png') });
 
     // Bad input names its line and column, and clears the old verdict.
