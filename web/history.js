@@ -12,6 +12,26 @@ export const STEP_BUDGET = 2_000_000;
 /** Files larger than this are refused before they are read. */
 const MAX_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The Example button's history, in jepsen.util log lines: process 2's CAS from 1 to 2 times
+ * out (:info), yet process 0 later reads 3, which nothing wrote.
+ */
+const EXAMPLE = [
+  'INFO  jepsen.util - 0\t:invoke\t:write\t1',
+  'INFO  jepsen.util - 0\t:ok\t:write\t1',
+  'INFO  jepsen.util - 1\t:invoke\t:read\tnil',
+  'INFO  jepsen.util - 2\t:invoke\t:cas\t[1 2]',
+  'INFO  jepsen.util - 1\t:ok\t:read\t1',
+  'INFO  jepsen.util - 2\t:info\t:cas\t[1 2]\t:timed-out',
+  'INFO  jepsen.util - 1\t:invoke\t:cas\t[2 3]',
+  'INFO  jepsen.util - 1\t:fail\t:cas\t[2 3]',
+  'INFO  jepsen.util - 0\t:invoke\t:read\tnil',
+  'INFO  jepsen.util - 0\t:ok\t:read\t3',
+  'INFO  jepsen.util - 3\t:invoke\t:write\t4',
+  'INFO  jepsen.util - 3\t:ok\t:write\t4',
+  '',
+].join('\n');
+
 const LANE_H = 46;
 const TOP = 30;
 const BOTTOM = 22;
@@ -38,6 +58,7 @@ export class HistoryView {
     this.partition = el('input', { type: 'checkbox', 'data-testid': 'history-partition', checked: '' });
     this.file = el('input', { type: 'file', 'data-testid': 'history-file', accept: '.edn,.log,.txt,.jsonl,.json' });
     const check = el('button', { type: 'button', class: 'primary', 'data-testid': 'history-check' }, 'Check');
+    const example = el('button', { type: 'button', 'data-testid': 'history-example', title: 'Fill in a small compare-and-set history that is not linearizable' }, 'Example');
     const close = el('button', { type: 'button', class: 'ghost', 'data-testid': 'history-close' }, 'Close');
     this.text = el('textarea', {
       'data-testid': 'history-text', rows: '7', spellcheck: 'false', 'aria-label': 'History text',
@@ -53,7 +74,7 @@ export class HistoryView {
         el('label', { class: 'field' }, 'Format ', this.format),
         el('label', { class: 'field', title: 'Check each key alone (P-compositionality); untick to check the whole history at once' }, this.partition, ' by key'),
         el('label', { class: 'field file' }, 'File ', this.file),
-        check, close),
+        check, example, close),
       el('p', { class: 'desc' }, 'A Jepsen history — EDN, ', el('code', {}, 'jepsen.util'), ' log lines or JSON lines — checked for linearizability in your browser: ',
         el('b', {}, ':ok'), ' happened between invocation and completion, ', el('b', {}, ':fail'), ' did not happen, ',
         el('b', {}, ':info'), ' may have happened at any time after its invocation, or never. ',
@@ -62,6 +83,13 @@ export class HistoryView {
       this.text, this.verdict, this.witness, this.diagram,
     );
     check.addEventListener('click', () => this.check());
+    example.addEventListener('click', () => {
+      this.text.value = EXAMPLE;
+      this.model.value = 'cas-register';
+      this.initial.value = '';
+      this.format.value = 'auto';
+      this.check();
+    });
     close.addEventListener('click', () => this.close());
     this.file.addEventListener('change', () => {
       const f = this.file.files?.[0];
@@ -86,6 +114,13 @@ export class HistoryView {
     this.diagram.addEventListener('click', e => {
       const bar = e.target.closest('[data-op]');
       if (bar) this.describe(Number(bar.dataset.op));
+    });
+    this.diagram.addEventListener('keydown', e => {
+      const bar = e.target.closest('[data-op]');
+      if (bar && (e.key === 'Enter' || e.key === ' ')) {
+        e.preventDefault();
+        this.describe(Number(bar.dataset.op));
+      }
     });
   }
 
@@ -235,7 +270,7 @@ function drawHistory(r, available) {
     if (w && op.index === w.op.index) classes.push('culprit');
     const label = `${show(op.f)}${op.key !== null && op.key !== undefined ? ' ' + show(op.key) : ''} ${shortValue(op)}`;
     const rank = order.get(op.index);
-    out.push(`<g class="${classes.join(' ')}" data-op="${op.index}" data-testid="history-op"><title>${escapeHtml(describeOp(op))}</title>`
+    out.push(`<g class="${classes.join(' ')}" data-op="${op.index}" data-testid="history-op" tabindex="0" role="button" aria-label="${escapeHtml(describeOp(op))}"><title>${escapeHtml(describeOp(op))}</title>`
       + `<rect x="${x1}" y="${ly - BAR_H / 2}" width="${Math.max(4, x2 - x1)}" height="${BAR_H}" rx="4"/>`
       + `<text x="${x1 + 4}" y="${ly + 4}">${escapeHtml(label)}</text>`
       + (rank ? `<text class="rank" x="${x1 + 2}" y="${ly - BAR_H / 2 - 3}">${rank}</text>` : '')

@@ -603,6 +603,16 @@ async function openHistory(context) {
     assert(selected === 'process 1: :write 2 → :ok 2 (line 4), invoked on line 3', `clicking the second write shows "${selected}"`);
     await page.locator('[data-testid="history-panel"]').screenshot({ path: join(shots, 'browser-history.png') });
 
+    // The Example button: a CAS that timed out, then a read of 3 that nothing wrote; the
+    // operation that cannot be placed is reachable from the keyboard.
+    await page.click('[data-testid="history-example"]');
+    await page.waitForSelector('[data-testid="history-panel"][data-verdict="not-linearizable"]');
+    const example = await page.$$eval('[data-testid="history-op"].culprit', gs => gs.map(g => g.getAttribute('aria-label')));
+    assert(example.length === 1 && example[0].startsWith('process 0: :read nil → :ok 3'), `the example highlights ${JSON.stringify(example)}`);
+    await page.focus('[data-testid="history-op"].culprit');
+    await page.keyboard.press('Enter');
+    assert((await page.innerText('[data-testid="history-selected"]')).startsWith('process 0: :read nil → :ok 3'), 'Enter on the highlighted operation does not describe it');
+
     // Bad input names its line and column, and clears the old verdict.
     await page.fill('[data-testid="history-text"]', '[{:process 0, :type :invoke\n :f "x}');
     await page.click('[data-testid="history-check"]');
