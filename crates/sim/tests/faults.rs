@@ -117,3 +117,101 @@ fn a_jump_forward_fires_pending_timers_at_once() {
     assert_eq!(first_timer_after["t"], 4500, "{first_timer_after}");
     assert!(first_timer_after["local_t"].as_u64().unwrap() >= 14_500);
 }
+
+/// The gallery scenarios of issue 20 and whether each breaks an invariant: the same verdict at
+/// every seed from 1 to 50.
+const VERDICTS: &[(&str, Verdict)] = &[
+    ("vrrp-lease-clock-drift", Verdict::Violated),
+    ("vrrp-lease-drift-within-bound", Verdict::Holds),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Holds,
+    Violated,
+}
+
+fn verdict(scenario: &Scenario, seed: u64) -> Verdict {
+    let mut run = Run::new(
+        scenario,
+        RunOptions {
+            seed: Some(seed),
+            recording: Recording::HashOnly,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    run.run_to_end();
+    if run.violations().is_empty() {
+        Verdict::Holds
+    } else {
+        Verdict::Violated
+    }
+}
+
+#[test]
+fn every_fault_scenario_has_the_same_verdict_at_seeds_1_to_50() {
+    for (name, expected) in VERDICTS {
+        let scenario = gallery::find(name).unwrap();
+        for seed in 1..=50 {
+            assert_eq!(verdict(&scenario, seed), *expected, "{name} at seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn the_clock_drift_violation_names_both_holders_and_the_clock_bound() {
+    let run = run_full(&gallery::find("vrrp-lease-clock-drift").unwrap(), 1);
+    let v = &run.violations()[0];
+    assert_eq!(v.invariant, "single-vip-holder");
+    assert!(v.detail.contains("drifts within the bound"), "{}", v.detail);
+    assert_eq!(
+        v.evidence.nodes,
+        vec![
+            underhood_consensus::NodeId(1),
+            underhood_consensus::NodeId(0)
+        ]
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+    /// Leases stay safe for any drifts within the bound they state: every node's clock drifts
+    /// by its own amount within `max_drift_ppm`, from its own moment, and the holder is cut
+    /// off at a random time; never two holders.
+    #[test]
+    fn leases_hold_for_any_drift_within_the_bound(
+        bound in proptest::sample::select(vec![0u64, 1_000, 50_000]),
+        drifts in proptest::collection::vec((-1_000_000i64..=1_000_000, 0u64..8_000), 3),
+        cut_at in 2_000u64..12_000,
+        seed in 1u64..1_000,
+    ) {
+        let base = gallery::find("vrrp-lease-partition").unwrap();
+        let scenario = base
+            .edit(|s| {
+                if let underhood_sim::ProtocolConfig::Vrrp(c) = &mut s.protocol {
+                    c.vrrp.max_drift_ppm = bound;
+                    // Backups that ask for the lease soon after the master goes quiet, and
+                    // retry often, so the margin is all that keeps the holders apart.
+                    c.vrrp.advert_ms = 10;
+                }
+                s.faults = drifts
+                    .iter()
+                    .enumerate()
+                    .map(|(node, (d, at))| Fault::Clock {
+                        node: node as u32,
+                        change: underhood_sim::ClockChange::Drift {
+                            drift_ppm: d * bound as i64 / 1_000_000,
+                        },
+                        when: underhood_sim::When { at_ms: Some(*at), after_event: None },
+                    })
+                    .collect();
+                s.faults.extend(serde_json::from_value::<Vec<Fault>>(serde_json::json!([
+                    {"type": "partition", "groups": [[0], [1, 2]], "at_ms": cut_at},
+                    {"type": "heal", "at_ms": cut_at + 6_000},
+                ])).unwrap());
+            })
+            .unwrap();
+        proptest::prop_assert_eq!(verdict(&scenario, seed), Verdict::Holds);
+    }
+}

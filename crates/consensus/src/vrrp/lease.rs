@@ -52,8 +52,15 @@ impl Acceptor {
             .map(|(_, holder, until)| (holder, until))
     }
 
-    /// Handles a lease message from `from`; returns the answer, if any.
-    pub(super) fn handle(&mut self, now: Time, from: NodeId, msg: &Msg) -> Option<Msg> {
+    /// Handles a lease message from `from`; returns the answer, if any. A grant is kept for
+    /// the proposed duration lengthened by the margin `max_drift_ppm` needs.
+    pub(super) fn handle(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        msg: &Msg,
+        max_drift_ppm: u64,
+    ) -> Option<Msg> {
         if now < self.silent_until {
             return None;
         }
@@ -78,7 +85,8 @@ impl Acceptor {
                 duration_ms,
             } => Some(if ballot >= self.promised {
                 self.promised = ballot;
-                self.granted = Some((ballot, from, now.after(duration_ms)));
+                let hold = super::lengthen(duration_ms, max_drift_ppm);
+                self.granted = Some((ballot, from, now.after(hold)));
                 Msg::Accepted { ballot }
             } else {
                 Msg::Reject {

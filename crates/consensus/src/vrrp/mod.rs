@@ -28,8 +28,10 @@
 //! ends before any acceptor forgets it; a restarted acceptor stays silent for one lease duration.
 //! A minority side of a partition then has no master at all: no split brain, at the price of
 //! availability (and of a failover that waits for the old lease to run out). The argument needs
-//! clocks that advance at the same rate, which the simulator's single virtual clock guarantees;
-//! on real hardware the lease must be shortened by the worst drift.
+//! clocks that advance at (almost) the same rate: [`Lease::max_drift_ppm`] states the bound, the
+//! holder gives its lease up early ([`Lease::holder_ms`]) and acceptors keep a grant late
+//! ([`Lease::acceptor_ms`]) by the margin it needs, so two holders never overlap while every
+//! clock drifts within it, and may overlap when one drifts beyond it.
 //!
 //! # Example
 //!
@@ -120,6 +122,60 @@ pub struct Lease {
     pub duration_ms: u64,
     /// How often the holder renews, measured from the start of its lease.
     pub renew_ms: u64,
+    /// The most any clock may drift from real time, in parts per million (default 1 000).
+    /// The holder gives its lease up early and acceptors keep a grant late by the margin this
+    /// bound needs ([`Lease::holder_ms`], [`Lease::acceptor_ms`]), so two holders never
+    /// overlap while every clock drifts within it.
+    #[serde(default = "default_max_drift_ppm")]
+    pub max_drift_ppm: u64,
+}
+
+/// The drift bound a lease assumes when none is given: 1 000 ppm, far above a quartz clock's.
+pub const DEFAULT_MAX_DRIFT_PPM: u64 = 1_000;
+/// The largest drift bound a lease accepts: 10%.
+pub const MAX_DRIFT_PPM: u64 = 100_000;
+
+fn default_max_drift_ppm() -> u64 {
+    DEFAULT_MAX_DRIFT_PPM
+}
+
+impl Lease {
+    /// How long a holder treats a lease as its own, by its own clock, from the moment it
+    /// proposed: the duration shortened so that a holder whose clock runs `max_drift_ppm` slow
+    /// still gives the lease up within `duration_ms` of real time.
+    ///
+    /// ```
+    /// use underhood_consensus::{NodeId, vrrp::Lease};
+    /// let lease = Lease { acceptors: vec![NodeId(0)], duration_ms: 3000, renew_ms: 1000, max_drift_ppm: 1000 };
+    /// assert_eq!(lease.holder_ms(), 2997);
+    /// assert_eq!(lease.acceptor_ms(), 3004);
+    /// ```
+    pub fn holder_ms(&self) -> u64 {
+        shorten(self.duration_ms, self.max_drift_ppm)
+    }
+
+    /// How long an acceptor keeps a grant (and a restarted acceptor stays silent), by its own
+    /// clock: the duration lengthened so that an acceptor whose clock runs `max_drift_ppm`
+    /// fast still keeps it for at least `duration_ms` of real time (1 ms more for reading a
+    /// drifting clock in whole milliseconds).
+    pub fn acceptor_ms(&self) -> u64 {
+        lengthen(self.duration_ms, self.max_drift_ppm)
+    }
+}
+
+/// `ms` scaled by `1 - ppm / 10^6`, rounded down.
+fn shorten(ms: u64, ppm: u64) -> u64 {
+    let scaled = u128::from(ms) * u128::from(1_000_000u64.saturating_sub(ppm)) / 1_000_000;
+    scaled as u64
+}
+
+/// `ms` scaled by `1 + ppm / 10^6`, rounded up, plus 1 ms when `ppm` is not zero.
+pub(crate) fn lengthen(ms: u64, ppm: u64) -> u64 {
+    if ppm == 0 {
+        return ms;
+    }
+    let scaled = (u128::from(ms) * u128::from(1_000_000 + ppm)).div_ceil(1_000_000);
+    u64::try_from(scaled + 1).unwrap_or(u64::MAX)
 }
 
 /// A configuration that cannot run.
@@ -129,12 +185,17 @@ pub enum ConfigError {
     ZeroPriority,
     /// VRID 0 does not exist.
     ZeroVrid,
+    /// A lease's drift bound above [`MAX_DRIFT_PPM`].
+    LeaseDrift {
+        /// The bound given.
+        max_drift_ppm: u64,
+    },
     /// The advertisement interval must be at least 1 ms (RFC 5798: 1 centisecond to 40.95 s).
     AdvertInterval(u64),
     /// The router is not in its own peer list.
     NotAPeer(NodeId),
-    /// A lease must be renewed before it runs out: `0 < renew_ms < duration_ms`, and there must
-    /// be acceptors.
+    /// A lease must be renewed before it runs out: `0 < renew_ms <` [`Lease::holder_ms`], and
+    /// there must be acceptors.
     Lease {
         /// The lease duration.
         duration_ms: u64,
@@ -159,6 +220,10 @@ impl fmt::Display for ConfigError {
                 write!(f, "advertisement interval {ms} ms: must be 1–40950 ms")
             }
             ConfigError::NotAPeer(id) => write!(f, "router {id} is not in its own peer list"),
+            ConfigError::LeaseDrift { max_drift_ppm } => write!(
+                f,
+                "lease max_drift_ppm {max_drift_ppm}: at most {MAX_DRIFT_PPM}"
+            ),
             ConfigError::Lease {
                 duration_ms,
                 renew_ms,
@@ -166,7 +231,7 @@ impl fmt::Display for ConfigError {
             } => write!(
                 f,
                 "lease of {duration_ms} ms renewed every {renew_ms} ms with {acceptors} acceptors: \
-                 need 0 < renew < duration and at least one acceptor"
+                 need 0 < renew < duration less the drift margin, and at least one acceptor"
             ),
         }
     }
@@ -190,7 +255,14 @@ impl Config {
             return Err(ConfigError::NotAPeer(id));
         }
         if let Some(l) = &self.lease
-            && (l.renew_ms == 0 || l.renew_ms >= l.duration_ms || l.acceptors.is_empty())
+            && l.max_drift_ppm > MAX_DRIFT_PPM
+        {
+            return Err(ConfigError::LeaseDrift {
+                max_drift_ppm: l.max_drift_ppm,
+            });
+        }
+        if let Some(l) = &self.lease
+            && (l.renew_ms == 0 || l.renew_ms >= l.holder_ms() || l.acceptors.is_empty())
         {
             return Err(ConfigError::Lease {
                 duration_ms: l.duration_ms,

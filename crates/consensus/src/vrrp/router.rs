@@ -51,8 +51,9 @@ impl Node {
         Ok(node)
     }
 
-    /// A lease witness: an acceptor for leases of `duration_ms`, nothing else.
-    pub fn witness(id: NodeId, duration_ms: u64) -> Node {
+    /// A lease witness: an acceptor for leases of `duration_ms` under clocks that drift at most
+    /// `max_drift_ppm`, nothing else.
+    pub fn witness(id: NodeId, duration_ms: u64, max_drift_ppm: u64) -> Node {
         let config = Config {
             peers: vec![id],
             // A witness keeps its lease duration here; it never asks for a lease.
@@ -60,6 +61,7 @@ impl Node {
                 acceptors: vec![id],
                 duration_ms,
                 renew_ms: duration_ms / 2,
+                max_drift_ppm,
             }),
             ..Config::default()
         };
@@ -91,7 +93,7 @@ impl Node {
     /// promise or a grant, so it stays silent for one lease duration (PaxosLease's rule).
     pub fn restarted(mut self, now: Time) -> Node {
         if let Some(l) = &self.config.lease {
-            self.acceptor = Acceptor::restarted(now, l.duration_ms);
+            self.acceptor = Acceptor::restarted(now, l.acceptor_ms());
         }
         self
     }
@@ -198,7 +200,7 @@ impl Node {
         if self.config.lease.is_none() {
             return;
         }
-        if let Some(reply) = self.acceptor.handle(now, from, msg) {
+        if let Some(reply) = self.acceptor.handle(now, from, msg, self.max_drift_ppm()) {
             out.push(Effect::Send {
                 to: from,
                 msg: reply,
@@ -390,7 +392,8 @@ impl Node {
         let msg = Msg::Release { ballot };
         for &to in lease.acceptors.clone().iter() {
             if to == self.id {
-                self.acceptor.handle(now, self.id, &msg);
+                self.acceptor
+                    .handle(now, self.id, &msg, self.max_drift_ppm());
             } else {
                 out.push(Effect::Send {
                     to,
@@ -426,6 +429,11 @@ impl Node {
             .map_or(1, |l| l.acceptors.len() / 2 + 1)
     }
 
+    /// The drift bound this node's leases assume (0 without a lease).
+    fn max_drift_ppm(&self) -> u64 {
+        self.config.lease.as_ref().map_or(0, |l| l.max_drift_ppm)
+    }
+
     /// Starts a lease round (a first request or a renewal) and arms its retry.
     fn start_round(&mut self, now: Time, out: &mut Out) {
         let Some(lease) = self.config.lease.clone() else {
@@ -440,7 +448,9 @@ impl Node {
         // Holders retry within their lease; candidates back off by priority and id so two
         // candidates do not keep pre-empting each other's rounds in lockstep.
         let wait = if self.lease.is_some() {
-            (lease.duration_ms - lease.renew_ms).div_ceil(3).max(1)
+            (lease.holder_ms().saturating_sub(lease.renew_ms))
+                .div_ceil(3)
+                .max(1)
         } else {
             self.config.advert_interval_ms
                 + Config::skew_ms(self.config.priority, self.config.advert_interval_ms)
@@ -471,7 +481,9 @@ impl Node {
             });
         }
         if acceptors.contains(&self.id)
-            && let Some(reply) = self.acceptor.handle(now, self.id, &msg)
+            && let Some(reply) = self
+                .acceptor
+                .handle(now, self.id, &msg, self.max_drift_ppm())
         {
             self.on_lease_reply(now, self.id, reply, out);
         }
@@ -504,8 +516,9 @@ impl Node {
                 };
                 round.phase = Phase::Propose;
                 round.votes.clear();
-                // The holder's clock starts before it proposes, so it runs out first.
-                round.until = now.after(lease.duration_ms);
+                // The holder's clock starts before it proposes, and it gives the lease up early by
+                // the drift margin, so it runs out first.
+                round.until = now.after(lease.holder_ms());
                 let propose = Msg::Propose {
                     ballot,
                     duration_ms: lease.duration_ms,
@@ -548,7 +561,7 @@ impl Node {
             timer: Timer::LeaseEnd(until),
             after_ms: until.0.saturating_sub(now.0),
         });
-        let start = Time(until.0.saturating_sub(lease.duration_ms));
+        let start = Time(until.0.saturating_sub(lease.holder_ms()));
         self.arm_retry(now, start.after(lease.renew_ms).max(now.after(1)), out);
         if self.state == State::Backup {
             self.become_master(now, out);

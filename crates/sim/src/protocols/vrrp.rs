@@ -14,7 +14,8 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use underhood_consensus::vrrp::{
-    Config, Lease, Msg, Node, OWNER_PRIORITY, Output, Record, Request, StepDown, Timer,
+    Config, DEFAULT_MAX_DRIFT_PPM, Lease, MAX_DRIFT_PPM as MAX_LEASE_DRIFT_PPM, Msg, Node,
+    OWNER_PRIORITY, Output, Record, Request, StepDown, Timer,
 };
 use underhood_consensus::{NodeId, Time};
 
@@ -35,6 +36,8 @@ pub(crate) const GALLERY: &[&str] = &[
     include_str!("../../scenarios/vrrp-split-brain.json"),
     include_str!("../../scenarios/vrrp-lease-partition.json"),
     include_str!("../../scenarios/vrrp-lease-no-quorum.json"),
+    include_str!("../../scenarios/vrrp-lease-clock-drift.json"),
+    include_str!("../../scenarios/vrrp-lease-drift-within-bound.json"),
 ];
 
 /// The variants a `vrrp` scenario may name.
@@ -125,7 +128,24 @@ impl Plugin for VrrpConfig {
         }
         if self.variant == VrrpVariant::Lease {
             check_range("vrrp.lease_ms", v.lease_ms, 2, MAX_DURATION_MS)?;
-            check_range("vrrp.renew_ms", v.renew_ms, 1, v.lease_ms.saturating_sub(1))?;
+            check_range(
+                "vrrp.max_drift_ppm",
+                v.max_drift_ppm,
+                0,
+                MAX_LEASE_DRIFT_PPM,
+            )?;
+            let lease = Lease {
+                acceptors: Vec::new(),
+                duration_ms: v.lease_ms,
+                renew_ms: v.renew_ms,
+                max_drift_ppm: v.max_drift_ppm,
+            };
+            check_range(
+                "vrrp.renew_ms",
+                v.renew_ms,
+                1,
+                lease.holder_ms().saturating_sub(1),
+            )?;
         }
         for a in &v.operator {
             check_range(
@@ -180,6 +200,9 @@ pub struct VrrpSettings {
     pub lease_ms: u64,
     /// Variant `lease`: how often the holder renews.
     pub renew_ms: u64,
+    /// Variant `lease`: the most any clock may drift, in parts per million (default 1 000);
+    /// holders give up early and acceptors hold grants late by the margin it needs.
+    pub max_drift_ppm: u64,
     /// What the operator does, and when.
     pub operator: Vec<OperatorAction>,
 }
@@ -193,6 +216,7 @@ impl Default for VrrpSettings {
             witnesses: None,
             lease_ms: 3000,
             renew_ms: 1000,
+            max_drift_ppm: DEFAULT_MAX_DRIFT_PPM,
             operator: Vec::new(),
         }
     }
@@ -321,6 +345,7 @@ pub struct Vrrp {
     witnesses: u32,
     configs: Vec<Config>,
     lease_ms: u64,
+    max_drift_ppm: u64,
     operator: Vec<OperatorAction>,
     /// Who holds the VIP now, by the routers' own outputs.
     holders: BTreeSet<NodeId>,
@@ -349,6 +374,7 @@ impl Vrrp {
             acceptors: (0..scenario.nodes).map(NodeId).collect(),
             duration_ms: v.lease_ms,
             renew_ms: v.renew_ms,
+            max_drift_ppm: v.max_drift_ppm,
         });
         let configs = (0..routers)
             .map(|i| Config {
@@ -369,6 +395,7 @@ impl Vrrp {
             witnesses,
             configs,
             lease_ms: v.lease_ms,
+            max_drift_ppm: v.max_drift_ppm,
             operator: v.operator.clone(),
             holders: BTreeSet::new(),
             spans: Vec::new(),
@@ -422,8 +449,8 @@ impl Vrrp {
         match self.configs.get(id.0 as usize) {
             // `Scenario::check` validated every router's configuration, so this never falls back.
             Some(config) => Node::router(id, config.clone(), now, out)
-                .unwrap_or_else(|_| Node::witness(id, self.lease_ms)),
-            None => Node::witness(id, self.lease_ms),
+                .unwrap_or_else(|_| Node::witness(id, self.lease_ms, self.max_drift_ppm)),
+            None => Node::witness(id, self.lease_ms, self.max_drift_ppm),
         }
     }
 
@@ -531,10 +558,16 @@ impl Protocol for Vrrp {
                 }
                 self.last_holder = Some(node);
                 if let Some(&other) = self.holders.iter().next() {
+                    let why = if self.configs.iter().any(|c| c.lease.is_some()) {
+                        "a lease is safe only while every clock drifts within the bound it \
+                         states: a holder whose clock runs slower keeps it too long"
+                    } else {
+                        "VRRP asks nobody: a backup that stops hearing the master, or outranks \
+                         it, takes over at once"
+                    };
                     let detail = format!(
                         "{} took the virtual IP while {} still holds it: two routers answer for \
-                         one address (VRRP asks nobody: a backup that stops hearing the master, \
-                         or outranks it, takes over at once)",
+                         one address ({why})",
                         self.name(node),
                         self.name(other)
                     );
