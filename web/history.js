@@ -2,7 +2,7 @@
 // lines); WASM checks it for linearizability (underhood-lincheck, bounded by a step budget, no
 // clock) and this view draws one lane per process with each operation as a bar from its
 // invocation to its completion, the longest linearizable prefix, and the operation that cannot
-// be placed. The contract is `checkHistory` in docs/sim-wasm-api.md.
+// be placed, with the operations that break linearizability together outlined. The contract is `checkHistory` in docs/sim-wasm-api.md.
 
 import { checkHistory } from './sim.js';
 import { el, escapeHtml } from './dom.js';
@@ -187,7 +187,7 @@ export class HistoryView {
     }[r.verdict];
     this.verdict.className = `history-verdict ${verdict[0]}`;
     this.verdict.replaceChildren(el('b', {}, verdict[1]), ` — ${what}`);
-    this.witness.replaceChildren(...(r.witness ? witnessLines(r.witness) : []));
+    this.witness.replaceChildren(...(r.witness ? witnessLines(r.witness, r.minimal) : []));
     this.diagram.innerHTML = drawHistory(r, this.diagram.clientWidth || 1100);
   }
 
@@ -200,7 +200,7 @@ export class HistoryView {
   }
 }
 
-function witnessLines(w) {
+function witnessLines(w, minimal) {
   const placed = el('p', {}, el('b', {}, 'Cannot be placed: '), el('span', { class: 'mono culprit-text' }, describeOp(w.op)));
   if (w.key !== null && w.key !== undefined) placed.append(` (key ${show(w.key)})`);
   const n = w.linearized.length;
@@ -208,7 +208,12 @@ function witnessLines(w) {
     `the first ${w.prefix_events} events, with ${n} operation${n === 1 ? '' : 's'} linearized (numbered in the diagram)`);
   if (w.previous_ok) prefix.append('; the last: ', el('span', { class: 'mono' }, describeOp(w.previous_ok)));
   const states = el('p', {}, el('b', {}, `State${w.states.length === 1 ? '' : 's'} just before: `), el('span', { class: 'mono' }, w.states.map(show).join(' or ')));
-  return [placed, prefix, states];
+  const lines = [placed, prefix, states];
+  if (minimal?.length) {
+    lines.push(el('p', { 'data-testid': 'history-minimal' }, el('b', {}, 'Together they break it: '),
+      `${minimal.length} operation${minimal.length === 1 ? '' : 's'} (outlined in red) with no linearization, though any ${minimal.length === 1 ? 'fewer' : minimal.length - 1} of them have one`));
+  }
+  return lines;
 }
 
 /** `p3 :cas [1 2] → :ok (line 12)` */
@@ -248,6 +253,7 @@ function drawHistory(r, available) {
   const y = p => TOP + laneOf.get(p) * LANE_H + LANE_H / 2;
   const w = r.witness;
   const order = new Map((w?.linearized ?? []).map((op, k) => [op, k + 1]));
+  const minimal = new Set(r.minimal ?? []);
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" class="history-svg" role="img" aria-label="Operations per process">`];
   if (w) {
     const px = x(w.prefix_events) - step / 2;
@@ -268,6 +274,7 @@ function drawHistory(r, available) {
     const classes = ['op', c.type === 'info' ? (c.at ? 'info' : 'pending') : c.type];
     if (order.has(op.index)) classes.push('linearized');
     if (w && op.index === w.op.index) classes.push('culprit');
+    if (minimal.has(op.index)) classes.push('minimal');
     const label = `${show(op.f)}${op.key !== null && op.key !== undefined ? ' ' + show(op.key) : ''} ${shortValue(op)}`;
     const rank = order.get(op.index);
     out.push(`<g class="${classes.join(' ')}" data-op="${op.index}" data-testid="history-op" tabindex="0" role="button" aria-label="${escapeHtml(describeOp(op))}"><title>${escapeHtml(describeOp(op))}</title>`

@@ -427,7 +427,7 @@ try {
     await page.close();
   });
 
-  await check('open a history: a linearizable one from the file picker, a stale read dropped on the panel and highlighted', () => openHistory(context));
+  await check('open a history: a linearizable one from the file picker, a stale read dropped on the panel and highlighted with what breaks it', () => openHistory(context));
 
   await check('first screen at 1366x768: the controls and the diagram, the "How to use" panel remembered', () => firstScreenDesktop(browser));
   await check('first screen at 390x844: controls stack, cards and diagram scroll in their panels, nothing overflows', () => firstScreenPhone(browser));
@@ -596,6 +596,10 @@ async function openHistory(context) {
     const linearized = await page.$$eval('[data-testid="history-op"].linearized', gs => gs.map(g => Number(g.dataset.op)));
     assert(linearized.join(',') === '0,1', `the linearized prefix is ${linearized.join(',')}`);
     assert(await page.locator('[data-testid="history-prefix"]').count() === 1, 'the longest linearizable prefix is not drawn');
+    // Together: the write of 2 and the stale read, with the write of 1 the read saw.
+    const together = await page.$$eval('[data-testid="history-op"].minimal', gs => gs.map(g => Number(g.dataset.op)));
+    assert(together.join(',') === '0,1,2', `the operations outlined as breaking it together are ${together.join(',')}`);
+    assert((await page.innerText('[data-testid="history-minimal"]')).includes('3 operations'), 'the witness does not say how many operations break it together');
     const witness = await page.innerText('[data-testid="history-witness"]');
     assert(witness.includes('Cannot be placed: process 2: :read nil → :ok 1') && witness.includes('State just before: 2'), `the witness reads "${witness}"`);
     await page.click('[data-testid="history-op"][data-op="1"]');
@@ -609,6 +613,8 @@ async function openHistory(context) {
     await page.waitForSelector('[data-testid="history-panel"][data-verdict="not-linearizable"]');
     const example = await page.$$eval('[data-testid="history-op"].culprit', gs => gs.map(g => g.getAttribute('aria-label')));
     assert(example.length === 1 && example[0].startsWith('process 0: :read nil → :ok 3'), `the example highlights ${JSON.stringify(example)}`);
+    const alone = await page.$$eval('[data-testid="history-op"].minimal', gs => gs.map(g => Number(g.dataset.op)));
+    assert(alone.join(',') === '4', `a read of a value nothing wrote should break it alone, not ${alone.join(',')}`);
     await page.focus('[data-testid="history-op"].culprit');
     await page.keyboard.press('Enter');
     assert((await page.innerText('[data-testid="history-selected"]')).startsWith('process 0: :read nil → :ok 3'), 'Enter on the highlighted operation does not describe it');

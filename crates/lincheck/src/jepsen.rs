@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::error::{ModelError, ModelErrorKind};
 use crate::history::{Completion, History, Operation};
 use crate::model::{Model, Op, Return};
-use crate::search::{Checked, Options, Verdict, Witness, check};
+use crate::search::{Checked, Options, Verdict, Witness, check, minimize};
 use crate::value::Value;
 
 /// A built-in model.
@@ -154,6 +154,178 @@ pub fn check_history(history: &History, settings: &Settings) -> Result<Report, M
         partitions,
         verdict,
     })
+}
+
+/// The operations that break linearizability together: the failing partition's operations
+/// (the witness's key, or the whole history) shrunk by [`minimize`](crate::minimize) to a
+/// 1-minimal set that is still not linearizable, as indices into [`History::operations`] in
+/// invocation order. For the registers, a read (or an `:ok` CAS) stays only with an operation
+/// that wrote the value it saw (or expected), unless that value is the initial one; for `kv`, a
+/// `:get` of a non-empty string only with a `:put` or `:append` whose string occurs in it: the
+/// set never blames a read merely for having lost its write. Each candidate's check has
+/// `settings.options.budget`; one that runs out counts as linearizable, so the set always fails
+/// but may then be larger than 1-minimal.
+///
+/// ```
+/// use underhood_lincheck::{
+///     Format, History, ModelKind, Options, Partitioning, Settings, Value, Verdict, check_history,
+///     minimal_failing,
+/// };
+///
+/// let history = History::parse(
+///     br#"[{:process 0, :type :invoke, :f :write, :value 1}
+///         {:process 0, :type :ok, :f :write, :value 1}
+///         {:process 1, :type :invoke, :f :write, :value 2}
+///         {:process 1, :type :ok, :f :write, :value 2}
+///         {:process 2, :type :invoke, :f :read, :value nil}
+///         {:process 2, :type :ok, :f :read, :value nil}
+///         {:process 0, :type :invoke, :f :read, :value nil}
+///         {:process 0, :type :ok, :f :read, :value 1}]"#,
+///     Format::Edn,
+/// )?;
+/// let settings = Settings {
+///     model: ModelKind::Register { initial: Value::Nil },
+///     partitioning: Partitioning::ByKey,
+///     options: Options::default(),
+/// };
+/// let Verdict::NotLinearizable(witness) = check_history(&history, &settings)?.verdict else {
+///     panic!("a read of nil after two writes completed is not linearizable");
+/// };
+/// // Enough to fail: the read of nil after the write of 2 completed.
+/// assert_eq!(minimal_failing(&history, &settings, &witness)?, [1, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn minimal_failing(
+    history: &History,
+    settings: &Settings,
+    witness: &HistoryWitness,
+) -> Result<Vec<usize>, ModelError> {
+    let mut keys = Interner::default();
+    match &settings.model {
+        ModelKind::Register { initial } | ModelKind::CasRegister { initial } => {
+            let with_cas = matches!(settings.model, ModelKind::CasRegister { .. });
+            let mut values = Interner::default();
+            let start = values.id(initial);
+            let (ops, index) = decode(history, &mut keys, |op| {
+                register_op(op, with_cas, &mut values)
+            })?;
+            let cell = RegisterCell { initial: start };
+            let close = |subset: Vec<usize>| reads_from(&ops, start, subset);
+            Ok(shrink(
+                cell,
+                settings,
+                &ops,
+                &index,
+                keys.len(),
+                witness,
+                close,
+            ))
+        }
+        ModelKind::Kv => {
+            let (ops, index) = decode(history, &mut keys, kv_op)?;
+            let close = |subset: Vec<usize>| kv_reads_from(&ops, subset);
+            Ok(shrink(
+                KvCell,
+                settings,
+                &ops,
+                &index,
+                keys.len(),
+                witness,
+                close,
+            ))
+        }
+    }
+}
+
+/// [`minimal_failing`] for one cell type.
+fn shrink<C: Cell>(
+    cell: C,
+    settings: &Settings,
+    ops: &[Op<Keyed<C::Input>, C::Output>],
+    index: &[usize],
+    keys: usize,
+    witness: &HistoryWitness,
+    mut close: impl FnMut(Vec<usize>) -> Vec<usize>,
+) -> Vec<usize> {
+    let failing = index.iter().position(|i| *i == witness.op.index);
+    let members: Vec<usize> = match settings.partitioning {
+        Partitioning::ByKey => {
+            let key = failing.map(|at| ops[at].input.key);
+            (0..ops.len())
+                .filter(|i| Some(ops[*i].input.key) == key)
+                .collect()
+        }
+        Partitioning::Whole => (0..ops.len()).collect(),
+    };
+    // A read whose value nothing in the partition could have written fails on its own (from
+    // the initial state), and every candidate would drop it: it is the answer.
+    let closed = close(members.clone());
+    let lone = members.iter().filter(|m| !closed.contains(m));
+    if let Some(&lone) = lone.clone().find(|m| Some(**m) == failing).or(lone.min()) {
+        return vec![index[lone]];
+    }
+    let options = &settings.options;
+    let minimal = match settings.partitioning {
+        Partitioning::ByKey => minimize(&ByKey(cell), ops, members, options, close),
+        Partitioning::Whole => minimize(&Whole { cell, keys }, ops, members, options, close),
+    };
+    minimal.into_iter().map(|i| index[i]).collect()
+}
+
+/// Drops each `:get` of a non-empty string that no remaining `:put` or `:append` on its key
+/// could have contributed to (none of their strings occurs in it).
+fn kv_reads_from(ops: &[Op<Keyed<KvInput>, Text>], subset: Vec<usize>) -> Vec<usize> {
+    let writes: Vec<(u32, &str)> = subset
+        .iter()
+        .filter_map(|i| match &ops[*i].input.input {
+            KvInput::Put(t) => Some((ops[*i].input.key, t.as_str())),
+            KvInput::Append(t) => Some((ops[*i].input.key, &**t)),
+            KvInput::Get => None,
+        })
+        .collect();
+    subset
+        .into_iter()
+        .filter(|i| {
+            let op = &ops[*i];
+            match (&op.input.input, op.output()) {
+                (KvInput::Get, Some(seen)) if !seen.as_str().is_empty() => writes
+                    .iter()
+                    .any(|(k, w)| *k == op.input.key && !w.is_empty() && seen.as_str().contains(w)),
+                _ => true,
+            }
+        })
+        .collect()
+}
+
+/// Drops, until none is left to drop, each read or `:ok` CAS whose value seen (or expected) no
+/// remaining operation on its key writes and is not the initial value.
+fn reads_from(
+    ops: &[Op<Keyed<RegisterInput>, u32>],
+    initial: u32,
+    mut subset: Vec<usize>,
+) -> Vec<usize> {
+    loop {
+        let written: std::collections::HashSet<(u32, u32)> = subset
+            .iter()
+            .filter_map(|i| match ops[*i].input.input {
+                RegisterInput::Write(v) | RegisterInput::Cas(_, v) => Some((ops[*i].input.key, v)),
+                RegisterInput::Read => None,
+            })
+            .collect();
+        let before = subset.len();
+        subset.retain(|i| {
+            let op = &ops[*i];
+            let needs = match (op.input.input, op.output()) {
+                (RegisterInput::Read, Some(seen)) => Some(*seen),
+                (RegisterInput::Cas(old, _), Some(_)) => Some(old),
+                _ => None,
+            };
+            needs.is_none_or(|v| v == initial || written.contains(&(op.input.key, v)))
+        });
+        if subset.len() == before {
+            return subset;
+        }
+    }
 }
 
 /// A witness whose operations are history indices and states values.
@@ -635,6 +807,52 @@ mod tests {
         initial: Value::Nil,
     };
     use Partitioning::{ByKey as BY_KEY, Whole as WHOLE};
+
+    #[track_caller]
+    fn minimal(model: ModelKind, partitioning: Partitioning, history: &str) -> Vec<usize> {
+        let settings = Settings {
+            model,
+            partitioning,
+            options: Options::default(),
+        };
+        let h = History::parse(history.as_bytes(), Format::Edn).unwrap();
+        let Verdict::NotLinearizable(w) = check_history(&h, &settings).unwrap().verdict else {
+            panic!("linearizable: {history}");
+        };
+        minimal_failing(&h, &settings, &w).unwrap()
+    }
+
+    #[test]
+    fn minimal_failing_keeps_what_a_read_depends_on() {
+        // The read of 1 after the CAS from 1 to 2 needs the write of 1, and so does the CAS.
+        let history = "{:process 0 :type :invoke :f :write :value 1}
+            {:process 0 :type :ok :f :write :value 1}
+            {:process 1 :type :invoke :f :cas :value [1 2]}
+            {:process 1 :type :ok :f :cas :value [1 2]}
+            {:process 2 :type :invoke :f :read :value nil}
+            {:process 2 :type :ok :f :read :value 1}";
+        assert_eq!(minimal(CAS, BY_KEY, history), [0, 1, 2]);
+        assert_eq!(minimal(CAS, WHOLE, history), [0, 1, 2]);
+        // Other keys and unrelated operations are left out.
+        let keyed = "{:process 0 :type :invoke :f :put :key :a :value \"x\"}
+            {:process 0 :type :ok :f :put :key :a :value \"x\"}
+            {:process 1 :type :invoke :f :put :key :b :value \"y\"}
+            {:process 1 :type :ok :f :put :key :b :value \"y\"}
+            {:process 2 :type :invoke :f :append :key :a :value \"z\"}
+            {:process 2 :type :ok :f :append :key :a :value \"z\"}
+            {:process 1 :type :invoke :f :get :key :a :value nil}
+            {:process 1 :type :ok :f :get :key :a :value \"x\"}";
+        assert_eq!(minimal(ModelKind::Kv, BY_KEY, keyed), [0, 2, 3]);
+        assert_eq!(minimal(ModelKind::Kv, WHOLE, keyed), [0, 2, 3]);
+        // A read of a value nothing wrote is the answer on its own.
+        let unwritten = "{:process 0 :type :invoke :f :write :value 1}
+            {:process 0 :type :ok :f :write :value 1}
+            {:process 1 :type :invoke :f :read :value nil}
+            {:process 1 :type :ok :f :read :value 3}
+            {:process 0 :type :invoke :f :read :value nil}
+            {:process 0 :type :ok :f :read :value 1}";
+        assert_eq!(minimal(REG, BY_KEY, unwritten), [1]);
+    }
 
     #[test]
     fn register_semantics() {

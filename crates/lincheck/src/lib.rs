@@ -45,7 +45,9 @@ pub use format::Format;
 mod history;
 pub use history::{Completion, History, Lane, Operation, Position};
 mod jepsen;
-pub use jepsen::{HistoryWitness, ModelKind, Partitioning, Report, Settings, check_history};
+pub use jepsen::{
+    HistoryWitness, ModelKind, Partitioning, Report, Settings, check_history, minimal_failing,
+};
 mod model;
 pub use model::{Model, Op, Return};
 mod search;

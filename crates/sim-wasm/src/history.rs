@@ -6,7 +6,7 @@
 use serde_json::json;
 use underhood_lincheck::{
     Budget, Format, History, ModelKind, Options, Partitioning, Settings, Value, Verdict,
-    check_history, parse_value,
+    check_history, minimal_failing, parse_value,
 };
 use wasm_bindgen::prelude::*;
 
@@ -19,7 +19,9 @@ pub const MAX_HISTORY_STEPS: u64 = 50_000_000;
 /// Checks a history given as text; returns JSON
 /// `{verdict: "linearizable"|"not-linearizable"|"unknown", exhausted: "steps"|null, model,
 /// events, partitions, operations: [Operation], lanes: [{process, operations}],
-/// witness: HistoryWitness|null}` (see `docs/sim-wasm-api.md`).
+/// witness: HistoryWitness|null, minimal: [index]|null}` (see `docs/sim-wasm-api.md`), where
+/// `minimal` names the operations that break linearizability together
+/// (`underhood_lincheck::minimal_failing`).
 ///
 /// `model` is `register`, `cas-register` or `kv`; `initial` an EDN value for the registers
 /// (empty: `nil`); `format` `auto`, `edn`, `jepsen-log` or `jsonl`; `partition` checks each key
@@ -109,6 +111,11 @@ pub fn check_history_json(
         Verdict::NotLinearizable(w) => ("not-linearizable", None, Some(w)),
         Verdict::Unknown(why) => ("unknown", Some(why), None),
     };
+    // The operations that break it together, each candidate within the same step budget.
+    let minimal = match witness {
+        Some(w) => Some(minimal_failing(&history, &settings, w).map_err(|e| Error(e.to_string()))?),
+        None => None,
+    };
     Ok(json!({
         "verdict": verdict,
         "exhausted": exhausted,
@@ -118,6 +125,7 @@ pub fn check_history_json(
         "operations": history.operations(),
         "lanes": history.lanes(),
         "witness": witness,
+        "minimal": minimal,
     })
     .to_string())
 }
@@ -145,6 +153,7 @@ INFO  jepsen.util - 0\t:info\t:cas\t[1 2]\t:timed-out",
         );
         assert_eq!(report["verdict"], "linearizable");
         assert_eq!(report["witness"], serde_json::Value::Null);
+        assert_eq!(report["minimal"], serde_json::Value::Null);
         assert_eq!(report["events"], 6);
         assert_eq!(report["operations"].as_array().unwrap().len(), 3);
         assert_eq!(report["operations"][2]["completion"]["type"], "info");
@@ -172,6 +181,8 @@ INFO  jepsen.util - 0\t:info\t:cas\t[1 2]\t:timed-out",
         assert_eq!(w["linearized"], json!([0, 1]));
         assert_eq!(w["prefix_events"], 5);
         assert_eq!(w["states"], json!([2]));
+        // The write of 2 and the read of 1 break it; the write of 1 is the read's source.
+        assert_eq!(report["minimal"], json!([0, 1, 2]));
     }
 
     #[test]
