@@ -68,6 +68,7 @@ mod scenario;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 mod sync;
+pub use protocols::{Assumptions, ClockAssumption, DiskAssumption};
 pub use scenario::{ClockChange, DiskFault, MAX_CLOCK_JUMP_MS, MAX_DRIFT_PPM};
 pub use scenario::{
     Conflict, Environment, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS,

@@ -364,9 +364,14 @@ impl Environment {
                     ),
                 }
             }
-            Fault::Disk { node, count, .. } => {
+            Fault::Disk {
+                node, count, fault, ..
+            } => {
                 self.check_node("faults[].node", *node)?;
-                check_range("faults[].count", u64::from(*count), 1, 1000)
+                check_range("faults[].count", u64::from(*count), 1, 1000)?;
+                // The simulated disk is not built yet: refuse rather than run a fault that
+                // would do nothing.
+                Err(ScenarioError::DiskFaultNotSimulated { fault: *fault })
             }
             Fault::Drop { pattern } | Fault::Delay { pattern, .. } => self.check_pattern(pattern),
             Fault::CrashAfterSend { node, pattern, .. } => {

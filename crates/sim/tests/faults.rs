@@ -215,3 +215,47 @@ proptest::proptest! {
         proptest::prop_assert_eq!(verdict(&scenario, seed), Verdict::Holds);
     }
 }
+
+#[test]
+fn disk_faults_parse_but_are_refused_until_the_disk_is_simulated() {
+    let base = gallery::find("happy-path").unwrap();
+    for (name, fault) in [
+        ("torn_write", underhood_sim::DiskFault::TornWrite),
+        ("corrupt", underhood_sim::DiskFault::Corrupt),
+        ("fsync_error", underhood_sim::DiskFault::FsyncError),
+        ("lost_fsync", underhood_sim::DiskFault::LostFsync),
+    ] {
+        let text = format!(r#"{{"type":"disk","node":1,"at_ms":5,"fault":"{name}","count":2}}"#);
+        let parsed: Fault = serde_json::from_str(&text).unwrap();
+        assert_eq!(fault.name(), name);
+        let err = base.with_faults(&[parsed]).unwrap_err();
+        assert!(
+            matches!(err, ScenarioError::DiskFaultNotSimulated { fault: f } if f == fault),
+            "{err}"
+        );
+    }
+    assert!(
+        serde_json::from_str::<Fault>(r#"{"type":"disk","node":1,"at_ms":5,"fault":"melt"}"#)
+            .is_err()
+    );
+}
+
+#[test]
+fn each_protocol_states_what_it_assumes_of_clocks_and_disks() {
+    use underhood_sim::{ClockAssumption as C, DiskAssumption as D};
+    for (scenario, clocks, disk) in [
+        ("happy-path", C::Nothing, D::SyncedRecordsSurvive),
+        ("3pc-happy-path", C::Synchrony, D::SyncedRecordsSurvive),
+        ("pc-happy-path", C::Nothing, D::SyncedRecordsSurvive),
+        ("paxos-normal", C::Nothing, D::SyncedRecordsSurvive),
+        ("vrrp-split-brain", C::NoSafetyPromise, D::NoDurableState),
+        ("vrrp-lease-partition", C::BoundedDrift, D::NoDurableState),
+    ] {
+        let a = gallery::find(scenario)
+            .unwrap()
+            .protocol
+            .assumptions()
+            .unwrap();
+        assert_eq!((a.clocks, a.disk), (clocks, disk), "{scenario}");
+    }
+}

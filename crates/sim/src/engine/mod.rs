@@ -610,6 +610,7 @@ impl<P: Protocol> Sim<P> {
             }
             Fault::DropMessage { id, .. } => self.drop_in_flight(id, DropReason::Injected),
             Fault::Clock { node, change, .. } => self.change_clock(NodeId(node), change),
+            // `Environment::check_fault` refuses disk faults until the disk is simulated.
             Fault::Disk { .. } => {}
             // Rules are installed at the start, never applied as events.
             Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => {}

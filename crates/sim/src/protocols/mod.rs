@@ -76,6 +76,43 @@ pub enum CustomVariant {
     Correct,
 }
 
+/// What a protocol's safety assumes of its environment beyond the network, declared once in its
+/// module: which clock and disk faults it must survive, and which break it by design.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assumptions {
+    /// What it assumes of clocks.
+    pub clocks: ClockAssumption,
+    /// What it assumes of its durable log.
+    pub disk: DiskAssumption,
+}
+
+/// What a protocol's safety assumes of the nodes' clocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClockAssumption {
+    /// Nothing: timers only decide when things happen, never whether they are safe.
+    Nothing,
+    /// Every clock drifts within a stated bound (a lease's `max_drift_ppm`); a clock beyond it
+    /// breaks safety.
+    BoundedDrift,
+    /// Timeouts that never fire early: bounded delays and clocks that keep time (3PC's
+    /// synchrony); a fast clock is one more way for a timeout to lie.
+    Synchrony,
+    /// None that matters: the protocol makes no promise a clock could keep (plain VRRP splits
+    /// under a partition by design).
+    NoSafetyPromise,
+}
+
+/// What a protocol's safety assumes of each node's durable log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DiskAssumption {
+    /// Nothing: it keeps no durable state that safety depends on.
+    NoDurableState,
+    /// A record it forced is on disk and reads back intact after a crash.
+    SyncedRecordsSurvive,
+}
+
 /// Every protocol's gallery: JSON texts in display order.
 pub(crate) const GALLERIES: [&[&str]; 5] = [
     two_phase::GALLERY,
@@ -107,6 +144,8 @@ pub(crate) trait Plugin {
     ) -> Result<Box<dyn DynRun>, ScenarioError>;
     /// The small configuration the exhaustive checker explores for `scenario`.
     fn small_config(&self, scenario: &Scenario) -> Result<SmallConfig, CheckRefusal>;
+    /// What the protocol's safety assumes of clocks and disks, stated in its module.
+    fn assumptions(&self) -> Option<Assumptions>;
     /// Checks a small configuration exhaustively.
     fn check_small(
         &self,
@@ -153,6 +192,12 @@ impl ProtocolConfig {
     pub(crate) fn check(&self, spec: &ScenarioSpec) -> Result<(), ScenarioError> {
         self.plugin().check(spec)
     }
+
+    /// What the protocol's safety assumes of clocks and disks (`None`: a custom protocol, which
+    /// states nothing).
+    pub fn assumptions(&self) -> Option<Assumptions> {
+        self.plugin().assumptions()
+    }
 }
 
 impl Plugin for CustomConfig {
@@ -176,6 +221,9 @@ impl Plugin for CustomConfig {
     }
     fn small_config(&self, _: &Scenario) -> Result<SmallConfig, CheckRefusal> {
         Err(CheckRefusal::Custom)
+    }
+    fn assumptions(&self) -> Option<Assumptions> {
+        None
     }
     fn check_small(
         &self,

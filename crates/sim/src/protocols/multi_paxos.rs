@@ -107,6 +107,14 @@ impl Plugin for MultiPaxosConfig {
         })
     }
 
+    fn assumptions(&self) -> Option<super::Assumptions> {
+        // Reads go through the log, so no lease and no clock bound; an acceptor's promise and accepted values must survive a crash.
+        Some(super::Assumptions {
+            clocks: super::ClockAssumption::Nothing,
+            disk: super::DiskAssumption::SyncedRecordsSurvive,
+        })
+    }
+
     fn msg_kinds(&self) -> Option<&'static [&'static str]> {
         Some(&Msg::KINDS)
     }

@@ -148,6 +148,14 @@ impl Plugin for PaxosCommitConfig {
         })
     }
 
+    fn assumptions(&self) -> Option<super::Assumptions> {
+        // Paxos is safe under any timing; RM and acceptor records (PREPARED, promises, votes) must survive a crash.
+        Some(super::Assumptions {
+            clocks: super::ClockAssumption::Nothing,
+            disk: super::DiskAssumption::SyncedRecordsSurvive,
+        })
+    }
+
     fn msg_kinds(&self) -> Option<&'static [&'static str]> {
         Some(MSG_KINDS)
     }

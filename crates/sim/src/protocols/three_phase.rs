@@ -126,6 +126,14 @@ impl Plugin for ThreePhaseConfig {
         })
     }
 
+    fn assumptions(&self) -> Option<super::Assumptions> {
+        // The termination protocol trusts timeouts (a timed-out participant is presumed crashed), so a fast clock lies like a slow network; VOTED, PRE-COMMITTED and COMMITTED must survive a crash.
+        Some(super::Assumptions {
+            clocks: super::ClockAssumption::Synchrony,
+            disk: super::DiskAssumption::SyncedRecordsSurvive,
+        })
+    }
+
     fn msg_kinds(&self) -> Option<&'static [&'static str]> {
         Some(MSG_KINDS)
     }

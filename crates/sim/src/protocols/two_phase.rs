@@ -103,6 +103,14 @@ impl Plugin for TwoPhaseConfig {
         })
     }
 
+    fn assumptions(&self) -> Option<super::Assumptions> {
+        // Timers only drive retries and the coordinator's presumed-abort timeout; a participant's forced PREPARED and the coordinator's forced COMMIT must survive a crash.
+        Some(super::Assumptions {
+            clocks: super::ClockAssumption::Nothing,
+            disk: super::DiskAssumption::SyncedRecordsSurvive,
+        })
+    }
+
     fn msg_kinds(&self) -> Option<&'static [&'static str]> {
         Some(MSG_KINDS)
     }

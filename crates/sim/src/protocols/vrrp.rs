@@ -102,6 +102,19 @@ impl Plugin for VrrpConfig {
         })
     }
 
+    fn assumptions(&self) -> Option<super::Assumptions> {
+        // Plain VRRP promises nothing a clock could keep; the lease is safe while every clock
+        // drifts within `max_drift_ppm`. PaxosLease keeps nothing on disk: a restarted acceptor
+        // stays silent for a lease duration instead.
+        Some(super::Assumptions {
+            clocks: match self.variant {
+                VrrpVariant::Correct => super::ClockAssumption::NoSafetyPromise,
+                VrrpVariant::Lease => super::ClockAssumption::BoundedDrift,
+            },
+            disk: super::DiskAssumption::NoDurableState,
+        })
+    }
+
     fn msg_kinds(&self) -> Option<&'static [&'static str]> {
         Some(&Msg::KINDS)
     }
