@@ -47,6 +47,9 @@ const S = {
   /** Whether heartbeats are hidden from the diagram and the log (a Multi-Paxos run only). */
   hideHeartbeats: true,
   noise: () => false,
+  /** Each invariant of the running protocol and where it stands at the current point, from the simulator. */
+  invariants: null,
+  invariantsKey: '',
   /** The operations the linearizability violation names, and a key for them. */
   badOps: [],
   badKey: '',
@@ -268,6 +271,7 @@ function sync() {
     const fresh = run.eventsSince(S.trace.length);
     for (const e of fresh) S.trace.push(e);
     S.state = run.state();
+    S.invariants = run.invariants();
     if (isPaxos(S.state)) S.history.add(fresh);
   });
   render();
@@ -376,6 +380,7 @@ function render() {
   });
   if (panels) eventLog.update(S.trace, hidden ?? SHOW_ALL, new Map(S.state.nodes.map(n => [n.id, n.name])));
   renderViolations();
+  renderInvariants();
   if (paxos && panels) renderPaxos();
   renderControls();
   if (!S.playing || now - S.summaryAt > 250) renderSlow();
@@ -483,6 +488,36 @@ const PROMISE = {
   ...PROTOCOL_PROMISE,
   'multi-paxos': 'A correct Multi-Paxos never chooses two commands for one slot, every replica applies the same command in each slot, and every reply is consistent with some order of the operations that respects real time (linearizability).',
 };
+
+/** The invariant line: each invariant of the running protocol, holding or violated since an event (a link to it). */
+function renderInvariants() {
+  const list = S.invariants;
+  $('invariants-row').hidden = !list;
+  if (!list) return;
+  const key = JSON.stringify(list);
+  if (key === S.invariantsKey) return;
+  S.invariantsKey = key;
+  $('invariants').replaceChildren(...list.map(inv => {
+    const since = inv.violated_since;
+    const item = el('li', {
+      class: `inv ${since ? 'violated' : 'holds'}`, 'data-testid': 'invariant', 'data-name': inv.name,
+      'data-state': since ? 'violated' : 'holds', title: inv.promise || inv.name,
+    });
+    item.append(el('span', { class: 'inv-mark', 'aria-hidden': 'true' }, since ? '✗' : '✓'), el('b', {}, inv.name));
+    if (!since) {
+      item.append(el('span', { class: 'sr-only' }, ` holds: ${inv.promise}`));
+      return item;
+    }
+    const link = el('button', { type: 'button', class: 'link', 'data-testid': 'invariant-event', 'data-ev': String(since.event) }, `event #${since.event}`);
+    link.addEventListener('click', () => {
+      selectEvent(since.event);
+      $('diagram').scrollIntoView({ block: 'center', behavior: 'smooth' });
+    });
+    const more = inv.violations > 1 ? `, ${inv.violations} reports` : '';
+    item.append(` violated since `, link, el('span', { class: 'muted' }, ` (t = ${since.time} ms${more})`));
+    return item;
+  }));
+}
 
 /** Violations repeat (each replica reports the same slot); the banner shows a few of each kind. */
 const PER_INVARIANT = 3;

@@ -99,6 +99,8 @@ export class Run {
   injected() { return JSON.parse(this.inner.injected()); }
   traceHash() { return String(this.inner.traceHash()); }
   violations() { return JSON.parse(this.inner.violations()); }
+  /** Each invariant and where it stands now: `[{name, promise, violated_since, violations}]`; null from a build without it. */
+  invariants() { return typeof this.inner.invariants === 'function' ? JSON.parse(this.inner.invariants()) : null; }
   summary() { return String(this.inner.summary()); }
 }
 

@@ -429,6 +429,7 @@ try {
 
   await check('open a history: a linearizable one from the file picker, a stale read dropped on the panel and highlighted with what breaks it', () => openHistory(context));
 
+  await check('the invariant line follows the slider: holds at the start, violated since the banner\'s event at the end', () => invariantLine(context));
   await check('first screen at 1366x768: the controls and the diagram, the "How to use" panel remembered', () => firstScreenDesktop(browser));
   await check('first screen at 390x844: controls stack, cards and diagram scroll in their panels, nothing overflows', () => firstScreenPhone(browser));
 
@@ -689,5 +690,37 @@ async function firstScreenPhone(browser) {
     assert(new Set(transport.map(Math.round)).size === 1, `the transport buttons do not share a row: ${transport.join(', ')}`);
   } finally {
     await context.close();
+  }
+}
+
+async function invariantLine(context) {
+  const page = await open(context, base);
+  try {
+    await page.selectOption('[data-testid="scenario"]', 'announce-before-log');
+    await page.waitForSelector('body[data-scenario="announce-before-log"]');
+    const states = () => page.$$eval('[data-testid="invariant"]', lis => Object.fromEntries(lis.map(li => [li.dataset.name, li.dataset.state])));
+    const start = await states();
+    assert(JSON.stringify(Object.keys(start)) === JSON.stringify(['atomicity', 'commit-validity', 'stable-decision']), `the invariant line lists ${JSON.stringify(start)}`);
+    assert(Object.values(start).every(s => s === 'holds'), `at t = 0 the invariant line says ${JSON.stringify(start)}`);
+    await page.click('[data-testid="run-to-end"]');
+    await page.waitForSelector('body[data-finished="true"]');
+    const end = await states();
+    assert(end.atomicity === 'violated', `at the end atomicity is ${end.atomicity}`);
+    const link = page.locator('[data-testid="invariant"][data-name="atomicity"] [data-testid="invariant-event"]');
+    const ev = await link.getAttribute('data-ev');
+    const first = await page.locator('[data-testid="show-violation"]').first().getAttribute('data-ev');
+    assert(ev === first, `the invariant line links event ${ev}, the banner's first violation is event ${first}`);
+    const at = Number(await page.locator('[data-testid="show-violation"]').first().getAttribute('data-time'));
+    // Scrubbing back before the violation: it holds again; to its moment: violated again.
+    await page.fill('[data-testid="scrubber"]', String(Math.max(0, at - 1)));
+    await page.waitForFunction(() => document.querySelector('[data-testid="invariant"][data-name="atomicity"]').dataset.state === 'holds');
+    await page.fill('[data-testid="scrubber"]', String(at));
+    await page.waitForFunction(() => document.querySelector('[data-testid="invariant"][data-name="atomicity"]').dataset.state === 'violated');
+    await page.locator('[data-testid="invariant"][data-name="atomicity"] [data-testid="invariant-event"]').click();
+    const picked = await page.$$eval('[data-testid="event-log"] li.hl', lis => lis.map(li => li.dataset.i));
+    assert(picked.length === 1 && picked[0] === ev, `the invariant's link highlighted ${picked.join(', ')}, not event ${ev}`);
+    await noErrorBox(page);
+  } finally {
+    await page.close();
   }
 }

@@ -206,6 +206,13 @@ impl Simulation {
         serde_json::to_string(self.run.violations()).unwrap_or_default()
     }
 
+    /// Each invariant of the running protocol and where it stands now, as JSON:
+    /// `[{name, promise, violated_since: null | {event, time}, violations}]` (see
+    /// `Run::invariants`).
+    pub fn invariants(&self) -> String {
+        serde_json::to_string(&self.run.invariants()).unwrap_or_default()
+    }
+
     /// The plain-text summary, as `underhood sim run` prints it.
     pub fn summary(&self) -> String {
         self.run.summary()
@@ -460,6 +467,29 @@ mod tests {
             serde_json::from_str(&sim.events_since(v["event"].as_f64().unwrap())).unwrap();
         assert_eq!(events[0]["kind"], "violation");
         assert_eq!(events[0]["operations"], v["operations"]);
+    }
+
+    #[test]
+    fn invariants_say_where_each_stands() {
+        let mut sim = Simulation::from_gallery("announce-before-log", "", "[]").unwrap();
+        let at_start: serde_json::Value = serde_json::from_str(&sim.invariants()).unwrap();
+        let names: Vec<&str> = at_start
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["name"].as_str())
+            .collect();
+        assert_eq!(names, ["atomicity", "commit-validity", "stable-decision"]);
+        assert!(at_start[0]["violated_since"].is_null(), "{at_start}");
+        assert!(!at_start[0]["promise"].as_str().unwrap().is_empty());
+        sim.run_to_end();
+        let at_end: serde_json::Value = serde_json::from_str(&sim.invariants()).unwrap();
+        let violations: serde_json::Value = serde_json::from_str(&sim.violations()).unwrap();
+        let first = &violations[0];
+        assert_eq!(first["invariant"], "atomicity");
+        assert_eq!(at_end[0]["violated_since"]["event"], first["event"]);
+        assert_eq!(at_end[0]["violated_since"]["time"], first["time"]);
+        assert!(at_end[0]["violations"].as_u64().unwrap() >= 1);
     }
 
     #[test]

@@ -85,7 +85,9 @@ pub use protocols::{
 mod trace;
 pub use trace::{DropReason, Event, EventKind};
 mod violation;
-pub use violation::{ClientOperation, Decided, Evidence, Violation};
+pub use violation::{
+    ClientOperation, Decided, Evidence, InvariantStatus, RunInvariant, ViolatedSince, Violation,
+};
 pub mod model;
 pub use protocols::multi_paxos::MultiPaxos;
 pub use protocols::two_phase::{COORDINATOR, TwoPhase};

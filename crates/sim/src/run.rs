@@ -9,6 +9,7 @@ use crate::engine::{
 use crate::error::{InjectRefusal, ScenarioError};
 use crate::process::Protocol;
 use crate::scenario::{Fault, Scenario, fault_type};
+use crate::violation::{InvariantStatus, RunInvariant, ViolatedSince};
 
 /// A scripted run as data: the scenario, the seed and the choices, as `underhood sim check
 /// --save-replay` writes them and `underhood sim replay` and the browser read them.
@@ -218,6 +219,25 @@ impl Run {
     /// Broken invariants so far.
     pub fn violations(&self) -> &[ViolationAt] {
         self.inner.violations()
+    }
+
+    /// Where each invariant of the scenario's protocol stands now: it holds, or it has been
+    /// violated since an event. Any other invariant a violation names (a custom check) follows
+    /// the protocol's, in the order first broken.
+    ///
+    /// ```
+    /// use underhood_sim::{Run, RunOptions, gallery};
+    ///
+    /// let mut run = Run::new(&gallery::find("announce-before-log")?, RunOptions::default())?;
+    /// let before = run.invariants();
+    /// assert!(before.iter().all(|i| i.violated_since.is_none()));
+    /// run.run_to_end();
+    /// let atomicity = run.invariants().into_iter().find(|i| i.name == "atomicity").unwrap();
+    /// assert_eq!(atomicity.violated_since.map(|v| v.event), Some(run.violations()[0].event));
+    /// # Ok::<(), underhood_sim::ScenarioError>(())
+    /// ```
+    pub fn invariants(&self) -> Vec<InvariantStatus> {
+        invariant_status(self.scenario.protocol.invariants(), self.violations())
     }
 
     /// Applies a timed fault now; returns it as recorded for replay.
@@ -489,4 +509,38 @@ pub fn parse_seed(text: &str) -> Result<u64, ScenarioError> {
     text.trim().parse().map_err(|_| ScenarioError::BadSeed {
         text: text.to_owned(),
     })
+}
+
+/// The status of each listed invariant, then of any other that `violations` name.
+fn invariant_status(listed: &[RunInvariant], violations: &[ViolationAt]) -> Vec<InvariantStatus> {
+    let mut out: Vec<InvariantStatus> = listed
+        .iter()
+        .map(|i| InvariantStatus {
+            name: i.name,
+            promise: i.promise,
+            violated_since: None,
+            violations: 0,
+        })
+        .collect();
+    for v in violations {
+        let idx = match out.iter().position(|s| s.name == v.invariant) {
+            Some(idx) => idx,
+            None => {
+                out.push(InvariantStatus {
+                    name: v.invariant,
+                    promise: "",
+                    violated_since: None,
+                    violations: 0,
+                });
+                out.len() - 1
+            }
+        };
+        let status = &mut out[idx];
+        status.violations += 1;
+        status.violated_since.get_or_insert(ViolatedSince {
+            event: v.event,
+            time: v.time,
+        });
+    }
+    out
 }

@@ -5,6 +5,39 @@
 use serde::Serialize;
 use underhood_consensus::{NodeId, Time, TxId};
 
+/// An invariant a protocol checks on every run: its name, as its violations carry it, and
+/// what it promises, in one sentence for people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RunInvariant {
+    /// The name (`"atomicity"`), as in [`Violation::invariant`].
+    pub name: &'static str,
+    /// What it promises (`"no transaction commits at one node and aborts at another"`).
+    pub promise: &'static str,
+}
+
+/// Where an invariant stands at some point of a run: it holds, or a violation of it was
+/// reported at an event. [`crate::Run::invariants`] lists one per invariant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InvariantStatus {
+    /// The name.
+    pub name: &'static str,
+    /// What it promises; empty for an invariant the protocol does not list (a custom check).
+    pub promise: &'static str,
+    /// The first violation so far: `None` while the invariant holds.
+    pub violated_since: Option<ViolatedSince>,
+    /// How many violations of it were reported so far.
+    pub violations: usize,
+}
+
+/// The first violation of an invariant: the index of its `violation` trace event and its time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ViolatedSince {
+    /// The index of the `violation` event in the trace.
+    pub event: u64,
+    /// When, in ms.
+    pub time: Time,
+}
+
 /// A broken invariant.
 ///
 /// Protocols build one in a line and add what they know:

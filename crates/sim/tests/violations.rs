@@ -173,3 +173,52 @@ fn single_vip_holder_names_both_holders() {
     assert_eq!(v["nodes"], json!([1, 0]), "{v}");
     assert_eq!(v["operations"], json!([]));
 }
+
+/// Every violation a gallery run reports names an invariant its protocol lists, so the browser's
+/// invariant panel (`Run::invariants`) never shows an invariant without its promise; and the
+/// panel's "violated since" is the first violation of each.
+#[test]
+fn every_violation_names_a_listed_invariant() {
+    let mut broken = std::collections::BTreeSet::new();
+    for scenario in gallery::gallery() {
+        let listed = scenario.protocol.invariants();
+        assert!(!listed.is_empty(), "{}: no invariants", scenario.name);
+        let mut run = Run::new(&scenario, RunOptions::default()).unwrap();
+        run.run_to_end();
+        let status = run.invariants();
+        assert_eq!(
+            status.iter().map(|s| s.name).collect::<Vec<_>>(),
+            listed.iter().map(|i| i.name).collect::<Vec<_>>(),
+            "{}: a violation names an invariant the protocol does not list",
+            scenario.name
+        );
+        for s in &status {
+            let first = run.violations().iter().find(|v| v.invariant == s.name);
+            assert_eq!(
+                s.violated_since.map(|v| (v.event, v.time)),
+                first.map(|v| (v.event, v.time)),
+                "{}: {}",
+                scenario.name,
+                s.name
+            );
+            let count = run
+                .violations()
+                .iter()
+                .filter(|v| v.invariant == s.name)
+                .count();
+            assert_eq!(s.violations, count, "{}: {}", scenario.name, s.name);
+            if count > 0 {
+                broken.insert(s.name);
+            }
+        }
+    }
+    // The gallery's broken variants exercise most of the list.
+    for name in [
+        "atomicity",
+        "agreement",
+        "linearizability",
+        "single-vip-holder",
+    ] {
+        assert!(broken.contains(name), "no gallery run breaks {name}");
+    }
+}

@@ -19,6 +19,23 @@ use crate::process::Violation;
 use crate::rng::SimRng;
 use crate::scenario::{Scenario, ScenarioSpec, Workload};
 use crate::violation::Decided;
+use crate::violation::RunInvariant;
+
+/// The invariants every atomic-commit run checks (2PC, 3PC and Paxos Commit alike).
+pub(crate) const INVARIANTS: &[RunInvariant] = &[
+    RunInvariant {
+        name: "atomicity",
+        promise: "no transaction commits at one node and aborts at another",
+    },
+    RunInvariant {
+        name: "commit-validity",
+        promise: "a transaction commits only if every participant voted to commit",
+    },
+    RunInvariant {
+        name: "stable-decision",
+        promise: "a node never changes a decision it announced",
+    },
+];
 
 /// The coordinator (transaction manager) of every commit protocol: node 0.
 pub(crate) const COORDINATOR: NodeId = NodeId(0);

@@ -16,6 +16,7 @@ use crate::error::ScenarioError;
 use crate::model::{CheckRefusal, CheckRequest, Progress, ScenarioCheck, SmallConfig};
 use crate::run::{Driver, DynRun};
 use crate::scenario::{Scenario, ScenarioSpec};
+use crate::violation::RunInvariant;
 
 pub(crate) mod commit;
 pub(crate) mod multi_paxos;
@@ -133,6 +134,8 @@ pub(crate) trait Plugin {
     fn correct(&self) -> ProtocolConfig;
     /// The message kinds fault rules may name (`None`: any).
     fn msg_kinds(&self) -> Option<&'static [&'static str]>;
+    /// The invariants every run checks, in the order the browser lists them.
+    fn invariants(&self) -> &'static [RunInvariant];
     /// Checks what only this protocol knows about a scenario (its settings, node roles).
     fn check(&self, spec: &ScenarioSpec) -> Result<(), ScenarioError>;
     /// A run of `scenario` with `seed`, driven by its queue or by a script.
@@ -184,6 +187,12 @@ impl ProtocolConfig {
         self.plugin().msg_kinds()
     }
 
+    /// The invariants every run of this protocol checks (none for a custom protocol, whose
+    /// checks are given to [`crate::check`]).
+    pub fn invariants(&self) -> &'static [RunInvariant] {
+        self.plugin().invariants()
+    }
+
     /// The same protocol and settings with its correct variant.
     pub fn correct(&self) -> ProtocolConfig {
         self.plugin().correct()
@@ -212,6 +221,9 @@ impl Plugin for CustomConfig {
     }
     fn msg_kinds(&self) -> Option<&'static [&'static str]> {
         None
+    }
+    fn invariants(&self) -> &'static [RunInvariant] {
+        &[]
     }
     fn check(&self, _spec: &ScenarioSpec) -> Result<(), ScenarioError> {
         Ok(())

@@ -24,6 +24,7 @@ use crate::process::{Effects, Inputs, Process, Protocol, Violation};
 use crate::rng::SimRng;
 use crate::run::{Driver, DynRun};
 use crate::scenario::{MAX_DURATION_MS, Scenario, ScenarioSpec, Workload, check_range};
+use crate::violation::RunInvariant;
 use crate::violation::{ClientOperation, Decided};
 
 /// The gallery scenarios of Multi-Paxos, in display order.
@@ -117,6 +118,27 @@ impl Plugin for MultiPaxosConfig {
 
     fn msg_kinds(&self) -> Option<&'static [&'static str]> {
         Some(&Msg::KINDS)
+    }
+
+    fn invariants(&self) -> &'static [RunInvariant] {
+        &[
+            RunInvariant {
+                name: "agreement",
+                promise: "no slot is chosen with two different commands",
+            },
+            RunInvariant {
+                name: "validity",
+                promise: "every chosen command is one a client submitted",
+            },
+            RunInvariant {
+                name: "log-consistency",
+                promise: "every replica applies the same command in each slot",
+            },
+            RunInvariant {
+                name: "linearizability",
+                promise: "every reply fits one order of the operations that respects real time",
+            },
+        ]
     }
 
     fn check(&self, _spec: &ScenarioSpec) -> Result<(), ScenarioError> {

@@ -160,6 +160,10 @@ impl Plugin for PaxosCommitConfig {
         Some(MSG_KINDS)
     }
 
+    fn invariants(&self) -> &'static [crate::violation::RunInvariant] {
+        super::commit::INVARIANTS
+    }
+
     fn check(&self, spec: &ScenarioSpec) -> Result<(), ScenarioError> {
         let Some(participants) = self.participants(spec.nodes) else {
             return Err(ScenarioError::OutOfRange {

@@ -138,6 +138,10 @@ impl Plugin for ThreePhaseConfig {
         Some(MSG_KINDS)
     }
 
+    fn invariants(&self) -> &'static [crate::violation::RunInvariant] {
+        super::commit::INVARIANTS
+    }
+
     fn check(&self, spec: &ScenarioSpec) -> Result<(), ScenarioError> {
         let t = self.timeouts;
         for (field, value) in [

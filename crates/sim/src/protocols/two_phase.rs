@@ -115,6 +115,10 @@ impl Plugin for TwoPhaseConfig {
         Some(MSG_KINDS)
     }
 
+    fn invariants(&self) -> &'static [crate::violation::RunInvariant] {
+        super::commit::INVARIANTS
+    }
+
     fn check(&self, spec: &ScenarioSpec) -> Result<(), ScenarioError> {
         // A zero timeout would re-arm at the same instant forever and time would never move.
         for (field, value) in [

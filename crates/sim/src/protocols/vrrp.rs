@@ -119,6 +119,13 @@ impl Plugin for VrrpConfig {
         Some(&Msg::KINDS)
     }
 
+    fn invariants(&self) -> &'static [crate::violation::RunInvariant] {
+        &[crate::violation::RunInvariant {
+            name: "single-vip-holder",
+            promise: "at most one router holds the virtual IP at a time",
+        }]
+    }
+
     fn check(&self, spec: &ScenarioSpec) -> Result<(), ScenarioError> {
         let v = &self.vrrp;
         let witnesses = v.witness_count(self.variant);
