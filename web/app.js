@@ -754,8 +754,11 @@ function wireControls() {
   });
   $('timeline-zoom').addEventListener('change', e => timeline.setScale(Number(e.target.value)));
   document.addEventListener('keydown', e => {
-    if (e.target.closest('input, select, textarea, button') || e.metaKey || e.ctrlKey || e.altKey) return;
-    const keys = { ' ': () => (S.playing ? pause() : play()), ArrowRight: stepOnce, End: runToEnd, Home: () => $('rewind').click() };
+    if (e.target.closest('input, select, textarea, button, dialog, [data-drop]') || e.metaKey || e.ctrlKey || e.altKey) return;
+    const keys = {
+      ' ': () => (S.playing ? pause() : play()), ArrowRight: stepOnce, End: runToEnd, Home: () => $('rewind').click(),
+      '?': () => $('shortcuts').showModal(),
+    };
     if (keys[e.key]) {
       e.preventDefault();
       keys[e.key]();

@@ -62,7 +62,7 @@ export class Cards {
       c.crash.addEventListener('click', () => this.actions.crash(node.id, false));
       c.power.addEventListener('click', () => this.actions.crash(node.id, true));
       c.restart.addEventListener('click', () => this.actions.restart(node.id));
-      c.log = el('ol', { class: 'log' });
+      c.log = el('ol', { class: 'log', tabindex: '0', 'aria-label': `${node.name}'s durable log` });
       c.paxos = node.role === 'replica';
       c.vrrp = node.role === 'router' || node.role === 'witness';
       if (c.vrrp) {

@@ -47,6 +47,14 @@ export class Diagram {
       const ev = e.target.closest('[data-ev]');
       if (ev && !e.target.closest('[data-drop]')) this.actions.selectEvent(Number(ev.dataset.ev));
     });
+    // An in-flight arrow is a button for the keyboard too: Tab to it, Enter or Space drops it.
+    this.scroller.addEventListener('keydown', e => {
+      const drop = e.target.closest('[data-drop]');
+      if (drop && (e.key === 'Enter' || e.key === ' ')) {
+        e.preventDefault();
+        this.actions.dropMessage(Number(drop.dataset.drop));
+      }
+    });
     this.scroller.addEventListener('mousemove', e => this.hover(e));
     // Only the part of the diagram near the view is drawn; scrolling past it draws the next part.
     this.scroller.addEventListener('scroll', () => {
@@ -95,7 +103,7 @@ export class Diagram {
     const near = (x1, x2) => Math.max(x1, x2) >= from && Math.min(x1, x2) <= to;
 
     const out = [];
-    out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" class="diagram-svg" role="img" aria-label="Space-time diagram">`);
+    out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" class="diagram-svg" role="group" aria-label="Space-time diagram">`);
     out.push(defs());
     out.push(ticks(trace, ax, width, axis, pxPerMs, from, to));
 
@@ -225,7 +233,8 @@ export class Diagram {
       if (!near(x1, x2)) continue;
       const c = category(m.label);
       const tip = escapeHtml(`in flight: ${m.label} (${nameOf.get(m.from) ?? m.from} → ${nameOf.get(m.to) ?? m.to}, sent ${m.sent_at} ms, due ${m.deliver_at} ms). Click to drop it.`);
-      out.push(`<g class="msg inflight" data-tip="${tip}" data-drop="${m.id}" data-testid="inflight-${m.id}">`
+      const label = escapeHtml(`Drop the in-flight ${m.label} from ${nameOf.get(m.from) ?? m.from} to ${nameOf.get(m.to) ?? m.to}`);
+      out.push(`<g class="msg inflight" data-tip="${tip}" data-drop="${m.id}" data-testid="inflight-${m.id}" tabindex="0" role="button" aria-label="${label}">`
         + `<line class="hit" x1="${x1}" y1="${y(m.from)}" x2="${x2}" y2="${y(m.to)}"/>`
         + `<line class="arrow" stroke="${PALETTE[c]}" marker-end="url(#arrow-${c})" x1="${x1}" y1="${y(m.from)}" x2="${x2}" y2="${y(m.to)}"/></g>`);
     }

@@ -25,6 +25,14 @@ export class EventLog {
       const li = e.target.closest('li[data-i]');
       if (li) onSelect(Number(li.dataset.i));
     });
+    // With the log focused, the arrow keys select the previous or next event shown.
+    root.addEventListener('keydown', e => {
+      const delta = { ArrowUp: -1, ArrowDown: 1 }[e.key];
+      if (delta === undefined || !this.rows.length || e.metaKey || e.ctrlKey || e.altKey) return;
+      e.preventDefault();
+      const k = this.highlight === null ? (delta > 0 ? 0 : this.rows.length - 1) : this.rowOf(this.highlight) + delta;
+      onSelect(this.rows[Math.min(Math.max(k, 0), this.rows.length - 1)]);
+    });
   }
 
   /** Starts again, empty. */

@@ -4,6 +4,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const base = process.argv[2];
@@ -13,6 +14,8 @@ if (!base) {
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
+/** axe-core, from web/tests/node_modules (npm ci). */
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const TOTAL_MS = 90_000;
 const watchdog = setTimeout(() => {
@@ -430,6 +433,8 @@ try {
   await check('open a history: a linearizable one from the file picker, a stale read dropped on the panel and highlighted with what breaks it', () => openHistory(context));
 
   await check('the invariant line follows the slider: holds at the start, violated since the banner\'s event at the end', () => invariantLine(context));
+  await check('accessibility: axe-core finds no serious or critical violation on 2PC, Paxos, VRRP, the model checker, How to use and the compare view', () => accessibility(context));
+  await check('keyboard: Tab reaches every control; Enter plays, arrows step and pick events, Enter drops an in-flight message, ? lists the keys', () => keyboardPath(context));
   await check('first screen at 1366x768: the controls and the diagram, the "How to use" panel remembered', () => firstScreenDesktop(browser));
   await check('first screen at 390x844: controls stack, cards and diagram scroll in their panels, nothing overflows', () => firstScreenPhone(browser));
 
@@ -659,6 +664,7 @@ async function firstScreenDesktop(browser) {
     const again = await open(context, base);
     assert(await again.locator('[data-testid="howto"]').evaluate(d => d.open), 'the "How to use" panel did not stay open after a reload');
     await again.locator('[data-testid="howto"] summary').click();
+    await again.waitForFunction(() => localStorage.getItem('underhood.intro') === 'closed');
     await again.close();
     const third = await open(context, base);
     assert(!(await third.locator('[data-testid="howto"]').evaluate(d => d.open)), 'the "How to use" panel did not stay closed once closed');
@@ -719,6 +725,114 @@ async function invariantLine(context) {
     await page.locator('[data-testid="invariant"][data-name="atomicity"] [data-testid="invariant-event"]').click();
     const picked = await page.$$eval('[data-testid="event-log"] li.hl', lis => lis.map(li => li.dataset.i));
     assert(picked.length === 1 && picked[0] === ev, `the invariant's link highlighted ${picked.join(', ')}, not event ${ev}`);
+    await noErrorBox(page);
+  } finally {
+    await page.close();
+  }
+}
+
+// ---- accessibility (issue 24) ----
+
+
+/** Serious and critical axe-core violations on the page as it is, one line each. */
+async function axeProblems(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`));
+  return found;
+}
+
+async function accessibility(context) {
+  const problems = [];
+  const views = [
+    ['2PC', 'announce-before-log', null],
+    ['Paxos', 'paxos-stale-reads', null],
+    ['VRRP', 'vrrp-split-brain', null],
+    ['model checker', 'abort-on-timeout', async page => {
+      await page.click('[data-testid="mc-panel"] > summary');
+      await page.click('[data-testid="mc-tla-check"]');
+      await page.waitForSelector('[data-testid="mc-tla-result"]:not([data-state="checking"])[data-state]', { timeout: 10_000 });
+    }],
+    ['How to use', 'happy-path', async page => page.click('[data-testid="howto"] > summary')],
+  ];
+  const page = await open(context, base);
+  try {
+    for (const [view, scenario, prepare] of views) {
+      await chooseAndRunToEnd(page, scenario);
+      if (prepare) await prepare(page);
+      for (const p of await axeProblems(page)) problems.push(`${view}: ${p}`);
+    }
+    // Leave the panels as a first visit finds them.
+    await page.evaluate(() => localStorage.removeItem('underhood.intro'));
+    await page.click('[data-testid="open-compare"]');
+    await page.waitForSelector('body[data-compare]');
+    for (const p of await axeProblems(page)) problems.push(`compare view: ${p}`);
+  } finally {
+    await page.close();
+  }
+  assert(problems.length === 0, `axe-core:\n  ${problems.join('\n  ')}`);
+}
+
+async function keyboardPath(context) {
+  const page = await open(context, base);
+  try {
+    await page.selectOption('[data-testid="scenario"]', 'happy-path');
+    await page.waitForSelector('body[data-scenario="happy-path"]');
+    // Tab through the page from the top, noting each stop.
+    await page.evaluate(() => document.activeElement?.blur());
+    const stops = new Set();
+    for (let k = 0; k < 120; k++) {
+      await page.keyboard.press('Tab');
+      const at = await page.evaluate(() => {
+        const e = document.activeElement;
+        if (!e || e === document.body) return null;
+        return e.dataset.testid ?? (e.tagName === 'SUMMARY' ? `${e.parentElement.dataset.testid} summary` : e.id || e.tagName);
+      });
+      if (at) stops.add(at);
+    }
+    for (const want of ['howto summary', 'scenario', 'seed', 'random-seed', 'open-compare', 'copy-link', 'rewind', 'play', 'step', 'run-to-end', 'speed', 'scrubber',
+      'select-0', 'crash-0', 'axis', 'event-log', 'mc-panel summary']) {
+      assert(stops.has(want), `Tab never reaches ${want}; it stops at ${[...stops].join(', ')}`);
+    }
+    // Enter on Play plays, and again pauses.
+    await page.focus('[data-testid="play"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="play"][aria-pressed="true"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="play"][aria-pressed="false"]');
+    // Shortcuts act when no control has the focus.
+    await page.keyboard.press('Home');
+    await page.evaluate(() => document.activeElement?.blur());
+    let inflight = null;
+    for (let k = 0; k < 40 && !inflight; k++) {
+      await page.keyboard.press('ArrowRight');
+      inflight = await page.$('[data-testid^="inflight-"]');
+    }
+    assert(inflight, 'the → key never put a message in flight');
+    const id = (await inflight.getAttribute('data-testid')).slice('inflight-'.length);
+    await page.focus(`[data-testid="inflight-${id}"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`[data-testid="inflight-${id}"]`, { state: 'detached', timeout: 3000 });
+    const drops = await page.$$eval('[data-testid="event-log"] li.drop', lis => lis.map(li => li.textContent));
+    assert(drops.some(t => t.includes('injected')), `Enter on an in-flight arrow did not drop it: ${drops.join(' | ')}`);
+    // The event log: ↓ picks an event, ↓ again the next one shown.
+    await page.focus('[data-testid="event-log"]');
+    await page.keyboard.press('ArrowDown');
+    const first = await page.$eval('[data-testid="event-log"] li.hl', li => Number(li.dataset.i));
+    await page.keyboard.press('ArrowDown');
+    const second = await page.$eval('[data-testid="event-log"] li.hl', li => Number(li.dataset.i));
+    assert(second > first, `↓ in the event log went from event ${first} to ${second}`);
+    // ? lists the shortcuts; Esc closes the list.
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press('Shift+?');
+    const list = page.locator('[data-testid="shortcuts"]');
+    await list.waitFor({ state: 'visible', timeout: 2000 });
+    const text = await list.innerText();
+    for (const key of ['Space', 'End', 'Home', '?']) assert(text.includes(key), `the shortcut list lacks ${key}: ${text}`);
+    assert(await axeProblems(page).then(p => p.length === 0), `axe-core with the shortcut list open: ${(await axeProblems(page)).join('; ')}`);
+    await page.keyboard.press('Escape');
+    await list.waitFor({ state: 'hidden', timeout: 2000 });
     await noErrorBox(page);
   } finally {
     await page.close();
