@@ -2,7 +2,7 @@
 // (checker-worker.js), so the page stays live, shows progress level by level and can cancel a
 // check. Where a worker cannot start, the check runs on the page's thread instead.
 
-import { checkTwoPhaseTla, checkScenario } from './sim.js';
+import { checkTwoPhaseTla, checkScenario, checkSupport } from './sim.js';
 import { el } from './dom.js';
 
 /** TLC's published distinct-state counts for TwoPhase without symmetry, by number of RMs. */
@@ -76,6 +76,8 @@ export class Checker {
     this.actions = actions;
     this.q = sel => root.querySelector(sel);
     this.workers = { tla: new CheckWorker(), scenario: new CheckWorker() };
+    /** The checker's refusal of each gallery scenario asked about (null: it checks it). */
+    this.refusals = new Map();
     this.q('#mc-tla-check').addEventListener('click', () => this.checkTla());
     this.q('#mc-scenario-check').addEventListener('click', () => this.checkScenario());
     this.q('#mc-rms').addEventListener('input', () => this.hints());
@@ -89,11 +91,39 @@ export class Checker {
     setText(this.q('#mc-tla-warn'), rms >= 8 ? '8 RMs: 1.7 million states, a few seconds.' : '');
     const name = this.scenario();
     setText(this.q('#mc-scenario-name'), name ?? '(an edited scenario: pick one from the gallery)');
+    const refusal = name ? this.refusal(name) : null;
+    this.q('#mc-scenario-controls').hidden = Boolean(refusal);
+    const note = this.q('#mc-scenario-refusal');
+    note.hidden = !refusal;
+    const key = refusal ? `${name}:${refusal.message}` : '';
+    if (refusal && note.dataset.key !== key) {
+      note.dataset.key = key;
+      note.replaceChildren(
+        el('b', {}, `The model checker does not check ${name}: `),
+        `${refusal.message}.`,
+        refusal.refusal === 'timing' ? ' Here, press Play, or run other seeds with Random seed: each run is one timing, and the invariant line says whether it held.' : '',
+      );
+      this.q('#mc-scenario-result').replaceChildren();
+    }
     const depth = Number(this.q('#mc-depth').value);
     const warn = [];
     if (name && name.startsWith('paxos')) warn.push('Multi-Paxos scenarios are slow to check: start with a small depth.');
     if (depth > 10) warn.push('Depths above 10 can take minutes (Cancel stops a check).');
     setText(this.q('#mc-scenario-warn'), warn.join(' '));
+  }
+
+  /** The checker's refusal of gallery scenario `name`, asked once. */
+  refusal(name) {
+    if (!this.refusals.has(name)) {
+      let r = null;
+      try {
+        r = checkSupport(name);
+      } catch {
+        // An unknown name: Check reports it.
+      }
+      this.refusals.set(name, r);
+    }
+    return this.refusals.get(name);
   }
 
   checkTla() {

@@ -33,6 +33,12 @@ export function checkScenario(name, maxDepth) {
   return JSON.parse(checker('checkScenario')(name, maxDepth));
 }
 
+/** Whether the checker explores gallery scenario `name`: null, or `{refusal, protocol, message}`; null from a build without the binding (Check then reports the refusal). */
+export function checkSupport(name) {
+  const f = loaded?.checkSupport;
+  return typeof f === 'function' ? JSON.parse(f(name)) : null;
+}
+
 /** The gallery's side-by-side comparisons: `[{name, description, participants, f}]`. */
 export function comparisons() {
   return JSON.parse(checker('comparisons')());

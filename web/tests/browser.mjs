@@ -435,6 +435,7 @@ try {
   await check('the invariant line follows the slider: holds at the start, violated since the banner\'s event at the end', () => invariantLine(context));
   await check('accessibility: axe-core finds no serious or critical violation on 2PC, Paxos, VRRP, the model checker, How to use and the compare view', () => accessibility(context));
   await check('keyboard: Tab reaches every control; Enter plays, arrows step and pick events, Enter drops an in-flight message, ? lists the keys', () => keyboardPath(context));
+  await check('model checker: a VRRP scenario gets the checker\'s reason instead of Check', () => checkerRefusal(context));
   await check('first screen at 1366x768: the controls and the diagram, the "How to use" panel remembered', () => firstScreenDesktop(browser));
   await check('first screen at 390x844: controls stack, cards and diagram scroll in their panels, nothing overflows', () => firstScreenPhone(browser));
 
@@ -833,6 +834,39 @@ async function keyboardPath(context) {
     assert(await axeProblems(page).then(p => p.length === 0), `axe-core with the shortcut list open: ${(await axeProblems(page)).join('; ')}`);
     await page.keyboard.press('Escape');
     await list.waitFor({ state: 'hidden', timeout: 2000 });
+    await noErrorBox(page);
+  } finally {
+    await page.close();
+  }
+}
+
+async function checkerRefusal(context) {
+  const page = await open(context, base);
+  try {
+    await page.click('[data-testid="mc-panel"] > summary');
+    const check = page.locator('[data-testid="mc-scenario-check"]');
+    const note = page.locator('[data-testid="mc-scenario-refusal"]');
+    await page.selectOption('[data-testid="scenario"]', 'vrrp-split-brain');
+    await page.waitForSelector('body[data-scenario="vrrp-split-brain"]');
+    await note.waitFor({ state: 'visible', timeout: 2000 });
+    assert(!(await check.isVisible()), 'Check is offered for a VRRP scenario');
+    const text = await note.innerText();
+    // The reason is the simulator's own refusal, the sentence checkScenario would throw.
+    const thrown = await page.evaluate(async () => {
+      const m = await import(new URL('pkg/underhood_sim_wasm.js', document.baseURI).href);
+      await m.default();
+      try {
+        m.checkScenario('vrrp-split-brain', 3);
+        return null;
+      } catch (e) {
+        return e.message;
+      }
+    });
+    assert(thrown && text.includes(thrown), `the panel says "${text}", the checker refuses with "${thrown}"`);
+    await page.selectOption('[data-testid="scenario"]', 'abort-on-timeout');
+    await page.waitForSelector('body[data-scenario="abort-on-timeout"]');
+    await check.waitFor({ state: 'visible', timeout: 2000 });
+    assert(!(await note.isVisible()), 'the refusal stays on a scenario the checker explores');
     await noErrorBox(page);
   } finally {
     await page.close();

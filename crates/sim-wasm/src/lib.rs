@@ -286,6 +286,32 @@ pub fn check_scenario(name: &str, max_depth: u32) -> Result<String, Error> {
     scenario_check(name, max_depth, &mut |_| {})
 }
 
+/// Whether the model checker explores gallery scenario `name`, without checking it: JSON `null`
+/// when it does, or `{refusal, protocol, message}` when [`check_scenario`] would refuse
+/// (`refusal`: `"timing"` for a protocol whose safety rests on timing, such as VRRP; `"custom"`;
+/// `"scenario"` when its small configuration is not valid; `protocol`: the protocol's name;
+/// `message`: the refusal in one sentence).
+#[wasm_bindgen(js_name = checkSupport)]
+pub fn check_support(name: &str) -> Result<String, Error> {
+    let scenario = gallery::find(name)?;
+    let Err(refusal) = model::small_config(&scenario) else {
+        return Ok("null".to_owned());
+    };
+    let kind = match &refusal {
+        model::CheckRefusal::Timing { .. } => "timing",
+        model::CheckRefusal::Custom => "custom",
+        model::CheckRefusal::Scenario(_) => "scenario",
+        // A refusal added later: the page shows its message.
+        _ => "other",
+    };
+    Ok(serde_json::json!({
+        "refusal": kind,
+        "protocol": scenario.protocol.name(),
+        "message": refusal.to_string(),
+    })
+    .to_string())
+}
+
 /// [`check_scenario`], calling `progress` with JSON `{depth, unique_states, states}` after
 /// every level (for a page that runs the check in a worker).
 #[wasm_bindgen(js_name = checkScenarioProgress)]
@@ -423,6 +449,22 @@ mod tests {
         let err = replay.inject(r#"{"type":"heal"}"#).unwrap_err();
         assert!(err.to_string().contains("replays a fixed path"), "{err}");
         assert!(Simulation::from_replay("{}").is_err());
+    }
+
+    #[test]
+    fn check_support_explains_a_refusal_before_any_check() {
+        assert_eq!(check_support("abort-on-timeout").unwrap(), "null");
+        assert_eq!(check_support("paxos-normal").unwrap(), "null");
+        let refused: serde_json::Value =
+            serde_json::from_str(&check_support("vrrp-split-brain").unwrap()).unwrap();
+        assert_eq!(refused["refusal"], "timing");
+        assert_eq!(refused["protocol"], "vrrp");
+        // The same sentence `checkScenario` throws.
+        let thrown = check_scenario("vrrp-split-brain", 3)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(refused["message"], thrown);
+        assert!(check_support("nope").is_err());
     }
 
     #[test]
