@@ -9,7 +9,10 @@ export async function loadSimulation() {
   } catch (e) {
     throw new Error(`could not load ./pkg/underhood_sim_wasm.js (build it with \`cargo xtask wasm\`): ${e.message}`);
   }
-  await mod.default();
+  // The page's head started compiling the module while it downloaded; if that failed (an old
+  // browser, a server that does not send application/wasm), the glue fetches it itself.
+  const compiled = await (window.underhoodWasm ?? null);
+  await mod.default(compiled ? { module_or_path: compiled } : undefined);
   loaded = mod;
   return mod.Simulation;
 }

@@ -17,7 +17,7 @@ mkdirSync(shots, { recursive: true });
 /** axe-core, from web/tests/node_modules (npm ci). */
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-const TOTAL_MS = 90_000;
+const TOTAL_MS = 120_000;
 const watchdog = setTimeout(() => {
   console.error(`browser: gave up after ${TOTAL_MS / 1000} s`);
   console.log(`browser: ${passed} passed, ${failed + 1} failed`);
@@ -456,10 +456,11 @@ process.exit(failed ? 1 : 0);
 // ---- helpers ----
 
 async function check(name, f) {
+  const started = Date.now();
   try {
     await f();
     passed++;
-    console.log(`ok - ${name}`);
+    console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (e) {
     failed++;
     console.log(`FAIL - ${name}: ${e.message}`);
@@ -782,16 +783,14 @@ async function keyboardPath(context) {
     await page.waitForSelector('body[data-scenario="happy-path"]');
     // Tab through the page from the top, noting each stop.
     await page.evaluate(() => document.activeElement?.blur());
-    const stops = new Set();
-    for (let k = 0; k < 120; k++) {
-      await page.keyboard.press('Tab');
-      const at = await page.evaluate(() => {
-        const e = document.activeElement;
-        if (!e || e === document.body) return null;
-        return e.dataset.testid ?? (e.tagName === 'SUMMARY' ? `${e.parentElement.dataset.testid} summary` : e.id || e.tagName);
+    await page.evaluate(() => {
+      window.tabStops = [];
+      document.addEventListener('focusin', ({ target: e }) => {
+        window.tabStops.push(e.dataset?.testid ?? (e.tagName === 'SUMMARY' ? `${e.parentElement.dataset.testid} summary` : e.id || e.tagName));
       });
-      if (at) stops.add(at);
-    }
+    });
+    for (let k = 0; k < 120; k++) await page.keyboard.press('Tab');
+    const stops = new Set(await page.evaluate(() => window.tabStops));
     for (const want of ['howto summary', 'scenario', 'seed', 'random-seed', 'open-compare', 'copy-link', 'rewind', 'play', 'step', 'run-to-end', 'speed', 'scrubber',
       'select-0', 'crash-0', 'axis', 'event-log', 'mc-panel summary']) {
       assert(stops.has(want), `Tab never reaches ${want}; it stops at ${[...stops].join(', ')}`);
