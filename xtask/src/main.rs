@@ -7,6 +7,7 @@ mod bench_checker;
 mod bench_lincheck;
 mod cmd;
 mod determinism;
+mod downstream;
 mod hardening;
 mod json;
 mod msrv;
@@ -26,7 +27,8 @@ usage: cargo xtask <command>
 
 commands:
   web [--port N]  build the WASM bundle and serve web/ on http://127.0.0.1:8080 (or port N)
-  test            everything CI runs: fmt, clippy, tests (no unlisted skips), loom, Vault
+  test            everything CI runs: fmt, clippy, tests (no unlisted skips), the example
+                  crates under examples/ (as downstream users build them), loom, Vault
                   clients, WASM build, determinism, browser test, npm package, every fuzz target
                   for a bounded time
   vault-clients   the secret server against hvac (PyPI, in a virtualenv) and node-vault (npm)
@@ -36,6 +38,7 @@ commands:
   package         cargo package every published crate without building it, and report sizes
   release-check   before publishing: msrv, cargo package --workspace (each crate verified against
                   its packaged siblings; sizes reported), cargo semver-checks where a release exists
+  downstream      test the example crates under examples/ as downstream users build them
   loom            the loom models of acl-model and sim (RUSTFLAGS='--cfg loom', bounded)
   determinism     every gallery scenario natively and in WASM (after `cargo xtask wasm`): the same
                   trace hash under seeds 1 to 3, the same full trace under seed 1
@@ -109,6 +112,10 @@ fn run(args: &[String]) -> Result<()> {
         "loom" => {
             no_more_args(command, rest)?;
             hardening::loom()
+        }
+        "downstream" => {
+            no_more_args(command, rest)?;
+            downstream::check()
         }
         "determinism" => {
             no_more_args(command, rest)?;

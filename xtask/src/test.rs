@@ -1,6 +1,7 @@
 //! `cargo xtask test`: everything CI runs, in order, stopping at the first failure.
 //! The steps are fmt, clippy, the MSRV check (`cargo check` with each declared rust-version), tests (with doc tests, failing on any skip not listed in
-//! `hardening::ALLOWED_SKIPS`), the loom models, the Vault client suites (hvac, node-vault)
+//! `hardening::ALLOWED_SKIPS`), the example crates under `examples/` (as a downstream user
+//! builds them), the loom models, the Vault client suites (hvac, node-vault)
 //! against the secret server, the WASM build, the determinism check, the browser test, the npm package, and
 //! every fuzz target for a bounded time.
 
@@ -10,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, determinism, hardening, msrv, npm, release, serve, vault_clients, wasm};
+use crate::{
+    cmd, determinism, downstream, hardening, msrv, npm, release, serve, vault_clients, wasm,
+};
 
 /// Where Chromium must be for the browser test.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
@@ -22,7 +25,7 @@ struct Step {
 }
 
 /// Every step, in the order CI runs them: cheap checks first.
-const STEPS: [Step; 12] = [
+const STEPS: [Step; 13] = [
     Step {
         name: "fmt",
         run: || cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"])),
@@ -55,6 +58,11 @@ const STEPS: [Step; 12] = [
     Step {
         name: "test",
         run: hardening::test_without_skips,
+    },
+    Step {
+        // The worked example crates under `examples/`, tested as a downstream user would.
+        name: "downstream",
+        run: downstream::check,
     },
     Step {
         name: "loom",

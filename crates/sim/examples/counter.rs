@@ -124,10 +124,7 @@ fn applied_once(nodes: &[Option<&Node>]) -> Result<(), String> {
     }
 }
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let invariants = [Invariant {
-        name: "applied-once",
-        check: applied_once,
-    }];
+    let invariants = [Invariant::new("applied-once", applied_once)];
     let options = CheckOptions {
         runs: 30,
         network: Network {

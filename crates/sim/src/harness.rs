@@ -7,7 +7,11 @@
 
 use std::fmt;
 
-use crate::engine::{Invariant, OnViolation, Recording, Sim, ViolationAt};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use underhood_consensus::Time;
+
+use crate::engine::{Invariant, OnViolation, PANIC, Recording, Sim, ViolationAt, panic_message};
 use crate::error::ScenarioError;
 use crate::explore::{random_faults, shrink_with};
 use crate::process::Protocol;
@@ -54,17 +58,50 @@ pub struct CheckReport {
 }
 
 /// The first failing seed, with the fault schedule shrunk to a minimal one.
+///
+/// A panic in the protocol's code (`boot`, `recover`, `step`, a client or checker hook) breaks
+/// the property `no-panic`; a panicking invariant breaks itself. Either way the detail holds the
+/// panic message, and the failure shrinks and reproduces like any other.
 #[derive(Clone, Debug)]
 pub struct CheckFailure {
     /// The seed.
     pub seed: u64,
-    /// The broken invariant (with the shrunk schedule).
-    pub violation: ViolationAt,
-    /// The random faults the seed drew.
+    /// The broken invariant (with the shrunk schedule; boxed, as is the setup below, so a
+    /// `Result` stays small).
+    pub violation: Box<ViolationAt>,
+    /// Every fault of the failing run: the caller's ([`CheckOptions::faults`]) first, then the
+    /// random ones the seed drew.
     pub faults: Vec<Fault>,
-    /// A minimal subset that still breaks an invariant; pass it as [`CheckOptions::faults`]
-    /// (with `random_faults: false`, `first_seed: seed`, `runs: 1`) to reproduce.
+    /// A minimal subset of [`CheckFailure::faults`] that still breaks an invariant.
     pub shrunk: Vec<Fault>,
+    /// The run's duration and network.
+    setup: Box<(u64, Network)>,
+}
+
+impl CheckFailure {
+    /// The options that rebuild exactly the shrunk failing run: this seed only, no random
+    /// faults, the shrunk schedule (caller-supplied faults included), the same network and
+    /// duration.
+    pub fn options(&self) -> CheckOptions {
+        CheckOptions {
+            runs: 1,
+            first_seed: self.seed,
+            duration_ms: self.setup.0,
+            network: self.setup.1.clone(),
+            random_faults: false,
+            faults: self.shrunk.clone(),
+        }
+    }
+
+    /// Runs the shrunk failing run again: `Err` with the same violation when it reproduces
+    /// (as it must, for a deterministic protocol).
+    pub fn reproduce<P: Protocol>(
+        &self,
+        make: impl Fn(u64) -> P,
+        invariants: &[Invariant<P::Node>],
+    ) -> Result<CheckReport, CheckFailure> {
+        check_with(make, invariants, &self.options())
+    }
 }
 
 impl fmt::Display for CheckFailure {
@@ -86,8 +123,10 @@ impl fmt::Display for CheckFailure {
         }
         write!(
             f,
-            "reproduce with CheckOptions {{ first_seed: {}, runs: 1, random_faults: false, faults: <the list above>, .. }}",
-            self.seed
+            "reproduce with failure.reproduce(..), or check_with(.., &CheckOptions {{ first_seed: {}, runs: 1, random_faults: false, faults: <the list above>, duration_ms: {}, network: {} }})",
+            self.seed,
+            self.setup.0,
+            serde_json::to_string(&self.setup.1).unwrap_or_default()
         )
     }
 }
@@ -177,7 +216,7 @@ impl std::error::Error for CheckFailure {}
 ///         _ => Ok(()),
 ///     }
 /// }
-/// let invariants = [Invariant { name: "applied-once", check: applied_once }];
+/// let invariants = [Invariant::new("applied-once", applied_once)];
 /// let options = CheckOptions {
 ///     runs: 30,
 ///     network: Network { duplicate_per_mille: 50, ..Network::default() },
@@ -211,47 +250,47 @@ pub fn check<P: Protocol>(
 }
 
 /// [`check`] with every knob.
+///
+/// Each seed runs with the caller's faults ([`CheckOptions::faults`]) followed by the random
+/// ones the seed draws; a failing schedule is shrunk as a whole, so the failure's
+/// [`CheckFailure::options`] rebuild it exactly.
 pub fn check_with<P: Protocol>(
     make: impl Fn(u64) -> P,
     invariants: &[Invariant<P::Node>],
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckFailure> {
+    let failure = |seed, violation, faults: Vec<Fault>, shrunk| CheckFailure {
+        seed,
+        violation: Box::new(violation),
+        faults,
+        shrunk,
+        setup: Box::new((options.duration_ms, options.network.clone())),
+    };
     let mut events = 0;
     for seed in options.first_seed..options.first_seed.saturating_add(options.runs) {
-        let scenario = match environment(make(seed).n_nodes(), options, seed) {
+        // A panic in `make` or `n_nodes` is the protocol's too.
+        let n_nodes = match catch_unwind(AssertUnwindSafe(|| make(seed).n_nodes())) {
+            Ok(n) => n,
+            Err(payload) => {
+                let violation = panic_violation(&*payload, 0, Time(0));
+                return Err(failure(seed, violation, Vec::new(), Vec::new()));
+            }
+        };
+        // The options' faults are checked once, with the environment.
+        let scenario = match environment(n_nodes, options, seed) {
             Ok(s) => s,
-            Err(e) => {
-                return Err(CheckFailure {
-                    seed,
-                    violation: setup_error(&e),
-                    faults: Vec::new(),
-                    shrunk: Vec::new(),
-                });
-            }
+            Err(e) => return Err(failure(seed, setup_error(&e), Vec::new(), Vec::new())),
         };
-        let faults = if options.random_faults {
-            random_faults(&scenario, seed)
-        } else {
-            Vec::new()
+        let mut faults = options.faults.clone();
+        if options.random_faults {
+            faults.extend(random_faults(&scenario, seed));
+        }
+        let run = |schedule: &[Fault]| -> Result<(Option<ViolationAt>, u64), ScenarioError> {
+            let s = scenario.with_faults(schedule)?;
+            Ok(run_one(&make, invariants, &s, seed))
         };
-        let run = |extra: &[Fault]| -> Result<(Option<ViolationAt>, u64), ScenarioError> {
-            let s = scenario.with_faults(extra)?;
-            let mut sim = Sim::new(
-                make(seed),
-                &s.environment(),
-                seed,
-                &[],
-                Recording::HashOnly,
-                OnViolation::Stop,
-            )?;
-            for invariant in invariants {
-                sim.add_invariant(invariant.clone());
-            }
-            sim.run_to_end();
-            Ok((sim.violations().first().cloned(), sim.steps()))
-        };
-        // The options' own faults were checked when the scenario was built; a failure to set
-        // up is reported as a violation of the harness itself rather than a panic.
+        // A random schedule that does not fit the environment is a bug of the harness, reported
+        // as a violation of its own rather than a panic.
         let (violation, steps) = run(&faults).unwrap_or_else(|e| (Some(setup_error(&e)), 0));
         events += steps;
         let Some(original) = violation else {
@@ -262,12 +301,7 @@ pub fn check_with<P: Protocol>(
         })
         .unwrap_or_else(|_| (faults.clone(), 0));
         let violation = run(&shrunk).ok().and_then(|(v, _)| v).unwrap_or(original);
-        return Err(CheckFailure {
-            seed,
-            violation,
-            faults,
-            shrunk,
-        });
+        return Err(failure(seed, violation, faults, shrunk));
     }
     Ok(CheckReport {
         runs: options.runs,
@@ -275,11 +309,58 @@ pub fn check_with<P: Protocol>(
     })
 }
 
-/// The scenario a custom protocol runs in: the options' network, duration and faults; random
+/// One run of `scenario` (faults included) with `seed`: its first violation, a panic in the
+/// protocol's code counted as one, and how many events ran.
+fn run_one<P: Protocol>(
+    make: &impl Fn(u64) -> P,
+    invariants: &[Invariant<P::Node>],
+    scenario: &Scenario,
+    seed: u64,
+) -> (Option<ViolationAt>, u64) {
+    let mut sim = None;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let s = sim.insert(Sim::new(
+            make(seed),
+            &scenario.environment(),
+            seed,
+            &[],
+            Recording::HashOnly,
+            OnViolation::Stop,
+        )?);
+        for invariant in invariants {
+            s.add_invariant(invariant.clone());
+        }
+        s.run_to_end();
+        Ok::<_, ScenarioError>(())
+    }));
+    let (events, time) = sim
+        .as_ref()
+        .map_or((0, Time(0)), |s| (s.n_events(), s.now()));
+    let steps = sim.as_ref().map_or(0, Sim::steps);
+    match outcome {
+        Ok(Ok(())) => (sim.and_then(|s| s.violations().first().cloned()), steps),
+        Ok(Err(e)) => (Some(setup_error(&e)), steps),
+        Err(payload) => (Some(panic_violation(&*payload, events, time)), steps),
+    }
+}
+
+/// A caught panic as a violation of `no-panic`.
+fn panic_violation(payload: &(dyn std::any::Any + Send), event: u64, time: Time) -> ViolationAt {
+    ViolationAt {
+        invariant: PANIC,
+        detail: format!("panicked: {}", panic_message(payload)),
+        evidence: Box::default(),
+        event,
+        time,
+    }
+}
+
+/// The scenario a custom protocol runs in: the options' network and duration (their faults are
+/// only checked); random
 /// faults are spread over the whole run (one "transaction" per 50 ms tells `random_faults` where).
 fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Result<Scenario, ScenarioError> {
     let interval = 50;
-    Scenario::new(ScenarioSpec {
+    let scenario = Scenario::new(ScenarioSpec {
         name: "check".into(),
         description: String::new(),
         protocol: ProtocolConfig::Custom(CustomConfig::default()),
@@ -293,8 +374,12 @@ fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Result<Scenar
             interval_ms: interval,
             ..Workload::default()
         },
-        faults: options.faults.clone(),
-    })
+        faults: Vec::new(),
+    })?;
+    // The caller's faults are checked here, and added to each run's schedule by the caller,
+    // where shrinking sees them.
+    scenario.with_faults(&options.faults)?;
+    Ok(scenario)
 }
 
 fn setup_error(e: &ScenarioError) -> ViolationAt {
@@ -303,6 +388,6 @@ fn setup_error(e: &ScenarioError) -> ViolationAt {
         detail: e.to_string(),
         evidence: Box::default(),
         event: 0,
-        time: underhood_consensus::Time(0),
+        time: Time(0),
     }
 }

@@ -56,6 +56,8 @@ pub mod compare;
 pub mod gallery;
 mod harness;
 pub use harness::{CheckFailure, CheckOptions, CheckReport, check, check_with};
+mod exhaustive;
+pub use exhaustive::{ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, check_exhaustive};
 mod hash;
 pub mod linearizability;
 mod process;
@@ -89,8 +91,13 @@ pub use violation::{
     ClientOperation, Decided, Evidence, InvariantStatus, RunInvariant, ViolatedSince, Violation,
 };
 pub mod model;
+pub mod prelude;
+// Everything a protocol's signature names, so `underhood-sim` is the only dependency a
+// protocol under test needs; `serde` too, for `#[serde(crate = "underhood_sim::serde")]`.
 pub use protocols::multi_paxos::MultiPaxos;
 pub use protocols::two_phase::{COORDINATOR, TwoPhase};
 pub use protocols::vrrp::{
     Action as VrrpAction, OperatorAction, VARIANTS as VRRP_VARIANTS, Vrrp, VrrpSettings,
 };
+pub use serde;
+pub use underhood_consensus::{Durability, Effect, Input, NodeId, Time};

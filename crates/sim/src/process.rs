@@ -84,7 +84,10 @@ pub trait Protocol {
     }
 
     /// A fresh node with an empty log; effects it needs at start (timers) go to `out`.
-    fn boot(&self, id: NodeId, out: &mut Vec<Effects<Self::Node>>) -> Self::Node;
+    /// By default, [`Protocol::recover`] from an empty log at time 0.
+    fn boot(&self, id: NodeId, out: &mut Vec<Effects<Self::Node>>) -> Self::Node {
+        self.recover(id, &[], Time(0), out)
+    }
 
     /// A node rebuilt after a crash from its durable log only.
     fn recover(

@@ -285,13 +285,13 @@ proptest! {
         prop_assume!(s.is_ok());
         let s = s.unwrap();
         let mut sim = Sim::new(Vrrp::new(&s), &s.environment(), seed, &[], Recording::HashOnly, OnViolation::Stop).unwrap();
-        sim.add_invariant(underhood_sim::Invariant {
-            name: "single-vip-holder (state)",
-            check: |nodes: &[Option<&Node>]| match Vrrp::masters(nodes) {
+        sim.add_invariant(underhood_sim::Invariant::new(
+            "single-vip-holder (state)",
+            |nodes: &[Option<&Node>]| match Vrrp::masters(nodes) {
                 0 | 1 => Ok(()),
                 n => Err(format!("{n} masters")),
             },
-        });
+        ));
         sim.run_to_end();
         prop_assert!(sim.violations().is_empty(), "{:?}", sim.violations());
     }

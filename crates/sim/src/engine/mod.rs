@@ -25,6 +25,7 @@ mod scripted;
 mod view;
 
 pub use invariant::Invariant;
+pub(crate) use invariant::{PANIC, first_broken, panic_message};
 pub use scripted::{Choice, Cut, NodeProblem, SCRIPT_STEP_MS, ScriptError};
 
 use clock::LocalClock;
@@ -463,9 +464,7 @@ impl<P: Protocol> Sim<P> {
             .invariants
             .iter()
             .filter_map(|inv| {
-                (inv.check)(&nodes)
-                    .err()
-                    .map(|detail| Violation::new(inv.name, detail))
+                invariant::judge(inv, &nodes).map(|detail| Violation::new(inv.name(), detail))
             })
             .collect();
         if !found.is_empty() {

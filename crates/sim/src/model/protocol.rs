@@ -12,13 +12,14 @@
 //! are left out, as the model ignores them.
 
 use std::hash::{Hash, Hasher};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
 
 use super::{Action, Model, Symmetry};
-use crate::engine::{Choice, Cut};
+use crate::engine::{Choice, Cut, Invariant, PANIC, first_broken, panic_message};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
@@ -43,6 +44,7 @@ pub struct ProtocolModel<P: Protocol> {
     sometimes: Vec<Reachable<P::Node>>,
     goals: Vec<Reachable<P::Node>>,
     goal_names: Vec<&'static str>,
+    invariants: Vec<Invariant<P::Node>>,
 }
 
 /// A "sometimes" property over every node's state (`None` for a node that is down): the
@@ -75,6 +77,7 @@ pub struct ProtocolState<P: Protocol> {
     timeouts_left: Option<u8>,
     checker: Arc<P>,
     broken: Option<&'static str>,
+    broken_detail: String,
 }
 
 impl<P: Protocol + Clone> Clone for ProtocolState<P> {
@@ -92,6 +95,7 @@ impl<P: Protocol + Clone> Clone for ProtocolState<P> {
             timeouts_left: self.timeouts_left,
             checker: self.checker.clone(),
             broken: self.broken,
+            broken_detail: self.broken_detail.clone(),
         }
     }
 }
@@ -131,7 +135,25 @@ where
             sometimes: Vec::new(),
             goals: Vec::new(),
             goal_names: Vec::new(),
+            invariants: Vec::new(),
         }
+    }
+
+    /// Checks `invariants` at every state, as the simulator checks them after every event
+    /// (a panicking invariant counts as broken).
+    pub fn with_invariants(mut self, invariants: &[Invariant<P::Node>]) -> Self {
+        self.invariants.extend(invariants.iter().cloned());
+        self
+    }
+
+    /// The first property `state` breaks, with its detail: the protocol's own checks (and a
+    /// panic in a step), then the invariants.
+    pub fn broken(&self, state: &ProtocolState<P>) -> Option<(&'static str, String)> {
+        if let Some(name) = state.broken {
+            return Some((name, state.broken_detail.clone()));
+        }
+        let nodes: Vec<Option<&P::Node>> = state.nodes.iter().map(|n| n.as_deref()).collect();
+        first_broken(&self.invariants, &nodes)
     }
 
     /// Seeds the clients' random stream as a simulation with `seed` does (1 by default), so
@@ -230,10 +252,10 @@ where
                 "i": events.len(), "t": t, "kind": action.name, "node": action.arg,
                 "label": label,
             }));
-            if let Some(v) = next.broken {
+            if let Some((v, detail)) = self.broken(next) {
                 events.push(json!({
                     "i": events.len(), "t": t, "kind": "violation", "invariant": v,
-                    "label": format!("{v} violated"),
+                    "label": format!("{v} violated"), "detail": detail,
                 }));
             }
             state = next.clone();
@@ -286,7 +308,23 @@ where
         take(&mut base);
         let mut effects = Vec::new();
         if let Some(node) = base.nodes[id.0 as usize].as_mut().map(Arc::make_mut) {
-            node.step(Time(0), input, &mut effects);
+            // A panic in the protocol's step is a violation like any other, with a path to it.
+            let stepped = catch_unwind(AssertUnwindSafe(|| {
+                node.step(Time(0), input, &mut effects);
+            }));
+            if let Err(payload) = stepped {
+                base.broken = Some(PANIC);
+                base.broken_detail = format!("{} panicked: {}", id, panic_message(&*payload));
+                out.push((
+                    base,
+                    Action {
+                        name,
+                        arg: Some(arg as u32),
+                        crash_after: None,
+                    },
+                ));
+                return;
+            }
         }
         let action = |crash_after| Action {
             name,
@@ -354,8 +392,11 @@ where
             let mut checker = P::clone(&state.checker);
             checker.finish(Time(2 * state.clock + 1), &mut found);
         }
-        if state.broken.is_none() {
-            state.broken = found.first().map(|v| v.invariant);
+        if state.broken.is_none()
+            && let Some(v) = found.first()
+        {
+            state.broken = Some(v.invariant);
+            state.broken_detail = v.detail.clone();
         }
         if self.prune_timers {
             prune_stale_timers(state, id);
@@ -558,6 +599,7 @@ where
             timeouts_left: self.timeouts,
             checker: Arc::new(checker.clone()),
             broken: None,
+            broken_detail: String::new(),
         };
         for i in 0..n {
             let mut effects = Vec::new();
@@ -687,7 +729,7 @@ where
     }
 
     fn violation(&self, state: &ProtocolState<P>) -> Option<&'static str> {
-        state.broken
+        self.broken(state).map(|(name, _)| name)
     }
 
     fn eventually(&self) -> &[&'static str] {
