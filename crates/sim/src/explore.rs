@@ -215,6 +215,20 @@ fn simplifications(fault: &Fault) -> Vec<Fault> {
 /// restart, some losing un-synced writes), partitions with a heal, and drop, delay and
 /// crash-after-send rules, each timed within 100 ms of some transaction's start.
 pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
+    random_faults_of_kinds(
+        scenario,
+        seed,
+        scenario.protocol.msg_kinds().unwrap_or_default(),
+    )
+}
+
+/// [`random_faults`] whose rules name the message kinds `kinds` (any message when empty): what
+/// the harness draws for a protocol that lists its kinds ([`crate::Process::MSG_KINDS`]).
+pub(crate) fn random_faults_of_kinds(
+    scenario: &Scenario,
+    seed: u64,
+    kinds: &[&'static str],
+) -> Vec<Fault> {
     let mut rng = SimRng::new(seed, Stream::Faults);
     let n = u64::from(scenario.nodes);
     let w = &scenario.workload;
@@ -223,7 +237,6 @@ pub fn random_faults(scenario: &Scenario, seed: u64) -> Vec<Fault> {
         .saturating_add(w.transactions.saturating_mul(w.interval_ms))
         .saturating_add(100)
         .min(scenario.duration_ms);
-    let kinds = scenario.protocol.msg_kinds().unwrap_or_default();
     let mut faults = Vec::new();
     let count = 1 + rng.below(6);
     for _ in 0..count {

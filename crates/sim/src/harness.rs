@@ -6,17 +6,16 @@
 //! See [`check`] for a complete example, and `docs/HARNESS.md` in the repository.
 
 use std::fmt;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use underhood_consensus::Time;
 
 use crate::engine::{Invariant, OnViolation, PANIC, Recording, Sim, ViolationAt, panic_message};
 use crate::error::ScenarioError;
-use crate::explore::{random_faults, shrink_with};
-use crate::process::Protocol;
+use crate::explore::{random_faults_of_kinds, shrink_with};
+use crate::process::{Process, Protocol};
 use crate::protocols::{CustomConfig, ProtocolConfig};
-use crate::scenario::{Fault, Network, Scenario, ScenarioSpec, Workload};
+use crate::scenario::{Environment, Fault, Network, Scenario, ScenarioSpec, Workload};
 
 /// How [`check_with`] runs a protocol.
 #[derive(Clone, Debug)]
@@ -276,18 +275,29 @@ pub fn check_with<P: Protocol>(
                 return Err(failure(seed, violation, Vec::new(), Vec::new()));
             }
         };
-        // The options' faults are checked once, with the environment.
-        let scenario = match environment(n_nodes, options, seed) {
+        // The message kinds rules may name, when the protocol lists them.
+        let kinds = <P::Node as Process>::MSG_KINDS;
+        let listed = (!kinds.is_empty()).then_some(kinds);
+        let setup = |schedule: &[Fault]| {
+            Environment::new(
+                n_nodes,
+                options.duration_ms,
+                options.network.clone(),
+                schedule.to_vec(),
+                listed,
+            )
+        };
+        // The options' faults are checked once, here.
+        let scenario = match setup(&options.faults).and_then(|_| workload(n_nodes, options)) {
             Ok(s) => s,
             Err(e) => return Err(failure(seed, setup_error(&e), Vec::new(), Vec::new())),
         };
         let mut faults = options.faults.clone();
         if options.random_faults {
-            faults.extend(random_faults(&scenario, seed));
+            faults.extend(random_faults_of_kinds(&scenario, seed, kinds));
         }
         let run = |schedule: &[Fault]| -> Result<(Option<ViolationAt>, u64), ScenarioError> {
-            let s = scenario.with_faults(schedule)?;
-            Ok(run_one(&make, invariants, &s, seed))
+            Ok(run_one(&make, invariants, &setup(schedule)?, seed))
         };
         // A random schedule that does not fit the environment is a bug of the harness, reported
         // as a violation of its own rather than a panic.
@@ -314,14 +324,14 @@ pub fn check_with<P: Protocol>(
 fn run_one<P: Protocol>(
     make: &impl Fn(u64) -> P,
     invariants: &[Invariant<P::Node>],
-    scenario: &Scenario,
+    environment: &Environment,
     seed: u64,
 ) -> (Option<ViolationAt>, u64) {
     let mut sim = None;
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let s = sim.insert(Sim::new(
             make(seed),
-            &scenario.environment(),
+            environment,
             seed,
             &[],
             Recording::HashOnly,
@@ -355,17 +365,16 @@ fn panic_violation(payload: &(dyn std::any::Any + Send), event: u64, time: Time)
     }
 }
 
-/// The scenario a custom protocol runs in: the options' network and duration (their faults are
-/// only checked); random
-/// faults are spread over the whole run (one "transaction" per 50 ms tells `random_faults` where).
-fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Result<Scenario, ScenarioError> {
+/// Where random faults go: a scenario with the options' duration and one "transaction" per 50 ms,
+/// so `random_faults` spreads them over the whole run.
+fn workload(n_nodes: u32, options: &CheckOptions) -> Result<Scenario, ScenarioError> {
     let interval = 50;
-    let scenario = Scenario::new(ScenarioSpec {
+    Scenario::new(ScenarioSpec {
         name: "check".into(),
         description: String::new(),
         protocol: ProtocolConfig::Custom(CustomConfig::default()),
         nodes: n_nodes,
-        seed,
+        seed: 0,
         duration_ms: options.duration_ms,
         network: options.network.clone(),
         workload: Workload {
@@ -375,11 +384,7 @@ fn environment(n_nodes: u32, options: &CheckOptions, seed: u64) -> Result<Scenar
             ..Workload::default()
         },
         faults: Vec::new(),
-    })?;
-    // The caller's faults are checked here, and added to each run's schedule by the caller,
-    // where shrinking sees them.
-    scenario.with_faults(&options.faults)?;
-    Ok(scenario)
+    })
 }
 
 fn setup_error(e: &ScenarioError) -> ViolationAt {

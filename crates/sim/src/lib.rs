@@ -56,6 +56,8 @@ pub mod compare;
 pub mod gallery;
 mod harness;
 pub use harness::{CheckFailure, CheckOptions, CheckReport, check, check_with};
+mod builders;
+pub use builders::Timed;
 mod exhaustive;
 pub use exhaustive::{ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, check_exhaustive};
 mod hash;

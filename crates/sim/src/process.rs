@@ -41,6 +41,11 @@ pub trait Process: Clone + Debug {
     /// Handles one input at `now`, pushing effects in the order they must be carried out.
     fn step(&mut self, now: Time, input: Inputs<Self>, out: &mut Vec<Effects<Self>>);
 
+    /// Every kind [`Process::msg_kind`] returns. When listed, fault rules that name another kind
+    /// are refused, and the random drop, delay and crash-after-send rules of [`crate::check`]
+    /// pick among these kinds; when empty (the default), rules match any message.
+    const MSG_KINDS: &'static [&'static str] = &[];
+
     /// A message's kind as a short lowercase word, matched by scripted rules (`"commit"`).
     fn msg_kind(msg: &Self::Msg) -> &'static str {
         let _ = msg;

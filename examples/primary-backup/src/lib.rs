@@ -58,6 +58,15 @@ impl Process for Node {
     type Record = u64;
     type Request = ();
     type Output = ();
+    // Optional: lets fault rules name kinds, and the random ones pick among them.
+    const MSG_KINDS: &'static [&'static str] = &["write", "ack"];
+
+    fn msg_kind(msg: &Msg) -> &'static str {
+        match msg {
+            Msg::Write(_) => "write",
+            Msg::Ack(_) => "ack",
+        }
+    }
 
     fn step(&mut self, _now: Time, input: Inputs<Self>, out: &mut Vec<Effects<Self>>) {
         let send = |to, msg| Effect::Send { to: NodeId(to), msg };
