@@ -11,6 +11,13 @@
 //! same always-enabled actions). So checking whole components is exact, and the answer comes
 //! with a lasso: a stem from an initial state and a cycle that takes every action fairness asks
 //! for.
+//!
+//! The components come from petgraph's `tarjan_scc`, run on a view of the graph (no copy).
+//! It replaced a hand-written iterative Tarjan after a same-run criterion comparison on the
+//! liveness tests' models (TLA+ TwoPhase with 3, 5 and 6 resource managers under both
+//! fairness assumptions, and 2PC on `happy-path`): petgraph's median time for the components
+//! was 0.44 to 1.01 times ours, and for the whole check 0.69 to 1.18 times (graph building
+//! dominates, and the machine was loaded).
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -191,7 +198,8 @@ fn decide<M: Model>(
         result.stem = stem_to(d);
         return result;
     }
-    let components = components(nodes, &reached, &bad);
+    // `reached` holds only non-goal states: the search above never enters a goal state.
+    let components = components(nodes, &reached);
     // Components in order of their earliest state, so the shortest stem comes first.
     let mut rank = vec![u32::MAX; nodes.len()];
     for (k, i) in order.iter().enumerate() {
@@ -223,67 +231,100 @@ fn decide<M: Model>(
     result
 }
 
-/// Tarjan's strongly connected components of the non-goal subgraph, iteratively; only
-/// components with at least one internal edge.
-fn components(nodes: &[Node], reached: &[bool], bad: &dyn Fn(u32) -> bool) -> Vec<Vec<u32>> {
-    let n = nodes.len();
-    let mut index = vec![u32::MAX; n];
-    let mut low = vec![0u32; n];
-    let mut on_stack = vec![false; n];
-    let mut stack: Vec<u32> = Vec::new();
-    let mut next_index = 0u32;
-    let mut out = Vec::new();
-    for root in 0..n as u32 {
-        if !reached[root as usize] || index[root as usize] != u32::MAX {
-            continue;
+/// The reached (non-goal) part of the state graph, as petgraph sees a graph.
+#[derive(Clone, Copy)]
+struct Reached<'a> {
+    nodes: &'a [Node],
+    reached: &'a [bool],
+}
+
+impl petgraph::visit::GraphBase for Reached<'_> {
+    type NodeId = u32;
+    type EdgeId = (u32, u32);
+}
+
+impl petgraph::visit::GraphRef for Reached<'_> {}
+
+impl petgraph::visit::NodeIndexable for Reached<'_> {
+    fn node_bound(&self) -> usize {
+        self.nodes.len()
+    }
+    fn to_index(&self, a: u32) -> usize {
+        a as usize
+    }
+    fn from_index(&self, i: usize) -> u32 {
+        i as u32
+    }
+}
+
+/// Successors of a state that are reached.
+struct Successors<'a> {
+    edges: std::slice::Iter<'a, (u32, Option<u64>, Action)>,
+    reached: &'a [bool],
+}
+
+impl Iterator for Successors<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        self.edges
+            .by_ref()
+            .map(|(t, _, _)| *t)
+            .find(|t| self.reached[*t as usize])
+    }
+}
+
+impl<'a> petgraph::visit::IntoNeighbors for Reached<'a> {
+    type Neighbors = Successors<'a>;
+    fn neighbors(self, a: u32) -> Successors<'a> {
+        Successors {
+            edges: self.nodes[a as usize].edges.iter(),
+            reached: self.reached,
         }
-        // (node, next edge to look at)
-        let mut call: Vec<(u32, usize)> = vec![(root, 0)];
-        index[root as usize] = next_index;
-        low[root as usize] = next_index;
-        next_index += 1;
-        stack.push(root);
-        on_stack[root as usize] = true;
-        while let Some(&mut (v, ref mut e)) = call.last_mut() {
-            let edges = &nodes[v as usize].edges;
-            if *e < edges.len() {
-                let w = edges[*e].0;
-                *e += 1;
-                if !bad(w) || !reached[w as usize] {
-                    continue;
-                }
-                if index[w as usize] == u32::MAX {
-                    index[w as usize] = next_index;
-                    low[w as usize] = next_index;
-                    next_index += 1;
-                    stack.push(w);
-                    on_stack[w as usize] = true;
-                    call.push((w, 0));
-                } else if on_stack[w as usize] {
-                    low[v as usize] = low[v as usize].min(index[w as usize]);
-                }
-                continue;
+    }
+}
+
+/// The reached states, in index order.
+struct ReachedIds<'a> {
+    next: u32,
+    reached: &'a [bool],
+}
+
+impl Iterator for ReachedIds<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        while (self.next as usize) < self.reached.len() {
+            let i = self.next;
+            self.next += 1;
+            if self.reached[i as usize] {
+                return Some(i);
             }
-            call.pop();
-            if let Some(&(u, _)) = call.last() {
-                low[u as usize] = low[u as usize].min(low[v as usize]);
-            }
-            if low[v as usize] == index[v as usize] {
-                let mut component = Vec::new();
-                while let Some(w) = stack.pop() {
-                    on_stack[w as usize] = false;
-                    component.push(w);
-                    if w == v {
-                        break;
-                    }
-                }
-                let nontrivial =
-                    component.len() > 1 || nodes[v as usize].edges.iter().any(|(t, _, _)| *t == v);
-                if nontrivial {
-                    component.sort_unstable();
-                    out.push(component);
-                }
-            }
+        }
+        None
+    }
+}
+
+impl<'a> petgraph::visit::IntoNodeIdentifiers for Reached<'a> {
+    type NodeIdentifiers = ReachedIds<'a>;
+    fn node_identifiers(self) -> ReachedIds<'a> {
+        ReachedIds {
+            next: 0,
+            reached: self.reached,
+        }
+    }
+}
+
+/// The strongly connected components of the reached (non-goal) states, by petgraph's Tarjan;
+/// only components with at least one internal edge, each sorted.
+fn components(nodes: &[Node], reached: &[bool]) -> Vec<Vec<u32>> {
+    let graph = Reached { nodes, reached };
+    let mut out = Vec::new();
+    for mut component in petgraph::algo::tarjan_scc(graph) {
+        let v = component[0];
+        let nontrivial =
+            component.len() > 1 || nodes[v as usize].edges.iter().any(|(t, _, _)| *t == v);
+        if nontrivial {
+            component.sort_unstable();
+            out.push(component);
         }
     }
     out
