@@ -11,7 +11,7 @@ use underhood_sim::model::{
     self, CheckRequest, CheckerOptions, LiveVerdict, Order, ScenarioCheck, Symmetry, TwoPhaseTla,
     Verdict,
 };
-use underhood_sim::{Fault, Replay, Run, RunOptions, Scenario, explore, gallery};
+use underhood_sim::{Fault, FaultKinds, Replay, Run, RunOptions, Scenario, explore_with, gallery};
 
 /// Exit status when an invariant was violated.
 const VIOLATED: u8 = 1;
@@ -114,6 +114,10 @@ pub(crate) enum SimCommand {
         /// Seeds to try: `A..B` (inclusive), `A..=B`, or one number.
         #[arg(long, value_parser = parse_seeds)]
         seeds: RangeInclusive<u64>,
+        /// Which random faults to draw: a comma-separated list of network, crash and clock
+        /// (disk is refused: disk faults are not simulated yet).
+        #[arg(long, default_value = "network,crash", value_parser = parse_fault_kinds)]
+        fault_kinds: FaultKinds,
     },
 }
 
@@ -295,10 +299,14 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             // of the command: the report says which.
             Ok(ExitCode::SUCCESS)
         }
-        SimCommand::Explore { source, seeds } => {
+        SimCommand::Explore {
+            source,
+            seeds,
+            fault_kinds,
+        } => {
             let scenario = load(&source)?;
             let (first, last) = (*seeds.start(), *seeds.end());
-            let report = explore(&scenario, seeds)?;
+            let report = explore_with(&scenario, seeds, fault_kinds)?;
             let Some(failure) = report.failure else {
                 writeln!(
                     out,
@@ -559,6 +567,10 @@ fn load(source: &Source) -> Result<Scenario> {
 }
 
 /// `A..B` and `A..=B` (both inclusive, as people mean "seeds 1..1000"), or a single seed.
+fn parse_fault_kinds(text: &str) -> Result<FaultKinds, String> {
+    FaultKinds::parse(text).map_err(|e| e.to_string())
+}
+
 fn parse_seeds(text: &str) -> Result<RangeInclusive<u64>, String> {
     let number = |s: &str| {
         s.trim()

@@ -7,7 +7,7 @@ use crate::engine::{OnViolation, Recording, ViolationAt};
 use crate::error::ScenarioError;
 use crate::rng::{SimRng, Stream};
 use crate::run::{Run, RunOptions};
-use crate::scenario::{Fault, Pattern, Scenario, When};
+use crate::scenario::{ClockChange, Fault, Pattern, Scenario, When};
 
 /// What an exploration found.
 #[derive(Clone, Debug)]
@@ -43,16 +43,116 @@ impl Failure {
     }
 }
 
+/// Which kinds of random faults exploration draws: `network` (partitions, drop and delay
+/// rules), `crash` (crashes, restarts, crash-after-send rules) and `clock` (clock jumps and
+/// drifts). The default is network and crash, what exploration drew before clocks existed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultKinds {
+    network: bool,
+    crash: bool,
+    clock: bool,
+}
+
+impl Default for FaultKinds {
+    fn default() -> Self {
+        FaultKinds {
+            network: true,
+            crash: true,
+            clock: false,
+        }
+    }
+}
+
+/// A `--fault-kinds` list that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaultKindsError {
+    /// A name that is not a fault kind.
+    #[error("unknown fault kind {0:?} (expected network, crash, clock or disk)")]
+    Unknown(String),
+    /// Disk faults are not simulated yet.
+    #[error(
+        "fault kind disk: disk faults are not simulated yet (node logs do not go through a simulated disk)"
+    )]
+    DiskNotSimulated,
+    /// An empty list.
+    #[error("no fault kind given (expected a comma-separated list of network, crash, clock)")]
+    Empty,
+}
+
+impl FaultKinds {
+    /// Parses a comma-separated list such as `network,crash,clock`.
+    ///
+    /// ```
+    /// use underhood_sim::FaultKinds;
+    /// let kinds = FaultKinds::parse("network,crash,clock")?;
+    /// assert_ne!(kinds, FaultKinds::default());
+    /// assert_eq!(FaultKinds::parse("crash,network")?, FaultKinds::default());
+    /// assert!(FaultKinds::parse("weather").is_err());
+    /// # Ok::<(), underhood_sim::FaultKindsError>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<FaultKinds, FaultKindsError> {
+        let mut kinds = FaultKinds {
+            network: false,
+            crash: false,
+            clock: false,
+        };
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "network" => kinds.network = true,
+                "crash" => kinds.crash = true,
+                "clock" => kinds.clock = true,
+                "disk" => return Err(FaultKindsError::DiskNotSimulated),
+                other => return Err(FaultKindsError::Unknown(other.to_owned())),
+            }
+        }
+        if kinds
+            == (FaultKinds {
+                network: false,
+                crash: false,
+                clock: false,
+            })
+        {
+            return Err(FaultKindsError::Empty);
+        }
+        Ok(kinds)
+    }
+
+    fn keeps(&self, fault: &Fault) -> bool {
+        match fault {
+            Fault::Crash { .. } | Fault::Restart { .. } | Fault::CrashAfterSend { .. } => {
+                self.crash
+            }
+            Fault::Partition { .. }
+            | Fault::Heal { .. }
+            | Fault::Drop { .. }
+            | Fault::Delay { .. }
+            | Fault::DropMessage { .. } => self.network,
+            Fault::Clock { .. } => self.clock,
+            Fault::Disk { .. } => false,
+        }
+    }
+}
+
 /// Runs `scenario` with random faults for every seed in `seeds`; stops at the first violation
 /// and shrinks its schedule.
 pub fn explore(
     scenario: &Scenario,
     seeds: RangeInclusive<u64>,
 ) -> Result<ExploreReport, ScenarioError> {
+    explore_with(scenario, seeds, FaultKinds::default())
+}
+
+/// [`explore`] drawing only the fault kinds in `kinds`.
+pub fn explore_with(
+    scenario: &Scenario,
+    seeds: RangeInclusive<u64>,
+    kinds: FaultKinds,
+) -> Result<ExploreReport, ScenarioError> {
     let mut runs = 0;
     for seed in seeds {
         runs += 1;
-        let faults = random_faults(scenario, seed);
+        let faults = random_faults_of(scenario, seed, kinds);
         if let Some(original) = first_violation(scenario, seed, &faults)? {
             let (shrunk, shrink_runs) = shrink(scenario, seed, faults.clone())?;
             // `shrink` only keeps schedules that still fail, so this finds a violation.
@@ -211,6 +311,41 @@ fn simplifications(fault: &Fault) -> Vec<Fault> {
     out
 }
 
+/// A random fault schedule for `seed` of the kinds in `kinds`: [`random_faults`]' schedule
+/// without the kinds left out, then, with `clock`, one to three clock jumps (up to 2 s either
+/// way) or drifts (up to 20% either way), drawn after it so the other faults stay the same.
+pub fn random_faults_of(scenario: &Scenario, seed: u64, kinds: FaultKinds) -> Vec<Fault> {
+    let mut rng = SimRng::new(seed, Stream::Faults);
+    let msg_kinds = scenario.protocol.msg_kinds().unwrap_or_default();
+    let mut faults = draw_faults(scenario, msg_kinds, &mut rng);
+    faults.retain(|f| kinds.keeps(f));
+    if kinds.clock {
+        let n = u64::from(scenario.nodes);
+        let end = scenario.duration_ms.max(1);
+        for _ in 0..1 + rng.below(3) {
+            let node = rng.below(n) as u32;
+            let at = rng.below(end);
+            let magnitude = rng.range(1, 2_000) as i64;
+            let sign = if rng.chance(500) { -1 } else { 1 };
+            let change = if rng.chance(500) {
+                ClockChange::Jump {
+                    offset_ms: sign * magnitude,
+                }
+            } else {
+                ClockChange::Drift {
+                    drift_ppm: sign * magnitude * 100,
+                }
+            };
+            faults.push(Fault::Clock {
+                node,
+                change,
+                when: at_ms(at),
+            });
+        }
+    }
+    faults
+}
+
 /// A random fault schedule for `seed`: one to six faults among crashes (with or without a
 /// restart, some losing un-synced writes), partitions with a heal, and drop, delay and
 /// crash-after-send rules, each timed within 100 ms of some transaction's start.
@@ -230,6 +365,10 @@ pub(crate) fn random_faults_of_kinds(
     kinds: &[&'static str],
 ) -> Vec<Fault> {
     let mut rng = SimRng::new(seed, Stream::Faults);
+    draw_faults(scenario, kinds, &mut rng)
+}
+
+fn draw_faults(scenario: &Scenario, kinds: &[&'static str], rng: &mut SimRng) -> Vec<Fault> {
     let n = u64::from(scenario.nodes);
     let w = &scenario.workload;
     let busy_end = w
@@ -284,14 +423,14 @@ pub(crate) fn random_faults_of_kinds(
                 });
             }
             3 => faults.push(Fault::Drop {
-                pattern: pattern(&mut rng),
+                pattern: pattern(rng),
             }),
             4 => faults.push(Fault::Delay {
-                pattern: pattern(&mut rng),
+                pattern: pattern(rng),
                 extra_ms: rng.range(20, 300),
             }),
             _ => {
-                let mut p = pattern(&mut rng);
+                let mut p = pattern(rng);
                 p.to = None;
                 p.count = 1;
                 faults.push(Fault::CrashAfterSend {

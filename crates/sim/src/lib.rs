@@ -52,6 +52,7 @@ mod error;
 pub use error::{InjectRefusal, ScenarioError};
 mod explore;
 pub use explore::{ExploreReport, Failure, explore, first_violation, random_faults, shrink};
+pub use explore::{FaultKinds, FaultKindsError, explore_with, random_faults_of};
 pub mod compare;
 pub mod gallery;
 mod harness;

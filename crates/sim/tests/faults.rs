@@ -259,3 +259,46 @@ fn each_protocol_states_what_it_assumes_of_clocks_and_disks() {
         assert_eq!((a.clocks, a.disk), (clocks, disk), "{scenario}");
     }
 }
+
+#[test]
+fn exploration_draws_clock_faults_when_asked_and_shrinks_them_like_any_fault() {
+    use underhood_sim::{
+        FaultKinds, FaultKindsError, explore_with, random_faults, random_faults_of,
+    };
+    let scenario = gallery::find("vrrp-lease-partition").unwrap();
+    // The default draws what exploration always drew.
+    for seed in 1..=20 {
+        assert_eq!(
+            random_faults_of(&scenario, seed, FaultKinds::default()),
+            random_faults(&scenario, seed)
+        );
+    }
+    let clock = FaultKinds::parse("clock").unwrap();
+    assert!(
+        (1..=20)
+            .flat_map(|seed| random_faults_of(&scenario, seed, clock))
+            .all(|f| matches!(f, Fault::Clock { .. }))
+    );
+    let report = explore_with(
+        &scenario,
+        1..=40,
+        FaultKinds::parse("network,crash,clock").unwrap(),
+    )
+    .unwrap();
+    let failure = report
+        .failure
+        .expect("a clock beyond the lease bound breaks it");
+    assert_eq!(failure.violation.invariant, "single-vip-holder");
+    assert!(failure.shrunk.len() < failure.faults.len());
+    assert!(
+        failure
+            .shrunk
+            .iter()
+            .any(|f| matches!(f, Fault::Clock { .. }))
+    );
+    assert_eq!(
+        FaultKinds::parse("network,crash,clock,disk"),
+        Err(FaultKindsError::DiskNotSimulated)
+    );
+    assert_eq!(FaultKinds::parse(""), Err(FaultKindsError::Empty));
+}
