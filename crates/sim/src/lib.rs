@@ -3,8 +3,18 @@
 //! durable logs, invariants checked after every event, traces with a stable hash, random
 //! exploration over seeds, and shrinking of failing fault schedules.
 //!
-//! A protocol plugs in by implementing [`Process`] for a node and [`Protocol`] for the cluster;
-//! Two-Phase Commit from `underhood-consensus` is the first ([`TwoPhase`]).
+//! # Test your own protocol
+//!
+//! Implement [`Process`] for a node and [`Protocol`] for the cluster (`use
+//! underhood_sim::prelude::*;` brings everything in), name your [`Invariant`]s, and call
+//! [`check_with`] (random faults over many seeds, failures shrunk and reproducible) and
+//! [`check_exhaustive`] (every interleaving of a small configuration, a shortest
+//! counterexample) with the same list; a panic in your code is a violation too. [`check`] has a
+//! complete example, and `docs/HARNESS.md` (compiled as a doc test) walks through a
+//! primary-backup register, also in the repository as the crate `examples/primary-backup`.
+//!
+//! Our own protocols plug in the same way: Two-Phase Commit from `underhood-consensus` is the
+//! first ([`TwoPhase`]).
 //!
 //! # Example
 //!
@@ -42,6 +52,11 @@
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+// The guide to testing your own protocol is compiled, so its example cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/HARNESS.md")]
+struct HarnessDoctests;
 
 mod engine;
 pub use engine::{
