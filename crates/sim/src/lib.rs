@@ -92,7 +92,7 @@ pub use protocols::{Assumptions, ClockAssumption, DiskAssumption};
 pub use scenario::{ClockChange, DiskFault, MAX_CLOCK_JUMP_MS, MAX_DRIFT_PPM};
 pub use scenario::{
     Conflict, Environment, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS,
-    Network, Ordering, Pattern, Scenario, ScenarioSpec, When, Workload,
+    Network, Ordering, Pattern, Scenario, ScenarioSpec, SenderFault, When, Workload,
 };
 mod protocols;
 pub use protocols::paxos_commit::PaxosCommit;

@@ -378,6 +378,16 @@ impl Environment {
                 self.check_node("faults[].node", *node)?;
                 self.check_pattern(pattern)
             }
+            Fault::OnSend {
+                pattern,
+                undo_after_ms,
+                ..
+            } => {
+                if let Some(ms) = undo_after_ms {
+                    check_range("faults[].undo_after_ms", *ms, 1, MAX_DURATION_MS)?;
+                }
+                self.check_pattern(pattern)
+            }
         }
     }
 
@@ -694,6 +704,37 @@ pub enum Fault {
         #[serde(flatten)]
         when: When,
     },
+    /// Rule: when a message matching the pattern is sent (the `nth` match on, `count` of them;
+    /// by any node unless `from` says which), something happens to its sender right after that
+    /// send, before it carries out anything else. A trigger tied to a protocol event rather than
+    /// to an instant, so a lesson does not depend on timing: "the leader crashes after sending
+    /// its second `accept`" holds whichever node leads and whenever it got there.
+    ///
+    /// JSON: `{"type": "on_send", "kind": "accept", "nth": 2, "then": "crash"}`, or
+    /// `{"type": "on_send", "kind": "commit", "nth": 40, "then": "isolate", "undo_after_ms": 500}`.
+    OnSend {
+        /// Which messages.
+        #[serde(flatten)]
+        pattern: Pattern,
+        /// What happens to the sender.
+        then: SenderFault,
+        /// Undo it this long after: a crashed sender restarts, an isolated one is healed (every
+        /// partition ends). Absent: it lasts to the end of the run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        undo_after_ms: Option<u64>,
+    },
+}
+
+/// What an [`Fault::OnSend`] rule does to the sender of the matching message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderFault {
+    /// The sender crashes (its durable log is kept, lazy writes included).
+    Crash,
+    /// The sender crashes and loses its un-synced log writes, as in a power failure.
+    PowerLoss,
+    /// The sender is cut off from every other node (a partition with it alone on one side).
+    Isolate,
 }
 
 /// How a clock fault changes a node's local clock.
@@ -825,7 +866,10 @@ impl Fault {
             | Fault::DropMessage { when, .. }
             | Fault::Clock { when, .. }
             | Fault::Disk { when, .. } => Some(*when),
-            Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => None,
+            Fault::Drop { .. }
+            | Fault::Delay { .. }
+            | Fault::CrashAfterSend { .. }
+            | Fault::OnSend { .. } => None,
         }
     }
 }
@@ -843,6 +887,7 @@ pub(crate) fn fault_type(fault: &Fault) -> &'static str {
         Fault::CrashAfterSend { .. } => "crash_after_send",
         Fault::Clock { .. } => "clock",
         Fault::Disk { .. } => "disk",
+        Fault::OnSend { .. } => "on_send",
     }
 }
 

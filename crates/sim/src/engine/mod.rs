@@ -286,6 +286,18 @@ impl<P: Protocol> Sim<P> {
                 pattern: pattern.clone(),
                 matched: 0,
             }),
+            Fault::OnSend {
+                pattern,
+                then,
+                undo_after_ms,
+            } => self.rules.push(Rule {
+                action: RuleAction::OnSend {
+                    then: *then,
+                    undo_after_ms: *undo_after_ms,
+                },
+                pattern: pattern.clone(),
+                matched: 0,
+            }),
             Fault::Crash { when, .. }
             | Fault::Restart { when, .. }
             | Fault::Partition { when, .. }
@@ -612,7 +624,27 @@ impl<P: Protocol> Sim<P> {
             // `Environment::check_fault` refuses disk faults until the disk is simulated.
             Fault::Disk { .. } => {}
             // Rules are installed at the start, never applied as events.
-            Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => {}
+            Fault::Drop { .. }
+            | Fault::Delay { .. }
+            | Fault::CrashAfterSend { .. }
+            | Fault::OnSend { .. } => {}
+        }
+    }
+
+    /// Cuts `node` off from every other node (an [`Fault::OnSend`] rule); heals at `heal_at`.
+    fn isolate(&mut self, node: NodeId, heal_at: Option<Time>) {
+        self.apply_fault(Fault::Partition {
+            groups: vec![vec![node.0]],
+            when: When::default(),
+        });
+        if let Some(at) = heal_at {
+            let heal = Fault::Heal {
+                when: When {
+                    at_ms: Some(at.0),
+                    after_event: None,
+                },
+            };
+            self.push(at, Item::Fault(Box::new(heal)));
         }
     }
 
@@ -764,8 +796,22 @@ impl<P: Protocol> Sim<P> {
         for effect in effects.by_ref() {
             match effect {
                 Effect::Send { to, msg } => {
-                    if let Some(lose_unsynced) = self.send(id, to, msg) {
+                    let struck = self.send(id, to, msg);
+                    if struck.isolate {
+                        self.isolate(id, struck.undo_isolation_at);
+                    }
+                    if let Some(lose_unsynced) = struck.crash {
                         self.crash(id, lose_unsynced);
+                        if let Some(at) = struck.restart_at {
+                            let restart = Fault::Restart {
+                                node: id.0,
+                                when: When {
+                                    at_ms: Some(at.0),
+                                    after_event: None,
+                                },
+                            };
+                            self.push(at, Item::Fault(Box::new(restart)));
+                        }
                         break;
                     }
                 }
@@ -876,7 +922,10 @@ fn with_time(fault: &Fault, new: When) -> Option<Fault> {
         | Fault::DropMessage { when, .. }
         | Fault::Clock { when, .. }
         | Fault::Disk { when, .. } => *when = new,
-        Fault::Drop { .. } | Fault::Delay { .. } | Fault::CrashAfterSend { .. } => return None,
+        Fault::Drop { .. }
+        | Fault::Delay { .. }
+        | Fault::CrashAfterSend { .. }
+        | Fault::OnSend { .. } => return None,
     }
     Some(f)
 }

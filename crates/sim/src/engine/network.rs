@@ -2,11 +2,11 @@
 //! delay and crash-after-send rules, partitions, seeded loss, latency and duplication, FIFO
 //! links — and the messages in flight.
 
-use underhood_consensus::NodeId;
+use underhood_consensus::{NodeId, Time};
 
 use super::{Flight, Item, MsgOf, Sim};
 use crate::process::{Process, Protocol};
-use crate::scenario::{Ordering, Pattern};
+use crate::scenario::{Ordering, Pattern, SenderFault};
 use crate::trace::{DropReason, EventKind};
 
 pub(super) struct Rule {
@@ -18,13 +18,33 @@ pub(super) struct Rule {
 pub(super) enum RuleAction {
     Drop,
     Delay(u64),
-    CrashAfterSend { node: u32, lose_unsynced: bool },
+    CrashAfterSend {
+        node: u32,
+        lose_unsynced: bool,
+    },
+    OnSend {
+        then: SenderFault,
+        undo_after_ms: Option<u64>,
+    },
+}
+
+/// What the rules do to the sender of a message right after it is sent.
+#[derive(Default)]
+pub(super) struct Struck {
+    /// The sender crashes (`Some(lose_unsynced)`).
+    pub(super) crash: Option<bool>,
+    /// When it restarts, if it crashes.
+    pub(super) restart_at: Option<Time>,
+    /// The sender is cut off from every other node.
+    pub(super) isolate: bool,
+    /// When the partition heals, if it is isolated.
+    pub(super) undo_isolation_at: Option<Time>,
 }
 
 impl<P: Protocol> Sim<P> {
-    /// Puts a message on the network. Returns `Some(lose_unsynced)` when a crash-after-send rule
-    /// says the sender dies right after this send.
-    pub(super) fn send(&mut self, from: NodeId, to: NodeId, msg: MsgOf<P>) -> Option<bool> {
+    /// Puts a message on the network. Returns what crash-after-send and on-send rules do to the
+    /// sender right after this send.
+    pub(super) fn send(&mut self, from: NodeId, to: NodeId, msg: MsgOf<P>) -> Struck {
         let id = self.next_msg;
         self.next_msg += 1;
         let EventKind::Send { msg, .. } = self.record(EventKind::Send {
@@ -39,12 +59,13 @@ impl<P: Protocol> Sim<P> {
         let kind = <P::Node as Process>::msg_kind(&msg);
         let mut dropped = None;
         let mut extra: u64 = 0;
-        let mut crash = None;
+        let mut struck = Struck::default();
+        let now = self.now;
         for rule in &mut self.rules {
             let p = &rule.pattern;
             let sender_matches = match rule.action {
                 RuleAction::CrashAfterSend { node, .. } => node == from.0,
-                RuleAction::Drop | RuleAction::Delay(_) => true,
+                RuleAction::Drop | RuleAction::Delay(_) | RuleAction::OnSend { .. } => true,
             };
             if !sender_matches
                 || p.kind.as_deref().is_some_and(|k| k != kind)
@@ -60,7 +81,26 @@ impl<P: Protocol> Sim<P> {
             match rule.action {
                 RuleAction::Drop => dropped = Some(DropReason::Rule),
                 RuleAction::Delay(ms) => extra = extra.saturating_add(ms),
-                RuleAction::CrashAfterSend { lose_unsynced, .. } => crash = Some(lose_unsynced),
+                RuleAction::CrashAfterSend { lose_unsynced, .. } => {
+                    struck.crash = Some(lose_unsynced);
+                }
+                RuleAction::OnSend {
+                    then,
+                    undo_after_ms,
+                } => {
+                    let undo_at = undo_after_ms.map(|ms| now.after(ms));
+                    match then {
+                        SenderFault::Crash | SenderFault::PowerLoss => {
+                            let power_loss = then == SenderFault::PowerLoss;
+                            struck.crash = Some(struck.crash.unwrap_or(false) || power_loss);
+                            struck.restart_at = struck.restart_at.or(undo_at);
+                        }
+                        SenderFault::Isolate => {
+                            struck.isolate = true;
+                            struck.undo_isolation_at = struck.undo_isolation_at.or(undo_at);
+                        }
+                    }
+                }
             }
         }
         // Every send draws the same numbers in the same order, whatever happens to it, so one
@@ -88,7 +128,7 @@ impl<P: Protocol> Sim<P> {
                 msg,
                 reason,
             });
-            return crash;
+            return struck;
         }
         if duplicate {
             let dup_id = self.next_msg;
@@ -109,7 +149,7 @@ impl<P: Protocol> Sim<P> {
             );
         }
         self.put_in_flight(id, from, to, msg, delay.saturating_add(extra));
-        crash
+        struck
     }
 
     fn put_in_flight(&mut self, id: u64, from: NodeId, to: NodeId, msg: MsgOf<P>, delay: u64) {
