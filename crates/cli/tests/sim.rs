@@ -454,3 +454,31 @@ fn compare_runs_the_commit_family_side_by_side() {
         "no gallery scenario",
     );
 }
+
+/// A scenario whose faults or workload could only happen after the run ends is refused before
+/// it runs, naming what and when, instead of running nothing and saying all held.
+#[test]
+fn faults_and_workload_after_the_end_are_refused() {
+    check_any(
+        &[
+            "sim",
+            "run",
+            "--scenario",
+            "happy-path",
+            "--faults",
+            r#"[{"type":"crash","node":1,"at_ms":999999}]"#,
+        ],
+        2,
+        "fault \"crash\" at_ms 999999 is after the run ends (duration_ms 600)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.json");
+    let spec = serde_json::json!({"name": "late", "protocol": "two-phase-commit", "nodes": 3,
+        "duration_ms": 600, "workload": {"transactions": 1, "start_ms": 700}});
+    std::fs::write(&path, spec.to_string()).unwrap();
+    check_any(
+        &["sim", "run", "--file", path.to_str().unwrap()],
+        2,
+        "workload.start_ms 700 is after the run ends (duration_ms 600)",
+    );
+}

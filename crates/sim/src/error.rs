@@ -142,6 +142,28 @@ pub enum ScenarioError {
         /// The fault type.
         fault: &'static str,
     },
+    /// A timed fault set after the run ends, so it could never happen.
+    #[error(
+        "fault {fault:?} at_ms {at_ms} is after the run ends (duration_ms {duration_ms}); it would never happen"
+    )]
+    FaultAfterEnd {
+        /// The fault type.
+        fault: &'static str,
+        /// When it was set for.
+        at_ms: u64,
+        /// The scenario's duration.
+        duration_ms: u64,
+    },
+    /// A workload whose first client request comes after the run ends.
+    #[error(
+        "workload.start_ms {start_ms} is after the run ends (duration_ms {duration_ms}); no client request would happen"
+    )]
+    WorkloadAfterEnd {
+        /// When the first request was set for.
+        start_ms: u64,
+        /// The scenario's duration.
+        duration_ms: u64,
+    },
     /// A node listed in two partition groups.
     #[error("node {node} is in two partition groups")]
     NodeInTwoGroups {

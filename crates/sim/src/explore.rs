@@ -447,6 +447,13 @@ fn draw_faults(scenario: &Scenario, kinds: &[&'static str], rng: &mut SimRng) ->
             }
         }
     }
+    // A restart or heal drawn past the end would never happen (and a scenario refuses it):
+    // leaving it out changes nothing in the run.
+    faults.retain(|f| {
+        f.when()
+            .and_then(|w| w.at_ms)
+            .is_none_or(|at| at <= scenario.duration_ms)
+    });
     faults
 }
 

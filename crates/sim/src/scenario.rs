@@ -224,7 +224,7 @@ impl Scenario {
 impl Environment {
     /// Checks an environment: 2 to [`MAX_NODES`] nodes, a duration of 1 ms to
     /// [`MAX_DURATION_MS`], a sane network, and faults that name existing nodes and, when
-    /// `msg_kinds` lists them, existing message kinds.
+    /// `msg_kinds` lists them, existing message kinds, and are set no later than the run ends.
     pub fn new(
         nodes: u32,
         duration_ms: u64,
@@ -257,6 +257,15 @@ impl Environment {
         env.check_network()?;
         for fault in &faults {
             env.check_fault(fault)?;
+            if let Some(at_ms) = fault.when().and_then(|w| w.at_ms)
+                && at_ms > duration_ms
+            {
+                return Err(ScenarioError::FaultAfterEnd {
+                    fault: fault_type(fault),
+                    at_ms,
+                    duration_ms,
+                });
+            }
         }
         Ok(Environment { faults, ..env })
     }
@@ -427,6 +436,12 @@ impl Environment {
 
 /// The workload's limits, common to every protocol (what a field means is the protocol's).
 fn check_workload(w: &Workload, env: &Environment) -> Result<(), ScenarioError> {
+    if w.transactions > 0 && w.start_ms > env.duration_ms {
+        return Err(ScenarioError::WorkloadAfterEnd {
+            start_ms: w.start_ms,
+            duration_ms: env.duration_ms,
+        });
+    }
     if w.transactions > MAX_TRANSACTIONS {
         return Err(ScenarioError::TooManyTransactions {
             transactions: w.transactions,
