@@ -439,6 +439,8 @@ try {
   await check('first screen at 1366x768: the controls and the diagram, the "How to use" panel remembered', () => firstScreenDesktop(browser));
   await check('first screen at 390x844: controls stack, cards and diagram scroll in their panels, nothing overflows', () => firstScreenPhone(browser));
 
+  await check('malformed #… links: a clear message, a working page, no exception', () => malformedLinks(browser));
+
   await check('no page errors or console errors', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });
@@ -636,6 +638,51 @@ async function openHistory(context) {
     assert(!(await page.getAttribute('[data-testid="history-panel"]', 'data-verdict')), 'a verdict is left after bad input');
   } finally {
     await page.close();
+// ---- malformed links (issue 17 item 7) ----
+
+/** Each malformed link opens a working page (node cards drawn) that says what was wrong with
+ * the link, and throws nothing. */
+async function malformedLinks(browser) {
+  const enc = encodeURIComponent;
+  const cases = [
+    ['#faults=not-json', "the link's faults are not valid JSON"],
+    [`#faults=${enc('{}')}`, "the link's faults must be a JSON list"],
+    [`#faults=${enc('[1,2]')}&scenario=happy-path`, 'could not replay the link'],
+    ['#scenario=no-such-scenario', 'unknown scenario "no-such-scenario"'],
+    [`#json=${enc('{"name": "x", broken')}`, 'could not replay the link'],
+    [`#json=${enc('{"name":"x","protocol":"two-phase-commit","nodes":3,"duration_ms":0}')}`, 'duration_ms must be greater than 0'],
+    ['#replay=garbage&from=happy-path', 'could not replay the link'],
+    [`#scenario=happy-path&faults=${enc('[{"type":"crash","node":99,"at_ms":1}]')}`, 'node 99 does not exist'],
+    [`#scenario=happy-path&faults=${enc('[{"type":"crash","node":1,"at_ms":999999}]')}`, 'after the run ends'],
+    ['#scenario=happy-path&seed=minus-one', 'could not replay the link'],
+    ['#%E0%A4%A&&&=&seed', null],
+    ['#t=-5&scenario=happy-path', null],
+  ];
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  try {
+    for (const [hash, says] of cases) {
+      const errors = [];
+      const page = await context.newPage();
+      page.setDefaultTimeout(5000);
+      page.on('pageerror', e => errors.push(e.message));
+      page.on('console', m => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(base + hash, { timeout: 10_000 });
+      await page.waitForSelector('[data-testid="node-0"]', { timeout: 10_000 });
+      const box = page.locator('[data-testid="error"]');
+      if (says === null) {
+        await noErrorBox(page);
+      } else {
+        await box.waitFor({ state: 'visible', timeout: 3000 });
+        const text = await box.locator('.error-text').innerText();
+        assert(text.includes(says), `${hash}: the page says "${text}", not "${says}"`);
+      }
+      assert(errors.length === 0, `${hash}: ${errors.join('; ')}`);
+      await page.close();
+    }
+  } finally {
+    await context.close();
   }
 }
 

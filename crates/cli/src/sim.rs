@@ -15,6 +15,15 @@ use underhood_sim::{Fault, FaultKinds, Replay, Run, RunOptions, Scenario, explor
 
 /// Exit status when an invariant was violated.
 const VIOLATED: u8 = 1;
+/// Exit status of a check or exploration that a budget (`--max-states`, `--max-seconds`) cut
+/// short: no verdict.
+const TRUNCATED: u8 = 3;
+/// The default `--max-states` of `sim check`: about 1.5 GiB of fingerprints and search tree.
+const DEFAULT_MAX_STATES: u64 = 100_000_000;
+/// The most seeds `sim explore` takes without `--max-seconds`.
+const MAX_SEEDS_UNBOUNDED: u64 = 1_000_000_000;
+/// How often a long check or exploration prints its progress on stderr.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum SimCommand {
@@ -84,6 +93,14 @@ pub(crate) enum SimCommand {
         /// (scenarios).
         #[arg(long, value_name = "FILE", requires = "scenario")]
         save_replay: Option<PathBuf>,
+        /// Stop after about this many unique states: the verdict is "truncated" and the exit
+        /// status 3.
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STATES, value_parser = clap::value_parser!(u64).range(1..))]
+        max_states: u64,
+        /// Stop after this many seconds: the verdict is "truncated" and the exit status 3.
+        /// Progress goes to stderr every 2 seconds either way.
+        #[arg(long, value_name = "S", value_parser = parse_seconds)]
+        max_seconds: Option<f64>,
     },
     /// Replay a scripted run (a counterexample saved by `sim check --save-replay`) in the
     /// simulator, step by step.
@@ -111,13 +128,18 @@ pub(crate) enum SimCommand {
     Explore {
         #[command(flatten)]
         source: Source,
-        /// Seeds to try: `A..B` (inclusive), `A..=B`, or one number.
+        /// Seeds to try: `A..B` (inclusive), `A..=B`, or one number. More than a billion seeds
+        /// need `--max-seconds`.
         #[arg(long, value_parser = parse_seeds)]
         seeds: RangeInclusive<u64>,
         /// Which random faults to draw: a comma-separated list of network, crash and clock
         /// (disk is refused: disk faults are not simulated yet).
         #[arg(long, default_value = "network,crash", value_parser = parse_fault_kinds)]
         fault_kinds: FaultKinds,
+        /// Stop after this many seconds: "truncated" and exit status 3 if no seed broke
+        /// anything by then. Progress (seeds done) goes to stderr every 2 seconds either way.
+        #[arg(long, value_name = "S", value_parser = parse_seconds)]
+        max_seconds: Option<f64>,
     },
 }
 
@@ -173,6 +195,10 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 },
             )?;
             run.run_to_end();
+            // A run cut short by its budget has no verdict: say which limit, exit 2.
+            if let Some(limit) = run.limit_exceeded() {
+                return Err(limit.into());
+            }
             finish_run(&mut out, &run, json, false)
         }
         SimCommand::Check {
@@ -189,6 +215,8 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             threads,
             json,
             save_replay,
+            max_states,
+            max_seconds,
         } => {
             if let Some(name) = scenario {
                 let scenario = gallery::find(&name)?;
@@ -204,11 +232,25 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                         Order::BreadthFirst
                     },
                     threads: threads as usize,
+                    max_states: Some(max_states),
                 };
                 let start = std::time::Instant::now();
-                let report = model::check_scenario(&scenario, &request, &mut |_| {})?;
+                let Some(report) = bounded(max_seconds, move |progress| {
+                    model::check_scenario(&scenario, &request, &mut |p| progress(states(p)))
+                })?
+                else {
+                    return truncated_by_time(&mut out, max_seconds);
+                };
+                let report = report?;
                 let seconds = start.elapsed().as_secs_f64();
-                return print_check(&mut out, &report, seconds, save_replay.as_deref(), json);
+                let code = print_check(&mut out, &report, seconds, save_replay.as_deref(), json)?;
+                return Ok(truncated_by_states(
+                    &mut out,
+                    report.truncated && report.unique_states >= max_states,
+                    max_states,
+                    code,
+                    json,
+                )?);
             }
             let options = CheckerOptions {
                 order: if dfs {
@@ -222,10 +264,18 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                     Symmetry::Off
                 },
                 threads: threads as usize,
+                max_states,
                 ..CheckerOptions::default()
             };
             let start = std::time::Instant::now();
-            let report = model::check(&TwoPhaseTla::new(rms), &options);
+            let Some(report) = bounded(max_seconds, move |progress| {
+                model::check_with_progress(&TwoPhaseTla::new(rms), &options, &mut |p| {
+                    progress(states(p))
+                })
+            })?
+            else {
+                return truncated_by_time(&mut out, max_seconds);
+            };
             let seconds = start.elapsed().as_secs_f64();
             let verdict = match report.verdict {
                 Verdict::Ok => "ok",
@@ -267,10 +317,17 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                     }
                 }
             }
-            Ok(match report.verdict {
+            let code = match report.verdict {
                 Verdict::Ok => ExitCode::SUCCESS,
                 Verdict::Violated => ExitCode::from(VIOLATED),
-            })
+            };
+            Ok(truncated_by_states(
+                &mut out,
+                report.truncated && report.unique_states >= max_states,
+                max_states,
+                code,
+                json,
+            )?)
         }
         SimCommand::Replay { file, json } => {
             let text = std::fs::read_to_string(&file)
@@ -303,10 +360,20 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             source,
             seeds,
             fault_kinds,
+            max_seconds,
         } => {
             let scenario = load(&source)?;
             let (first, last) = (*seeds.start(), *seeds.end());
-            let report = explore_with(&scenario, seeds, fault_kinds)?;
+            let count = u128::from(last.abs_diff(first)) + 1;
+            if count > u128::from(MAX_SEEDS_UNBOUNDED) && max_seconds.is_none() {
+                bail!(
+                    "--seeds {first}..={last} is {count} seeds, more than {MAX_SEEDS_UNBOUNDED} without a time budget; add --max-seconds S (or a shorter range)"
+                );
+            }
+            let Some(report) = explore_bounded(&scenario, first, last, fault_kinds, max_seconds)?
+            else {
+                return truncated_by_time(&mut out, max_seconds);
+            };
             let Some(failure) = report.failure else {
                 writeln!(
                     out,
@@ -413,6 +480,138 @@ fn event_line(event: &serde_json::Value, names: &[&str]) -> String {
         _ => label.to_owned(),
     };
     format!("{:>6} ms  {what}", event["t"].as_u64().unwrap_or_default())
+}
+
+/// Runs `work` on its own thread, printing its progress (the latest line it reported) on stderr
+/// every [`PROGRESS_EVERY`]; `None` when `max_seconds` passed first (the thread is left behind:
+/// the process is about to exit).
+fn bounded<T: Send + 'static>(
+    max_seconds: Option<f64>,
+    work: impl FnOnce(&dyn Fn(String)) -> T + Send + 'static,
+) -> Result<Option<T>> {
+    use std::sync::{Arc, Mutex, mpsc};
+    let latest = Arc::new(Mutex::new(String::from("starting")));
+    let (done, result) = mpsc::channel();
+    let shared = Arc::clone(&latest);
+    std::thread::Builder::new()
+        .name("sim-check".into())
+        .spawn(move || {
+            let progress = |line: String| {
+                if let Ok(mut l) = shared.lock() {
+                    *l = line;
+                }
+            };
+            // The receiver is gone only when the budget ran out and the process is exiting.
+            let _ = done.send(work(&progress));
+        })
+        .context("cannot start the checking thread")?;
+    let start = std::time::Instant::now();
+    loop {
+        let wait = match max_seconds {
+            Some(s) => PROGRESS_EVERY
+                .min(std::time::Duration::from_secs_f64(s).saturating_sub(start.elapsed())),
+            None => PROGRESS_EVERY,
+        };
+        match result.recv_timeout(wait) {
+            Ok(value) => return Ok(Some(value)),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                bail!("the checking thread stopped without a result")
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        if max_seconds.is_some_and(|s| elapsed >= s) {
+            return Ok(None);
+        }
+        let line = latest.lock().map(|l| l.clone()).unwrap_or_default();
+        eprintln!("progress: {elapsed:.0} s, {line}");
+    }
+}
+
+/// A checker's progress as one line.
+fn states(p: model::Progress) -> String {
+    format!(
+        "depth {}, {} unique states, {} states generated",
+        p.depth, p.unique_states, p.states
+    )
+}
+
+/// Explores seeds `first..=last` a chunk at a time, so progress (seeds done) shows and
+/// `max_seconds` can stop it between chunks; the first violating seed ends it as one
+/// `explore` over the whole range would. `None` when the time ran out first.
+fn explore_bounded(
+    scenario: &Scenario,
+    first: u64,
+    last: u64,
+    fault_kinds: FaultKinds,
+    max_seconds: Option<f64>,
+) -> Result<Option<underhood_sim::ExploreReport>> {
+    const CHUNK: u64 = 64;
+    let start = std::time::Instant::now();
+    let mut last_progress = start;
+    let mut runs = 0;
+    let mut from = first;
+    loop {
+        let to = from.saturating_add(CHUNK - 1).min(last);
+        let mut report = explore_with(scenario, from..=to, fault_kinds)?;
+        runs += report.runs;
+        if report.failure.is_some() || to == last {
+            report.runs = runs;
+            return Ok(Some(report));
+        }
+        from = to + 1;
+        let elapsed = start.elapsed();
+        if max_seconds.is_some_and(|s| elapsed.as_secs_f64() >= s) {
+            eprintln!("progress: {runs} seeds explored ({first}..={to}), no violation");
+            return Ok(None);
+        }
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = std::time::Instant::now();
+            eprintln!(
+                "progress: {:.0} s, {runs} seeds explored ({first}..={to}), no violation yet",
+                elapsed.as_secs_f64()
+            );
+        }
+    }
+}
+
+/// The "truncated" verdict of a search or exploration that `--max-seconds` stopped: exit 3.
+fn truncated_by_time(out: &mut impl Write, max_seconds: Option<f64>) -> Result<ExitCode> {
+    writeln!(
+        out,
+        "verdict: truncated (--max-seconds {} reached; nothing was found before it)",
+        max_seconds.unwrap_or_default()
+    )?;
+    Ok(ExitCode::from(TRUNCATED))
+}
+
+/// After a search: if `--max-states` cut it short and it found nothing, the verdict is
+/// "truncated" (exit 3), whatever it printed as the verdict within its limits.
+fn truncated_by_states(
+    out: &mut impl Write,
+    cut: bool,
+    max_states: u64,
+    code: ExitCode,
+    json: bool,
+) -> Result<ExitCode> {
+    if !cut || code != ExitCode::SUCCESS {
+        return Ok(code);
+    }
+    if !json {
+        writeln!(
+            out,
+            "verdict: truncated (--max-states {max_states} reached; nothing was found before it)"
+        )?;
+    }
+    Ok(ExitCode::from(TRUNCATED))
+}
+
+/// Parses a positive number of seconds.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(s),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
 }
 
 /// Prints a scenario check: the verdict, the reachable and "eventually" properties, and the

@@ -482,3 +482,151 @@ fn faults_and_workload_after_the_end_are_refused() {
         "workload.start_ms 700 is after the run ends (duration_ms 600)",
     );
 }
+
+/// A scenario states budgets for events and memory (or gets the defaults): one whose workload
+/// is already too big is refused before it runs, and one that outgrows its budget while it runs
+/// stops with exit 2 naming the limit, instead of running out of memory.
+#[test]
+fn scenarios_too_big_for_their_budgets_are_refused_or_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.json");
+    // Within every documented range, and far too big: it used to abort allocating the trace.
+    let spec = serde_json::json!({"name": "huge", "protocol": "two-phase-commit", "nodes": 64,
+        "duration_ms": 1_000_000_000u64,
+        "workload": {"transactions": 10_000_000u64, "interval_ms": 1}});
+    std::fs::write(&huge, spec.to_string()).unwrap();
+    check_any(
+        &["sim", "run", "--file", huge.to_str().unwrap()],
+        2,
+        "more than limits.max_events 5000000",
+    );
+    let small = dir.path().join("small-budget.json");
+    let spec = serde_json::json!({"name": "small-budget", "protocol": "multi-paxos", "nodes": 3,
+        "duration_ms": 3000, "workload": {"transactions": 20},
+        "limits": {"max_events": 500}});
+    std::fs::write(&small, spec.to_string()).unwrap();
+    check_any(
+        &["sim", "run", "--file", small.to_str().unwrap()],
+        2,
+        "the run stopped at limits.max_events: 500 events",
+    );
+    let mut spec = spec;
+    spec["limits"] = serde_json::json!({"max_events": 0});
+    std::fs::write(&small, spec.to_string()).unwrap();
+    check_any(
+        &["sim", "run", "--file", small.to_str().unwrap()],
+        2,
+        "limits.max_events is 0; it must be between 1 and 100000000",
+    );
+}
+
+/// Model checking and exploration are bounded: progress on stderr, "truncated" and exit 3 at
+/// `--max-states` or `--max-seconds`, and an exploration too long to finish is refused.
+#[test]
+fn long_checks_and_explorations_stop_at_their_budgets() {
+    let out = check(
+        &[
+            "sim",
+            "check",
+            "--model",
+            "two-phase-tla",
+            "--rms",
+            "15",
+            "--max-seconds",
+            "3",
+        ],
+        3,
+        "verdict: truncated (--max-seconds 3 reached",
+    );
+    assert!(!out.contains("verdict: ok"), "{out}");
+    let stderr = String::from_utf8_lossy(
+        &underhood(&[
+            "sim",
+            "check",
+            "--model",
+            "two-phase-tla",
+            "--rms",
+            "15",
+            "--max-seconds",
+            "5",
+        ])
+        .stderr,
+    )
+    .into_owned();
+    assert!(
+        stderr.contains("progress: ") && stderr.contains("unique states"),
+        "{stderr}"
+    );
+    check(
+        &[
+            "sim",
+            "check",
+            "--model",
+            "two-phase-tla",
+            "--rms",
+            "15",
+            "--max-states",
+            "20000",
+        ],
+        3,
+        "verdict: truncated (--max-states 20000 reached",
+    );
+    check(
+        &[
+            "sim",
+            "check",
+            "--scenario",
+            "paxos-normal",
+            "--max-depth",
+            "4294967295",
+            "--max-states",
+            "20000",
+        ],
+        3,
+        "verdict: truncated (--max-states 20000 reached",
+    );
+    // A small search that finishes within its budget keeps its verdict and exit status.
+    check(
+        &["sim", "check", "--model", "two-phase-tla", "--rms", "2"],
+        0,
+        "verdict: ok",
+    );
+    check_any(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "happy-path",
+            "--seeds",
+            "0..18446744073709551615",
+        ],
+        2,
+        "is 18446744073709551616 seeds, more than 1000000000 without a time budget",
+    );
+    check(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "happy-path",
+            "--seeds",
+            "0..18446744073709551615",
+            "--max-seconds",
+            "2",
+        ],
+        3,
+        "verdict: truncated (--max-seconds 2 reached",
+    );
+    check_any(
+        &[
+            "sim",
+            "check",
+            "--model",
+            "two-phase-tla",
+            "--max-seconds",
+            "0",
+        ],
+        2,
+        "is not a positive number of seconds",
+    );
+}

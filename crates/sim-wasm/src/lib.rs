@@ -10,7 +10,7 @@
 //! use underhood_sim_wasm::Simulation;
 //!
 //! let mut sim = Simulation::from_gallery("happy-path", "", "[]")?;
-//! sim.run_to_end();
+//! sim.run_to_end()?;
 //! let state: serde_json::Value = serde_json::from_str(&sim.state())?;
 //! assert_eq!(state["violations"].as_array().map(Vec::len), Some(0));
 //! assert_eq!(sim.trace_hash().len(), 16);
@@ -127,21 +127,36 @@ impl Simulation {
         self.seed.to_string()
     }
 
-    /// Processes up to `n` queue events; returns how many ran (0 once finished).
-    pub fn step(&mut self, n: u32) -> u32 {
-        self.run.step_n(u64::from(n)) as u32
+    /// Processes up to `n` queue events; returns how many ran (0 once finished). Throws when
+    /// the run outgrew its scenario's `limits` (it stops there; the page stays usable).
+    pub fn step(&mut self, n: u32) -> Result<u32, Error> {
+        let ran = self.run.step_n(u64::from(n)) as u32;
+        self.within_limits()?;
+        Ok(ran)
     }
 
-    /// Processes every event up to `t_ms`; returns how many ran.
+    /// Processes every event up to `t_ms`; returns how many ran. Throws as [`Simulation::step`].
     #[wasm_bindgen(js_name = runUntil)]
-    pub fn run_until(&mut self, t_ms: f64) -> f64 {
-        self.run.run_until(ms(t_ms)) as f64
+    pub fn run_until(&mut self, t_ms: f64) -> Result<f64, Error> {
+        let ran = self.run.run_until(ms(t_ms)) as f64;
+        self.within_limits()?;
+        Ok(ran)
     }
 
-    /// Runs to the end; returns how many queue events ran.
+    /// Runs to the end; returns how many queue events ran. Throws as [`Simulation::step`].
     #[wasm_bindgen(js_name = runToEnd)]
-    pub fn run_to_end(&mut self) -> f64 {
-        self.run.run_to_end() as f64
+    pub fn run_to_end(&mut self) -> Result<f64, Error> {
+        let ran = self.run.run_to_end() as f64;
+        self.within_limits()?;
+        Ok(ran)
+    }
+
+    /// The run's budget error, if it stopped at one.
+    fn within_limits(&self) -> Result<(), Error> {
+        match self.run.limit_exceeded() {
+            Some(limit) => Err(Error(limit.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// Virtual time in ms.
@@ -398,13 +413,13 @@ mod tests {
     #[test]
     fn an_injected_crash_replays_to_the_same_hash() {
         let mut live = Simulation::from_gallery("happy-path", "7", "[]").unwrap();
-        live.run_until(13.0);
+        live.run_until(13.0).unwrap();
         live.inject(r#"{"type":"crash","node":0}"#).unwrap();
-        live.run_until(200.0);
+        live.run_until(200.0).unwrap();
         live.inject(r#"{"type":"restart","node":0}"#).unwrap();
-        live.run_to_end();
+        live.run_to_end().unwrap();
         let mut replay = Simulation::from_gallery("happy-path", "7", &live.injected()).unwrap();
-        replay.run_to_end();
+        replay.run_to_end().unwrap();
         assert_eq!(live.trace_hash(), replay.trace_hash());
         assert_eq!(live.summary(), replay.summary());
     }
@@ -443,7 +458,7 @@ mod tests {
         assert!(check_scenario("nope", 3).is_err());
         // The counterexample replays as a simulation that breaks the same invariant.
         let mut replay = Simulation::from_replay(&found["replay"].to_string()).unwrap();
-        replay.run_to_end();
+        replay.run_to_end().unwrap();
         let v: serde_json::Value = serde_json::from_str(&replay.violations()).unwrap();
         assert_eq!(v[0]["invariant"], "atomicity");
         let err = replay.inject(r#"{"type":"heal"}"#).unwrap_err();
@@ -477,7 +492,7 @@ mod tests {
         assert_eq!(report["runs"][1]["atomicity"], "violated");
         let mut run =
             Simulation::from_comparison("compare-partition", "three-phase-commit", "3").unwrap();
-        run.run_to_end();
+        run.run_to_end().unwrap();
         assert_eq!(report["runs"][1]["trace_hash"], run.trace_hash());
         assert!(Simulation::from_comparison("compare-partition", "raft", "").is_err());
         assert!(compare_scenario("nope", "").is_err());
@@ -486,7 +501,7 @@ mod tests {
     #[test]
     fn violations_reach_javascript_as_data() {
         let mut sim = Simulation::from_gallery("paxos-stale-reads", "", "[]").unwrap();
-        sim.run_to_end();
+        sim.run_to_end().unwrap();
         let listed: serde_json::Value = serde_json::from_str(&sim.violations()).unwrap();
         let state: serde_json::Value = serde_json::from_str(&sim.state()).unwrap();
         assert_eq!(state["violations"], listed);
@@ -545,5 +560,26 @@ mod tests {
             .collect();
         assert!(names.contains(&"coordinator-crash-before-decision"));
         assert!(names.contains(&"announce-before-log"));
+    }
+
+    /// A scenario over its budgets is refused up front; a run that outgrows them stops with an
+    /// error naming the limit (JavaScript gets an exception, the page shows it), never an abort.
+    #[test]
+    fn budgets_are_errors_not_aborts() {
+        let huge = r#"{"name": "huge", "protocol": "two-phase-commit", "nodes": 64,
+            "duration_ms": 1000000000, "workload": {"transactions": 10000000, "interval_ms": 1}}"#;
+        let refused = Simulation::new(huge, "", "[]").err().unwrap();
+        assert!(refused.0.contains("limits.max_events"), "{}", refused.0);
+        let mut spec: serde_json::Value =
+            serde_json::from_str(&Simulation::scenario_json("paxos-storm").unwrap()).unwrap();
+        spec["limits"] = serde_json::json!({"max_events": 10000});
+        let mut sim = Simulation::new(&spec.to_string(), "", "[]").unwrap();
+        let stopped = sim.run_to_end().err().unwrap();
+        assert!(
+            stopped.0.contains("limits.max_events: 10000 events"),
+            "{}",
+            stopped.0
+        );
+        assert!(sim.finished());
     }
 }

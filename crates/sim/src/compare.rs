@@ -353,6 +353,7 @@ fn scenario_for(spec: &ComparisonSpec, protocol: &str) -> Result<Scenario, Scena
         network: spec.network.clone(),
         workload: spec.workload.clone(),
         faults,
+        limits: Default::default(),
     })
 }
 

@@ -164,6 +164,26 @@ pub enum ScenarioError {
         /// The scenario's duration.
         duration_ms: u64,
     },
+    /// A workload whose estimated size is over the scenario's event budget.
+    #[error(
+        "the workload needs about {estimated} events (transactions x nodes x 8), more than limits.max_events {max_events}; shrink the workload or raise limits.max_events (at most 100000000)"
+    )]
+    EventBudget {
+        /// The estimate.
+        estimated: u64,
+        /// The budget.
+        max_events: u64,
+    },
+    /// A workload whose estimated trace is over the scenario's memory budget.
+    #[error(
+        "the workload's trace needs about {estimated_mb} MiB, more than limits.max_memory_mb {max_memory_mb}; shrink the workload or raise limits.max_memory_mb (at most 4096)"
+    )]
+    MemoryBudget {
+        /// The estimate, in MiB.
+        estimated_mb: u64,
+        /// The budget, in MiB.
+        max_memory_mb: u64,
+    },
     /// A node listed in two partition groups.
     #[error("node {node} is in two partition groups")]
     NodeInTwoGroups {
@@ -225,4 +245,30 @@ pub enum InjectRefusal {
     /// A scripted run replays a fixed path; it takes no other faults.
     #[error("a scripted run replays a fixed path (a counterexample); it takes no injections")]
     Scripted,
+}
+
+/// A run stopped because it outgrew one of its scenario's budgets (`limits` in the scenario).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitExceeded {
+    /// It recorded `limits.max_events` events.
+    #[error(
+        "the run stopped at limits.max_events: {max_events} events recorded by {at_ms} ms of virtual time (raise limits.max_events in the scenario, at most 100000000)"
+    )]
+    Events {
+        /// The budget.
+        max_events: u64,
+        /// When it stopped.
+        at_ms: u64,
+    },
+    /// Its kept trace reached `limits.max_memory_mb`.
+    #[error(
+        "the run stopped at limits.max_memory_mb: its trace reached {max_memory_mb} MiB by {at_ms} ms of virtual time (raise limits.max_memory_mb in the scenario, at most 4096)"
+    )]
+    Memory {
+        /// The budget, in MiB.
+        max_memory_mb: u64,
+        /// When it stopped.
+        at_ms: u64,
+    },
 }

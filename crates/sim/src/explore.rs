@@ -120,9 +120,10 @@ impl FaultKinds {
 
     fn keeps(&self, fault: &Fault) -> bool {
         match fault {
-            Fault::Crash { .. } | Fault::Restart { .. } | Fault::CrashAfterSend { .. } => {
-                self.crash
-            }
+            Fault::Crash { .. }
+            | Fault::Restart { .. }
+            | Fault::CrashAfterSend { .. }
+            | Fault::OnSend { .. } => self.crash,
             Fault::Partition { .. }
             | Fault::Heal { .. }
             | Fault::Drop { .. }

@@ -384,6 +384,7 @@ fn workload(n_nodes: u32, options: &CheckOptions) -> Result<Scenario, ScenarioEr
             ..Workload::default()
         },
         faults: Vec::new(),
+        limits: Default::default(),
     })
 }
 

@@ -64,7 +64,7 @@ pub use engine::{
     ScriptError, Sim, ViolationAt,
 };
 mod error;
-pub use error::{InjectRefusal, ScenarioError};
+pub use error::{InjectRefusal, LimitExceeded, ScenarioError};
 mod explore;
 pub use explore::{ExploreReport, Failure, explore, first_violation, random_faults, shrink};
 pub use explore::{FaultKinds, FaultKindsError, explore_with, random_faults_of};
@@ -89,11 +89,12 @@ mod scenario;
 pub mod strategies;
 mod sync;
 pub use protocols::{Assumptions, ClockAssumption, DiskAssumption};
-pub use scenario::{ClockChange, DiskFault, MAX_CLOCK_JUMP_MS, MAX_DRIFT_PPM};
 pub use scenario::{
-    Conflict, Environment, Fault, Latency, Link, MAX_DURATION_MS, MAX_NODES, MAX_TRANSACTIONS,
-    Network, Ordering, Pattern, Scenario, ScenarioSpec, SenderFault, When, Workload,
+    BYTES_PER_EVENT, Conflict, EVENTS_PER_NODE_PER_TRANSACTION, Environment, Fault, Latency,
+    Limits, Link, MAX_DURATION_MS, MAX_EVENTS, MAX_MEMORY_MB, MAX_NODES, MAX_TRANSACTIONS, Network,
+    Ordering, Pattern, Scenario, ScenarioSpec, SenderFault, When, Workload,
 };
+pub use scenario::{ClockChange, DiskFault, MAX_CLOCK_JUMP_MS, MAX_DRIFT_PPM};
 mod protocols;
 pub use protocols::paxos_commit::PaxosCommit;
 pub use protocols::three_phase::ThreePhase;

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::engine::{
     Choice, Counts, OnViolation, Recording, SCRIPT_STEP_MS, ScriptError, Sim, ViolationAt,
 };
-use crate::error::{InjectRefusal, ScenarioError};
+use crate::error::{InjectRefusal, LimitExceeded, ScenarioError};
 use crate::process::Protocol;
 use crate::scenario::{Fault, Scenario, fault_type};
 use crate::violation::{InvariantStatus, RunInvariant, ViolatedSince};
@@ -174,6 +174,12 @@ impl Run {
     /// the time its last choice happens.
     pub fn duration_ms(&self) -> u64 {
         self.inner.duration_ms()
+    }
+
+    /// The scenario budget (`limits`) the run outgrew, if it stopped for that: a run that
+    /// stopped so is not a verdict.
+    pub fn limit_exceeded(&self) -> Option<LimitExceeded> {
+        self.inner.limit_exceeded()
     }
 
     /// Whether the run is over.
@@ -365,11 +371,17 @@ pub(crate) trait DynRun {
     fn script_error(&self) -> Option<&ScriptError> {
         None
     }
+    fn limit_exceeded(&self) -> Option<LimitExceeded> {
+        None
+    }
 }
 
 impl<P: Protocol> DynRun for Sim<P> {
     fn step(&mut self) -> bool {
         Sim::step(self)
+    }
+    fn limit_exceeded(&self) -> Option<LimitExceeded> {
+        Sim::limit_exceeded(self)
     }
     fn run_until(&mut self, t: underhood_consensus::Time) -> u64 {
         Sim::run_until(self, t)

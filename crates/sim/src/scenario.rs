@@ -21,6 +21,47 @@ pub const MAX_DURATION_MS: u64 = 1_000_000_000;
 /// The most client transactions a scenario may ask for.
 pub const MAX_TRANSACTIONS: u64 = 10_000_000;
 
+/// The most events a scenario may allow itself (`limits.max_events`).
+pub const MAX_EVENTS: u64 = 100_000_000;
+/// The most memory, in MiB, a scenario may allow its kept trace (`limits.max_memory_mb`).
+pub const MAX_MEMORY_MB: u64 = 4096;
+/// Trace events a transaction (or Multi-Paxos operation) is assumed to cost per node when a
+/// scenario's size is estimated before it runs: a send and a delivery each way of a round trip,
+/// twice (2PC's prepare, vote, decision and ack; Paxos's accept, accepted and commit).
+pub const EVENTS_PER_NODE_PER_TRANSACTION: u64 = 8;
+/// The bytes one kept trace event is assumed to take when a scenario's memory is estimated
+/// before it runs.
+pub const BYTES_PER_EVENT: u64 = 160;
+
+/// A scenario's resource budgets: a run stops with [`crate::LimitExceeded`] when it records more
+/// events, or keeps a trace bigger, than these allow; and [`Scenario::new`] refuses a workload
+/// whose estimated size is already over them.
+///
+/// JSON: `"limits": {"max_events": 5000000, "max_memory_mb": 512}` (these are the defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// The most trace events a run records (kept or only hashed); 1 to [`MAX_EVENTS`].
+    pub max_events: u64,
+    /// The most memory a kept trace may take, in MiB; 1 to [`MAX_MEMORY_MB`].
+    pub max_memory_mb: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_events: 5_000_000,
+            max_memory_mb: 512,
+        }
+    }
+}
+
+impl Limits {
+    fn is_default(&self) -> bool {
+        *self == Limits::default()
+    }
+}
+
 /// A scenario as written: every field public, nothing checked yet. [`Scenario::new`] turns it
 /// into a [`Scenario`] or says what is wrong.
 ///
@@ -47,6 +88,8 @@ pub struct ScenarioSpec {
     pub workload: Workload,
     /// Scripted faults and message rules.
     pub faults: Vec<Fault>,
+    /// Resource budgets (the defaults unless written).
+    pub limits: Limits,
 }
 
 /// A complete, checked description of a run, except the seed it may be run with.
@@ -67,6 +110,7 @@ pub struct Environment {
     network: Network,
     faults: Vec<Fault>,
     msg_kinds: Option<&'static [&'static str]>,
+    limits: Limits,
 }
 
 /// The JSON shape of a scenario: the common fields, and the protocol's own (`protocol`,
@@ -90,6 +134,8 @@ struct Wire {
     workload: Workload,
     #[serde(default)]
     faults: Vec<Fault>,
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
+    limits: Limits,
 }
 
 impl TryFrom<Wire> for ScenarioSpec {
@@ -107,6 +153,7 @@ impl TryFrom<Wire> for ScenarioSpec {
             network: w.network,
             workload: w.workload,
             faults: w.faults,
+            limits: w.limits,
         })
     }
 }
@@ -128,6 +175,7 @@ impl From<ScenarioSpec> for Wire {
             network: s.network,
             workload: s.workload,
             faults: s.faults,
+            limits: s.limits,
         }
     }
 }
@@ -166,6 +214,7 @@ impl Scenario {
             spec.protocol.msg_kinds(),
         )?;
         check_workload(&spec.workload, &env)?;
+        check_limits(&spec)?;
         spec.protocol.check(&spec)?;
         Ok(Scenario { spec })
     }
@@ -207,6 +256,7 @@ impl Scenario {
             network: self.spec.network.clone(),
             faults: self.spec.faults.clone(),
             msg_kinds: self.spec.protocol.msg_kinds(),
+            limits: self.spec.limits,
         }
     }
 
@@ -253,6 +303,7 @@ impl Environment {
             network,
             faults: Vec::new(),
             msg_kinds,
+            limits: Limits::default(),
         };
         env.check_network()?;
         for fault in &faults {
@@ -288,6 +339,17 @@ impl Environment {
     /// The scripted faults and rules.
     pub fn faults(&self) -> &[Fault] {
         &self.faults
+    }
+
+    /// The run's budgets (the defaults unless its scenario states them).
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// A copy with these budgets.
+    pub fn with_limits(mut self, limits: Limits) -> Environment {
+        self.limits = limits;
+        self
     }
 
     /// The message kinds rules may name (`None`: any kind, for protocols that do not list them).
@@ -432,6 +494,40 @@ impl Environment {
         }
         Ok(())
     }
+}
+
+/// The budgets are in range, and the workload's estimated size fits them: about
+/// [`EVENTS_PER_NODE_PER_TRANSACTION`] events per node per transaction, each kept in
+/// [`BYTES_PER_EVENT`] bytes. (Timers are not estimated: a run that outgrows its budget on them
+/// stops with [`crate::LimitExceeded`].)
+fn check_limits(spec: &ScenarioSpec) -> Result<(), ScenarioError> {
+    let limits = spec.limits;
+    check_range("limits.max_events", limits.max_events, 1, MAX_EVENTS)?;
+    check_range(
+        "limits.max_memory_mb",
+        limits.max_memory_mb,
+        1,
+        MAX_MEMORY_MB,
+    )?;
+    let estimated = spec
+        .workload
+        .transactions
+        .saturating_mul(u64::from(spec.nodes))
+        .saturating_mul(EVENTS_PER_NODE_PER_TRANSACTION);
+    if estimated > limits.max_events {
+        return Err(ScenarioError::EventBudget {
+            estimated,
+            max_events: limits.max_events,
+        });
+    }
+    let estimated_mb = estimated.saturating_mul(BYTES_PER_EVENT).div_ceil(1 << 20);
+    if estimated_mb > limits.max_memory_mb {
+        return Err(ScenarioError::MemoryBudget {
+            estimated_mb,
+            max_memory_mb: limits.max_memory_mb,
+        });
+    }
+    Ok(())
 }
 
 /// The workload's limits, common to every protocol (what a field means is the protocol's).

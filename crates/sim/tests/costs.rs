@@ -45,6 +45,7 @@ fn cost(protocol: ProtocolConfig, nodes: u32) -> (u64, u64) {
             ..Workload::default()
         },
         faults: Vec::new(),
+        limits: Default::default(),
     })
     .unwrap();
     let mut run = Run::new(

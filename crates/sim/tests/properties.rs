@@ -64,6 +64,7 @@ fn scenario_strategy() -> impl Strategy<Value = Scenario> {
                         ..Workload::default()
                     },
                     faults: Vec::new(),
+                    limits: Default::default(),
                 })
                 .unwrap()
             },

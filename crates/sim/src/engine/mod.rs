@@ -9,7 +9,7 @@ use std::collections::BinaryHeap;
 
 use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
 
-use crate::error::{InjectRefusal, ScenarioError};
+use crate::error::{InjectRefusal, LimitExceeded, ScenarioError};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
@@ -106,6 +106,7 @@ pub struct Sim<P: Protocol> {
     hasher: TraceHasher,
     violations: Vec<ViolationAt>,
     stopped: bool,
+    limit_exceeded: Option<LimitExceeded>,
     out: Vec<Effects<P::Node>>,
     found: Vec<Violation>,
     wake: Vec<(Time, u64)>,
@@ -231,6 +232,7 @@ impl<P: Protocol> Sim<P> {
             hasher: TraceHasher::default(),
             violations: Vec::new(),
             stopped: false,
+            limit_exceeded: None,
             out: Vec::new(),
             found: Vec::new(),
             wake: Vec::new(),
@@ -374,6 +376,11 @@ impl<P: Protocol> Sim<P> {
     /// Every broken invariant so far.
     pub fn violations(&self) -> &[ViolationAt] {
         &self.violations
+    }
+
+    /// The budget the run outgrew, if it stopped for that.
+    pub fn limit_exceeded(&self) -> Option<LimitExceeded> {
+        self.limit_exceeded
     }
 
     /// Faults injected into this run, each with the moment it applied, for exact replay.
@@ -884,10 +891,47 @@ impl<P: Protocol> Sim<P> {
             } => self.counts.forced_writes += 1,
             _ => {}
         }
-        if self.recording == Recording::Full {
+        if self.recording == Recording::Full && self.trace_may_grow() {
             self.trace.push(event.clone());
         }
+        self.check_event_limit();
         event.kind
+    }
+
+    /// Stops the run when it reaches its event budget.
+    fn check_event_limit(&mut self) {
+        let max_events = self.env.limits().max_events;
+        if self.limit_exceeded.is_none() && self.n_events >= max_events {
+            self.limit_exceeded = Some(LimitExceeded::Events {
+                max_events,
+                at_ms: self.now.0,
+            });
+            self.stopped = true;
+        }
+    }
+
+    /// Whether the kept trace may take one more event without its memory (the events' in-memory
+    /// size, as the vector would grow) going over the budget; stops the run when not.
+    fn trace_may_grow(&mut self) -> bool {
+        if self.limit_exceeded.is_some() {
+            return false;
+        }
+        if self.trace.len() < self.trace.capacity() {
+            return true;
+        }
+        let max_memory_mb = self.env.limits().max_memory_mb;
+        let grown = (self.trace.capacity().max(4) as u64)
+            .saturating_mul(2)
+            .saturating_mul(size_of::<Event<P::Node>>() as u64);
+        if grown <= max_memory_mb.saturating_mul(1 << 20) {
+            return true;
+        }
+        self.limit_exceeded = Some(LimitExceeded::Memory {
+            max_memory_mb,
+            at_ms: self.now.0,
+        });
+        self.stopped = true;
+        false
     }
 
     /// The durable log of `node`.

@@ -45,6 +45,8 @@ pub struct CheckRequest {
     pub order: Order,
     /// Worker threads for breadth-first search.
     pub threads: usize,
+    /// Stop after about this many unique states, truncated (default: no limit).
+    pub max_states: Option<u64>,
 }
 
 impl Default for CheckRequest {
@@ -57,6 +59,7 @@ impl Default for CheckRequest {
             duplication: false,
             order: Order::BreadthFirst,
             threads: 1,
+            max_states: None,
         }
     }
 }
@@ -202,6 +205,7 @@ where
         max_depth: config.max_depth,
         order: request.order,
         threads: request.threads.max(1),
+        max_states: request.max_states.unwrap_or(u64::MAX),
         ..CheckerOptions::default()
     };
     let report = check_with_progress(&model, &options, progress);

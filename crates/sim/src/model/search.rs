@@ -355,6 +355,15 @@ fn expand<M: Model>(
         if stop.load(Ordering::Relaxed) {
             return false;
         }
+        // The state budget holds inside a level too (checked every 4096 new states: counting
+        // takes every shard's lock); the caller sees it reached and stops, truncated.
+        if options.max_states != u64::MAX
+            && result.links.len() % 4096 == 4095
+            && seen.len() >= options.max_states
+        {
+            stop.store(true, Ordering::Relaxed);
+            return false;
+        }
         out.clear();
         model.next(&s, &mut out);
         result.generated += out.len() as u64;
