@@ -244,13 +244,13 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 let report = report?;
                 let seconds = start.elapsed().as_secs_f64();
                 let code = print_check(&mut out, &report, seconds, save_replay.as_deref(), json)?;
-                return Ok(truncated_by_states(
+                return truncated_by_states(
                     &mut out,
                     report.truncated && report.unique_states >= max_states,
                     max_states,
                     code,
                     json,
-                )?);
+                );
             }
             let options = CheckerOptions {
                 order: if dfs {
@@ -321,13 +321,13 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 Verdict::Ok => ExitCode::SUCCESS,
                 Verdict::Violated => ExitCode::from(VIOLATED),
             };
-            Ok(truncated_by_states(
+            truncated_by_states(
                 &mut out,
                 report.truncated && report.unique_states >= max_states,
                 max_states,
                 code,
                 json,
-            )?)
+            )
         }
         SimCommand::Replay { file, json } => {
             let text = std::fs::read_to_string(&file)
