@@ -638,6 +638,9 @@ async function openHistory(context) {
     assert(!(await page.getAttribute('[data-testid="history-panel"]', 'data-verdict')), 'a verdict is left after bad input');
   } finally {
     await page.close();
+  }
+}
+
 // ---- malformed links (issue 17 item 7) ----
 
 /** Each malformed link opens a working page (node cards drawn) that says what was wrong with

@@ -237,6 +237,8 @@ const VERDICTS: &[(&str, Option<&str>)] = &[
     ("vrrp-split-brain", Some("single-vip-holder")),
     ("vrrp-lease-partition", None),
     ("vrrp-lease-no-quorum", None),
+    ("vrrp-lease-clock-drift", Some("single-vip-holder")),
+    ("vrrp-lease-drift-within-bound", None),
 ];
 
 /// Every gallery scenario, of every protocol, gives the same verdict at every seed 1..=50:
