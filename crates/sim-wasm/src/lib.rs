@@ -539,7 +539,7 @@ mod tests {
         assert_eq!(names, ["atomicity", "commit-validity", "stable-decision"]);
         assert!(at_start[0]["violated_since"].is_null(), "{at_start}");
         assert!(!at_start[0]["promise"].as_str().unwrap().is_empty());
-        sim.run_to_end();
+        sim.run_to_end().unwrap();
         let at_end: serde_json::Value = serde_json::from_str(&sim.invariants()).unwrap();
         let violations: serde_json::Value = serde_json::from_str(&sim.violations()).unwrap();
         let first = &violations[0];
