@@ -677,7 +677,9 @@ async function malformedLinks(browser) {
       if (says === null) {
         await noErrorBox(page);
       } else {
-        await box.waitFor({ state: 'visible', timeout: 3000 });
+        await box.waitFor({ state: 'visible', timeout: 3000 }).catch(() => {
+          throw new Error(`${hash}: no message (expected one with "${says}")`);
+        });
         const text = await box.locator('.error-text').innerText();
         assert(text.includes(says), `${hash}: the page says "${text}", not "${says}"`);
       }

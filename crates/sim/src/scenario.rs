@@ -308,15 +308,6 @@ impl Environment {
         env.check_network()?;
         for fault in &faults {
             env.check_fault(fault)?;
-            if let Some(at_ms) = fault.when().and_then(|w| w.at_ms)
-                && at_ms > duration_ms
-            {
-                return Err(ScenarioError::FaultAfterEnd {
-                    fault: fault_type(fault),
-                    at_ms,
-                    duration_ms,
-                });
-            }
         }
         Ok(Environment { faults, ..env })
     }
@@ -397,6 +388,15 @@ impl Environment {
         {
             return Err(ScenarioError::FaultWithoutTime {
                 fault: fault_type(fault),
+            });
+        }
+        if let Some(at_ms) = fault.when().and_then(|w| w.at_ms)
+            && at_ms > self.duration_ms
+        {
+            return Err(ScenarioError::FaultAfterEnd {
+                fault: fault_type(fault),
+                at_ms,
+                duration_ms: self.duration_ms,
             });
         }
         match fault {
