@@ -243,14 +243,16 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 };
                 let report = report?;
                 let seconds = start.elapsed().as_secs_f64();
-                let code = print_check(&mut out, &report, seconds, save_replay.as_deref(), json)?;
-                return truncated_by_states(
+                let cut = StatesCut::of(report.truncated, report.unique_states, max_states);
+                let code = print_check(
                     &mut out,
-                    report.truncated && report.unique_states >= max_states,
-                    max_states,
-                    code,
+                    &report,
+                    seconds,
+                    save_replay.as_deref(),
                     json,
-                );
+                    cut,
+                )?;
+                return Ok(cut.exit_code(code));
             }
             let options = CheckerOptions {
                 order: if dfs {
@@ -277,10 +279,8 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 return truncated_by_time(&mut out, max_seconds);
             };
             let seconds = start.elapsed().as_secs_f64();
-            let verdict = match report.verdict {
-                Verdict::Ok => "ok",
-                Verdict::Violated => "violated",
-            };
+            let cut = StatesCut::of(report.truncated, report.unique_states, max_states);
+            let verdict = cut.verdict(report.verdict);
             if json {
                 let value = serde_json::json!({
                     "model": "two-phase-tla", "rms": rms,
@@ -296,7 +296,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 writeln!(out, "unique-states: {}", report.unique_states)?;
                 writeln!(out, "states: {}", report.states)?;
                 writeln!(out, "max-depth: {}", report.max_depth)?;
-                writeln!(out, "verdict: {verdict}")?;
+                writeln!(out, "verdict: {}", cut.verdict_line(report.verdict))?;
                 writeln!(
                     out,
                     "seconds: {seconds:.3} ({:.0} unique states/s, {:.1} bytes/state)",
@@ -321,13 +321,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                 Verdict::Ok => ExitCode::SUCCESS,
                 Verdict::Violated => ExitCode::from(VIOLATED),
             };
-            truncated_by_states(
-                &mut out,
-                report.truncated && report.unique_states >= max_states,
-                max_states,
-                code,
-                json,
-            )
+            Ok(cut.exit_code(code))
         }
         SimCommand::Replay { file, json } => {
             let text = std::fs::read_to_string(&file)
@@ -585,25 +579,41 @@ fn truncated_by_time(out: &mut impl Write, max_seconds: Option<f64>) -> Result<E
     Ok(ExitCode::from(TRUNCATED))
 }
 
-/// After a search: if `--max-states` cut it short and it found nothing, the verdict is
-/// "truncated" (exit 3), whatever it printed as the verdict within its limits.
-fn truncated_by_states(
-    out: &mut impl Write,
-    cut: bool,
-    max_states: u64,
-    code: ExitCode,
-    json: bool,
-) -> Result<ExitCode> {
-    if !cut || code != ExitCode::SUCCESS {
-        return Ok(code);
+/// Whether `--max-states` cut a search short. A search cut short that found nothing has the
+/// verdict "truncated" (exit 3) instead of "ok"; one that found a violation keeps it.
+#[derive(Clone, Copy)]
+struct StatesCut(Option<u64>);
+
+impl StatesCut {
+    fn of(truncated: bool, unique_states: u64, max_states: u64) -> Self {
+        Self((truncated && unique_states >= max_states).then_some(max_states))
     }
-    if !json {
-        writeln!(
-            out,
-            "verdict: truncated (--max-states {max_states} reached; nothing was found before it)"
-        )?;
+
+    /// The verdict word, as `--json` prints it.
+    fn verdict(self, verdict: Verdict) -> &'static str {
+        match (verdict, self.0) {
+            (Verdict::Violated, _) => "violated",
+            (Verdict::Ok, Some(_)) => "truncated",
+            (Verdict::Ok, None) => "ok",
+        }
     }
-    Ok(ExitCode::from(TRUNCATED))
+
+    /// The verdict line's text, with the limit that cut the search.
+    fn verdict_line(self, verdict: Verdict) -> String {
+        match (verdict, self.0) {
+            (Verdict::Ok, Some(max)) => {
+                format!("truncated (--max-states {max} reached; nothing was found before it)")
+            }
+            _ => self.verdict(verdict).to_owned(),
+        }
+    }
+
+    fn exit_code(self, code: ExitCode) -> ExitCode {
+        match self.0 {
+            Some(_) if code == ExitCode::SUCCESS => ExitCode::from(TRUNCATED),
+            _ => code,
+        }
+    }
 }
 
 /// Parses a positive number of seconds.
@@ -622,26 +632,26 @@ fn print_check(
     seconds: f64,
     save_replay: Option<&std::path::Path>,
     json: bool,
+    cut: StatesCut,
 ) -> Result<ExitCode> {
     if let (Some(path), Some(replay)) = (save_replay, &report.replay) {
         let text = serde_json::to_string_pretty(replay)?;
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write replay file {}", path.display()))?;
     }
-    let verdict = match report.verdict {
-        Verdict::Ok => "ok",
-        Verdict::Violated => "violated",
-    };
     if json {
         let mut value = serde_json::to_value(report)?;
         value["seconds"] = serde_json::json!(seconds);
+        if cut.0.is_some() {
+            value["verdict"] = serde_json::json!(cut.verdict(report.verdict));
+        }
         writeln!(out, "{value}")?;
     } else {
         writeln!(out, "scenario: {}", report.scenario)?;
         writeln!(out, "unique-states: {}", report.unique_states)?;
         writeln!(out, "states: {}", report.states)?;
         writeln!(out, "max-depth: {}", report.max_depth)?;
-        writeln!(out, "verdict: {verdict}")?;
+        writeln!(out, "verdict: {}", cut.verdict_line(report.verdict))?;
         if report.truncated {
             writeln!(out, "note: the depth or state limit cut the search short")?;
         }

@@ -571,7 +571,7 @@ fn long_checks_and_explorations_stop_at_their_budgets() {
         3,
         "verdict: truncated (--max-states 20000 reached",
     );
-    check(
+    let out_of_scenario_cut = check(
         &[
             "sim",
             "check",
@@ -585,6 +585,26 @@ fn long_checks_and_explorations_stop_at_their_budgets() {
         3,
         "verdict: truncated (--max-states 20000 reached",
     );
+    // One verdict, and `--json` says "truncated" too.
+    assert_eq!(
+        out_of_scenario_cut.matches("verdict:").count(),
+        1,
+        "{out_of_scenario_cut}"
+    );
+    let cut = underhood(&[
+        "sim",
+        "check",
+        "--model",
+        "two-phase-tla",
+        "--rms",
+        "15",
+        "--max-states",
+        "20000",
+        "--json",
+    ]);
+    assert_eq!(cut.status.code(), Some(3));
+    let value: serde_json::Value = serde_json::from_slice(&cut.stdout).unwrap();
+    assert_eq!(value["verdict"], "truncated", "{value}");
     // A small search that finishes within its budget keeps its verdict and exit status.
     check(
         &["sim", "check", "--model", "two-phase-tla", "--rms", "2"],
