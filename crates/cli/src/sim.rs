@@ -140,6 +140,10 @@ pub(crate) enum SimCommand {
         /// anything by then. Progress (seeds done) goes to stderr every 2 seconds either way.
         #[arg(long, value_name = "S", value_parser = parse_seconds)]
         max_seconds: Option<f64>,
+        /// Stop once the runs have simulated about this many events in all (checked every 64
+        /// seeds): "truncated" and exit status 3 if no seed broke anything by then.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_states: Option<u64>,
     },
 }
 
@@ -355,18 +359,34 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             seeds,
             fault_kinds,
             max_seconds,
+            max_states,
         } => {
             let scenario = load(&source)?;
             let (first, last) = (*seeds.start(), *seeds.end());
             let count = u128::from(last.abs_diff(first)) + 1;
-            if count > u128::from(MAX_SEEDS_UNBOUNDED) && max_seconds.is_none() {
+            if count > u128::from(MAX_SEEDS_UNBOUNDED)
+                && max_seconds.is_none()
+                && max_states.is_none()
+            {
                 bail!(
-                    "--seeds {first}..={last} is {count} seeds, more than {MAX_SEEDS_UNBOUNDED} without a time budget; add --max-seconds S (or a shorter range)"
+                    "--seeds {first}..={last} is {count} seeds, more than {MAX_SEEDS_UNBOUNDED} without a budget; add --max-seconds S or --max-states N (or a shorter range)"
                 );
             }
-            let Some(report) = explore_bounded(&scenario, first, last, fault_kinds, max_seconds)?
-            else {
-                return truncated_by_time(&mut out, max_seconds);
+            let budget = ExploreBudget {
+                max_seconds,
+                max_states,
+            };
+            let report = match explore_bounded(&scenario, first, last, fault_kinds, budget)? {
+                Explored::Done(report) => report,
+                Explored::OutOfTime => return truncated_by_time(&mut out, max_seconds),
+                Explored::OutOfStates(events) => {
+                    writeln!(
+                        out,
+                        "verdict: truncated (--max-states {} reached: {events} events simulated; nothing was found before it)",
+                        max_states.unwrap_or_default()
+                    )?;
+                    return Ok(ExitCode::from(TRUNCATED));
+                }
             };
             let Some(failure) = report.failure else {
                 writeln!(
@@ -531,42 +551,69 @@ fn states(p: model::Progress) -> String {
 }
 
 /// Explores seeds `first..=last` a chunk at a time, so progress (seeds done) shows and
-/// `max_seconds` can stop it between chunks; the first violating seed ends it as one
-/// `explore` over the whole range would. `None` when the time ran out first.
+/// the budget can stop it between chunks; the first violating seed ends it as one `explore`
+/// over the whole range would.
 fn explore_bounded(
     scenario: &Scenario,
     first: u64,
     last: u64,
     fault_kinds: FaultKinds,
-    max_seconds: Option<f64>,
-) -> Result<Option<underhood_sim::ExploreReport>> {
+    budget: ExploreBudget,
+) -> Result<Explored> {
     const CHUNK: u64 = 64;
     let start = std::time::Instant::now();
     let mut last_progress = start;
     let mut runs = 0;
+    let mut events = 0;
     let mut from = first;
     loop {
         let to = from.saturating_add(CHUNK - 1).min(last);
         let mut report = explore_with(scenario, from..=to, fault_kinds)?;
         runs += report.runs;
+        events += report.events;
         if report.failure.is_some() || to == last {
             report.runs = runs;
-            return Ok(Some(report));
+            report.events = events;
+            return Ok(Explored::Done(report));
         }
         from = to + 1;
         let elapsed = start.elapsed();
-        if max_seconds.is_some_and(|s| elapsed.as_secs_f64() >= s) {
+        if budget
+            .max_seconds
+            .is_some_and(|s| elapsed.as_secs_f64() >= s)
+        {
             eprintln!("progress: {runs} seeds explored ({first}..={to}), no violation");
-            return Ok(None);
+            return Ok(Explored::OutOfTime);
+        }
+        if budget.max_states.is_some_and(|n| events >= n) {
+            eprintln!("progress: {runs} seeds explored ({first}..={to}), no violation");
+            return Ok(Explored::OutOfStates(events));
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = std::time::Instant::now();
             eprintln!(
-                "progress: {:.0} s, {runs} seeds explored ({first}..={to}), no violation yet",
+                "progress: {:.0} s, {runs} seeds explored ({first}..={to}), {events} events, no violation yet",
                 elapsed.as_secs_f64()
             );
         }
     }
+}
+
+/// What `sim explore` may spend.
+#[derive(Clone, Copy)]
+struct ExploreBudget {
+    max_seconds: Option<f64>,
+    max_states: Option<u64>,
+}
+
+/// How a bounded exploration ended.
+enum Explored {
+    /// Every seed ran, or one failed.
+    Done(underhood_sim::ExploreReport),
+    /// `--max-seconds` passed first.
+    OutOfTime,
+    /// `--max-states` events were simulated first (how many).
+    OutOfStates(u64),
 }
 
 /// The "truncated" verdict of a search or exploration that `--max-seconds` stopped: exit 3.

@@ -621,7 +621,7 @@ fn long_checks_and_explorations_stop_at_their_budgets() {
             "0..18446744073709551615",
         ],
         2,
-        "is 18446744073709551616 seeds, more than 1000000000 without a time budget",
+        "is 18446744073709551616 seeds, more than 1000000000 without a budget; add --max-seconds S or --max-states N",
     );
     check(
         &[
@@ -636,6 +636,36 @@ fn long_checks_and_explorations_stop_at_their_budgets() {
         ],
         3,
         "verdict: truncated (--max-seconds 2 reached",
+    );
+    // Exploration's state budget counts the events its runs simulate.
+    let cut = check(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "happy-path",
+            "--seeds",
+            "0..18446744073709551615",
+            "--max-states",
+            "1000",
+        ],
+        3,
+        "verdict: truncated (--max-states 1000 reached: ",
+    );
+    assert_eq!(cut.matches("verdict:").count(), 1, "{cut}");
+    check(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "happy-path",
+            "--seeds",
+            "1..3",
+            "--max-states",
+            "100000000",
+        ],
+        0,
+        "explored 3 seeds",
     );
     check_any(
         &[

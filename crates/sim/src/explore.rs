@@ -14,6 +14,9 @@ use crate::scenario::{ClockChange, Fault, Pattern, Scenario, When};
 pub struct ExploreReport {
     /// Seeds run.
     pub runs: u64,
+    /// Events simulated by those seeds' runs (shrinking's runs not counted): the measure of
+    /// work that `sim explore --max-states` bounds.
+    pub events: u64,
     /// The first failing seed, if any.
     pub failure: Option<Failure>,
 }
@@ -151,15 +154,19 @@ pub fn explore_with(
     kinds: FaultKinds,
 ) -> Result<ExploreReport, ScenarioError> {
     let mut runs = 0;
+    let mut events = 0;
     for seed in seeds {
         runs += 1;
         let faults = random_faults_of(scenario, seed, kinds);
-        if let Some(original) = first_violation(scenario, seed, &faults)? {
+        let (violation, seed_events) = run_seed(scenario, seed, &faults)?;
+        events += seed_events;
+        if let Some(original) = violation {
             let (shrunk, shrink_runs) = shrink(scenario, seed, faults.clone())?;
             // `shrink` only keeps schedules that still fail, so this finds a violation.
             let violation = first_violation(scenario, seed, &shrunk)?.unwrap_or(original);
             return Ok(ExploreReport {
                 runs,
+                events,
                 failure: Some(Failure {
                     seed,
                     faults,
@@ -172,6 +179,7 @@ pub fn explore_with(
     }
     Ok(ExploreReport {
         runs,
+        events,
         failure: None,
     })
 }
@@ -182,6 +190,16 @@ pub fn first_violation(
     seed: u64,
     extra: &[Fault],
 ) -> Result<Option<ViolationAt>, ScenarioError> {
+    Ok(run_seed(scenario, seed, extra)?.0)
+}
+
+/// One run of `scenario` under `seed` with `extra` faults, stopping at the first violation:
+/// that violation and the events simulated.
+fn run_seed(
+    scenario: &Scenario,
+    seed: u64,
+    extra: &[Fault],
+) -> Result<(Option<ViolationAt>, u64), ScenarioError> {
     let s = scenario.with_faults(extra)?;
     let mut run = Run::new(
         &s,
@@ -193,7 +211,7 @@ pub fn first_violation(
         },
     )?;
     run.run_to_end();
-    Ok(run.violations().first().cloned())
+    Ok((run.violations().first().cloned(), run.n_events()))
 }
 
 /// Delta debugging, one fault at a time: drop every fault whose removal keeps the failure, then
