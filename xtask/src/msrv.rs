@@ -23,6 +23,8 @@ pub(crate) fn check() -> Result<()> {
             .env_remove("RUSTC")
             .env_remove("RUSTDOC")
             .env_remove("CARGO")
+            // Errors and warnings only: the progress lines would bury them in CI's log.
+            .env("CARGO_TERM_QUIET", "true")
             .args([
                 "run",
                 version,
