@@ -3,45 +3,10 @@
 //! step budget, with the same verdict on one thread and on two; nothing panics.
 #![no_main]
 
-use std::num::NonZeroUsize;
-
 use libfuzzer_sys::fuzz_target;
-use underhood_lincheck::{
-    Budget, Format, History, ModelKind, Options, Partitioning, Settings, Value, check_history,
-};
+use underhood_lincheck::Format;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(history) = History::parse(data, Format::Edn) else {
-        return;
-    };
-    assert!(history.operations().len() * 2 >= history.events());
-    let models = [
-        ModelKind::Register { initial: Value::Nil },
-        ModelKind::CasRegister { initial: Value::Int(0) },
-        ModelKind::Kv,
-    ];
-    for model in models {
-        for partitioning in [Partitioning::ByKey, Partitioning::Whole] {
-            let run = |threads| {
-                let settings = Settings {
-                    model: model.clone(),
-                    partitioning,
-                    options: Options {
-                        budget: Budget { deadline: None, max_steps: Some(1 << 16) },
-                        threads: NonZeroUsize::new(threads).expect("nonzero"),
-                    },
-                };
-                check_history(&history, &settings)
-            };
-            let (one, two) = (run(1), run(2));
-            match (&one, &two) {
-                (Ok(a), Ok(b)) => assert_eq!(
-                    std::mem::discriminant(&a.verdict),
-                    std::mem::discriminant(&b.verdict)
-                ),
-                (Err(a), Err(b)) => assert!(a.line >= 1 && a == b),
-                _ => panic!("{one:?} vs {two:?}"),
-            }
-        }
-    }
-});
+#[path = "common/lincheck.rs"]
+mod lincheck;
+
+fuzz_target!(|data: &[u8]| lincheck::check(data, Format::Edn));
