@@ -58,6 +58,7 @@ const S = {
 const cards = new Cards($('cards'), {
   crash: (node, loseUnsynced) => inject(loseUnsynced ? { type: 'crash', node, lose_unsynced: true } : { type: 'crash', node }, 'crash'),
   restart: node => inject({ type: 'restart', node }, 'restart'),
+  inject: (fault, what) => inject(fault, what),
   selectionChanged: () => renderControls(),
   showElection: node => {
     for (let k = S.trace.length - 1; k >= 0; k--) {
@@ -534,7 +535,8 @@ function renderViolations() {
     return;
   }
   const entry = S.gallery.find(g => g.name === (S.source.name ?? S.source.base));
-  const broken = entry && entry.variant && entry.variant !== 'correct';
+  // VRRP's lease variant is a sound design of its own, not a planted bug: when it breaks, a clock did.
+  const broken = entry && entry.variant && entry.variant !== 'correct' && !(entry.protocol === 'vrrp' && entry.variant === 'lease');
   const protocol = protocolOf(S.state);
   // Group by invariant, dropping repeats of the same detail.
   const groups = new Map();
@@ -553,8 +555,24 @@ function renderViolations() {
     if (more > 0) items.push(`<li class="more">… and ${more} more <b>${escapeHtml(invariant)}</b> report${more === 1 ? '' : 's'}${g.shown.length > PER_INVARIANT ? ` (${g.shown.length - PER_INVARIANT} distinct)` : ''}</li>`);
   }
   const names = [...groups.keys()];
-  banner.innerHTML = `<div class="v-title">⚠ Invariant violated: ${names.map(escapeHtml).join(', ')}</div><ul>${items.join('')}</ul>
+  const environments = [...new Set(vs.map(environmentOf).filter(Boolean))];
+  const blame = environments.map(env => `<p class="v-env" data-testid="violation-environment" data-environment="${escapeHtml(env)}">${ENVIRONMENT[env] ?? `The environment (<b>${escapeHtml(env)}</b>) broke this promise, not the protocol.`}</p>`).join('');
+  banner.innerHTML = `<div class="v-title">⚠ Invariant violated: ${names.map(escapeHtml).join(', ')}</div><ul>${items.join('')}</ul>${blame}
     <p class="v-note">${broken ? `This scenario runs the deliberately broken variant <b>${escapeHtml(entry.variant)}</b>. ` : ''}${PROMISE[protocol]}</p>`;
+}
+
+/** What a violation blames when the environment, not the protocol, broke the promise. */
+const ENVIRONMENT = {
+  disk: 'The <b>disk</b> broke this promise, not the protocol: it acknowledged a write it never stored. A protocol is only as durable as the disk it trusts; the invariant is there to catch a disk that lies.',
+  clock: 'A <b>clock</b> broke this promise, not the protocol: it ran outside the bound the protocol states.',
+};
+
+/** A violation's `environment` ("disk", …), or null when the protocol itself is to blame. */
+function environmentOf(v) {
+  const env = v.environment;
+  if (env === null || env === undefined || env === false || env === '') return null;
+  if (typeof env === 'object') return String(env.kind ?? env.what ?? env.name ?? 'environment');
+  return String(env);
 }
 
 function violationItem(v) {
@@ -754,7 +772,7 @@ function wireControls() {
   });
   $('timeline-zoom').addEventListener('change', e => timeline.setScale(Number(e.target.value)));
   document.addEventListener('keydown', e => {
-    if (e.target.closest('input, select, textarea, button, dialog, [data-drop]') || e.metaKey || e.ctrlKey || e.altKey) return;
+    if (e.target.closest('input, select, textarea, button, summary, dialog, [data-drop]') || e.metaKey || e.ctrlKey || e.altKey) return;
     const keys = {
       ' ': () => (S.playing ? pause() : play()), ArrowRight: stepOnce, End: runToEnd, Home: () => $('rewind').click(),
       '?': () => $('shortcuts').showModal(),

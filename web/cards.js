@@ -2,10 +2,12 @@
 
 import { el, escapeHtml } from './dom.js';
 import { commitTxItem } from './commit-cards.js';
+import { clockExact, clockHtml, clockTitle, diskHtml, diskLabel, faultMenus } from './faults.js';
 
 /**
  * Keeps `container` showing one card per node of `state`.
- * `actions` has `crash(id, loseUnsynced)`, `restart(id)`, `selectionChanged()` and `showElection(id)`.
+ * `actions` has `crash(id, loseUnsynced)`, `restart(id)`, `inject(fault, what)` (a clock or disk
+ * fault from the menus beside Crash), `selectionChanged()` and `showElection(id)`.
  */
 export class Cards {
   constructor(container, actions) {
@@ -63,6 +65,15 @@ export class Cards {
       c.power.addEventListener('click', () => this.actions.crash(node.id, true));
       c.restart.addEventListener('click', () => this.actions.restart(node.id));
       c.log = el('ol', { class: 'log', tabindex: '0', 'aria-label': `${node.name}'s durable log` });
+      // The local clock and the disk: lines that appear only when something is off.
+      c.refused = el('div', { class: 'refused-line', role: 'status', 'data-testid': `refused-${node.id}`, hidden: '' });
+      c.clock = el('div', { class: 'env-line clock-line', 'data-testid': `clock-${node.id}`, hidden: '' });
+      c.disk = el('div', { class: 'env-line disk-line', 'data-testid': `disk-${node.id}`, hidden: '' });
+      c.env = el('div', { class: 'env' }, c.refused, c.clock, c.disk);
+      const menus = faultMenus(node.id, node.name, (fault, what) => this.actions.inject(fault, what));
+      c.clockMenu = menus.clock;
+      c.diskMenu = menus.disk;
+      c.menus = el('div', { class: 'fault-menus' }, c.clockMenu, c.diskMenu);
       c.paxos = node.role === 'replica';
       c.vrrp = node.role === 'router' || node.role === 'witness';
       if (c.vrrp) {
@@ -72,7 +83,7 @@ export class Cards {
         head.insertBefore((c.vip = el('span', { class: 'vip-badge', hidden: '', 'data-testid': `vip-${node.id}` }, 'VIP')), c.roleTag);
         c.body = el('div', { class: 'vrrp-body' });
         c.power.hidden = true;
-        c.root.append(head, c.body, el('footer', { class: 'card-foot' }, c.crash, c.restart));
+        c.root.append(head, c.env, c.body, el('footer', { class: 'card-foot' }, c.crash, c.restart, c.menus));
       } else if (c.paxos) {
         c.root.classList.add('paxos');
         c.roleTag.textContent = '';
@@ -82,20 +93,22 @@ export class Cards {
           if (e.target.closest('[data-elected]')) this.actions.showElection(node.id);
         });
         c.logLabel = el('div', { class: 'section-label' }, 'durable log');
-        c.root.append(head, c.body, c.logLabel, c.log, el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart));
+        c.root.append(head, c.env, c.body, c.logLabel, c.log, el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart, c.menus));
       } else {
         c.doubt = el('div', { class: 'doubt-line', hidden: '' });
         c.txs = el('ul', { class: 'txs' });
         c.inDoubtMs = el('div', { class: 'doubt-ms' });
+        c.logLabel = el('div', { class: 'section-label' }, 'durable log');
         c.root.append(
           head,
+          c.env,
           c.doubt,
           el('div', { class: 'section-label' }, 'transactions'),
           c.txs,
-          el('div', { class: 'section-label' }, 'durable log'),
+          c.logLabel,
           c.log,
           c.inDoubtMs,
-          el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart),
+          el('footer', { class: 'card-foot' }, c.crash, c.power, c.restart, c.menus),
         );
       }
       c.last = {};
@@ -119,6 +132,7 @@ export class Cards {
       c.group.textContent = group === undefined ? '' : `side ${group}`;
       c.group.title = 'Partition side: nodes on different sides cannot talk';
     });
+    this.updateEnv(c, node, now);
     if (c.vrrp) {
       this.updateVrrp(c, node, now, names);
       return;
@@ -135,13 +149,59 @@ export class Cards {
       : '<li class="none">empty</li>';
     if (c.paxos) {
       const unsynced = node.unsynced ?? 0;
-      const label = `durable log (${node.log.length})${unsynced ? ` · ${unsynced} unsynced` : ''}`;
+      const label = diskLabel(node.disk) ?? `durable log (${node.log.length})${unsynced ? ` · ${unsynced} unsynced` : ''}`;
+      set(c, 'logLabel', label, () => { c.logLabel.textContent = label; });
+    } else {
+      const label = diskLabel(node.disk) ?? 'durable log';
       set(c, 'logLabel', label, () => { c.logLabel.textContent = label; });
     }
     set(c, 'log', logHtml, () => {
       c.log.innerHTML = logHtml;
       // Scrolling reads the layout, so it is done once for all cards, after every card is written.
       if (!c.paxos) this.scrollLater.push(c.log);
+    });
+  }
+
+  /** The clock line, the disk line, a refused recovery, and the disk menu where there is a disk. */
+  updateEnv(c, node, now) {
+    const clock = node.clock;
+    const skewed = !clockExact(clock);
+    const clockLine = clockHtml(clock);
+    set(c, 'clock', clockLine, () => {
+      c.clock.hidden = !skewed;
+      c.clock.innerHTML = clockLine;
+      c.root.dataset.clock = skewed ? 'skewed' : 'exact';
+      if (clock) {
+        c.clock.dataset.offset = String(clock.offset_ms);
+        c.clock.dataset.drift = String(clock.drift_ppm);
+      }
+    });
+    // The reading moves with time; the tooltip follows it without rewriting the line.
+    const title = skewed ? clockTitle(clock, now) : '';
+    if (c.clock.title !== title) c.clock.title = title;
+    const disk = node.disk;
+    set(c, 'hasDisk', Boolean(disk), () => {
+      c.diskMenu.hidden = !disk;
+      if (disk) c.root.dataset.disk = '';
+      else delete c.root.dataset.disk;
+    });
+    const diskLine = diskHtml(disk);
+    set(c, 'disk', diskLine, () => {
+      c.disk.hidden = !diskLine;
+      c.disk.innerHTML = diskLine;
+      c.disk.classList.toggle('bad', Boolean(disk && disk.damaged > 0));
+      if (disk) {
+        c.disk.dataset.damaged = String(disk.damaged ?? 0);
+        c.disk.dataset.armed = Object.entries(disk.armed ?? {}).filter(([, k]) => k > 0).map(([f]) => f).join(' ');
+      }
+    });
+    const refused = disk && disk.refused ? String(disk.refused) : '';
+    set(c, 'refused', refused, () => {
+      c.refused.hidden = !refused;
+      c.refused.textContent = refused ? `Refused to recover: ${refused}` : '';
+      c.root.classList.toggle('refused', Boolean(refused));
+      if (refused) c.root.dataset.refused = 'true';
+      else delete c.root.dataset.refused;
     });
   }
 

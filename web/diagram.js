@@ -2,6 +2,7 @@
 // It is redrawn as an SVG string when the trace changes; only the "now" line moves in between.
 
 import { escapeHtml } from './dom.js';
+import { diskLevel, rateText, signedMs } from './faults.js';
 
 const LANE_H = 58;
 const TOP = 34;
@@ -148,6 +149,14 @@ export class Diagram {
       out.push(`<g class="vip-band${v.split ? ' split' : ''}" data-testid="vip-band" data-node="${v.node}" data-tip="${tip}"><rect x="${v.x1}" y="${y(v.node) - 9}" width="${Math.max(v.x2 - v.x1, 2)}" height="18" rx="9"/>`
         + `<text x="${v.x1 + 12}" y="${y(v.node) - 12}">VIP</text></g>`);
     }
+    // A node whose clock is off (after a clock fault, until one sets it right): a dotted line
+    // just under its lane.
+    for (const k of skewSpans(trace, ax, Math.max(ax.xAt(clock), 0))) {
+      if (!near(k.x1, k.x2)) continue;
+      const tip = escapeHtml(`${nameOf.get(k.node) ?? k.node}'s clock is off: ${signedMs(k.offset_ms)} at the fault, ${rateText(k.drift_ppm)}; its timers fire by it`);
+      out.push(`<g class="clock-skew" data-testid="clock-skew" data-node="${k.node}" data-tip="${tip}"><line class="hit" x1="${k.x1}" x2="${k.x2}" y1="${y(k.node) + 8}" y2="${y(k.node) + 8}"/>`
+        + `<line class="skew" x1="${k.x1}" x2="${k.x2}" y1="${y(k.node) + 8}" y2="${y(k.node) + 8}"/></g>`);
+    }
     for (const s of downSpans) {
       out.push(`<line class="lane-down-bg" x1="${s.x1}" x2="${s.x2}" y1="${y(s.node)}" y2="${y(s.node)}"/>`
         + `<line class="lane-down" x1="${s.x1}" x2="${s.x2}" y1="${y(s.node)}" y2="${y(s.node)}"/>`);
@@ -211,6 +220,23 @@ export class Diagram {
         case 'restart': {
           const cy = y(e.node);
           marks.push(`<path class="restart${hl}" d="M${x - 5} ${cy - 7}L${x + 7} ${cy}L${x - 5} ${cy + 7}z" data-tip="${tip}" data-ev="${e.i}"/>`);
+          break;
+        }
+        case 'clock': {
+          const cy = y(e.node);
+          const label = escapeHtml(`${nameOf.get(e.node) ?? e.node}'s clock: ${clockChange(e, trace)}`);
+          marks.push(`<g class="clock-mark${hl}" data-testid="clock-mark" data-node="${e.node}" data-tip="${tip}" data-ev="${e.i}" role="img" aria-label="${label}">`
+            + `<circle cx="${x}" cy="${cy}" r="7.5"/><path d="M${x} ${cy - 4.5}V${cy}L${x + 3.5} ${cy + 2}"/>`
+            + `<text x="${x}" y="${cy + 21}">${escapeHtml(clockChange(e, trace, true))}</text></g>`);
+          break;
+        }
+        case 'disk': {
+          const cy = y(e.node);
+          const level = diskLevel(e);
+          const label = escapeHtml(`${nameOf.get(e.node) ?? e.node}'s disk: ${e.label}`);
+          marks.push(`<g class="disk-mark ${level}${hl}" data-testid="disk-mark" data-node="${e.node}" data-what="${escapeHtml(e.what ?? '')}" data-tip="${tip}" data-ev="${e.i}" role="img" aria-label="${label}">`
+            + `<path d="M${x - 6} ${cy - 5}v10a6 2.5 0 0 0 12 0v-10"/><ellipse cx="${x}" cy="${cy - 5}" rx="6" ry="2.5"/>`
+            + `<text x="${x}" y="${cy + 21}">${escapeHtml(DISK_SHORT[e.what] ?? 'disk')}</text></g>`);
           break;
         }
         case 'violation':
@@ -384,6 +410,58 @@ export function categoryOf(label, paxos) {
   return HASHED + (h % HASHED_N);
 }
 
+/** The few words under a disk event's marker. */
+const DISK_SHORT = {
+  armed: 'armed', corrupted: 'corrupt', torn: 'torn', fsync_failed: 'fsync ✗', fsync_lost: 'lied',
+  lost_on_power_loss: 'lost', torn_tail_dropped: 'tail dropped', recovery_refused: 'refused',
+};
+
+/**
+ * What clock event `e` changed, from the node's clock event before it: a jump (`−500 ms`) or a
+ * rate (`30 % slow`); `short` for the few characters under the marker.
+ */
+function clockChange(e, trace, short = false) {
+  let before = { offset_ms: 0, drift_ppm: 0 };
+  for (let k = e.i - 1; k >= 0; k--) {
+    const p = trace[k];
+    if (p && p.kind === 'clock' && p.node === e.node) {
+      before = p;
+      break;
+    }
+  }
+  if (e.drift_ppm !== before.drift_ppm) {
+    const rate = rateText(e.drift_ppm);
+    return short ? rate.replace(' % ', '% ') : `runs ${rate} from here`;
+  }
+  const jump = e.offset_ms - before.offset_ms;
+  return short ? signedMs(e.offset_ms) : `jumps to ${signedMs(e.offset_ms)} from virtual time${jump && before.drift_ppm === 0 ? ` (by ${signedMs(jump)})` : ''}`;
+}
+
+/**
+ * When each node's clock was off: from a clock event that leaves it off virtual time to one that
+ * sets it right (open spans run to `xNow`).
+ */
+export function skewSpans(trace, ax, xNow) {
+  const spans = [];
+  const open = new Map();
+  for (const e of trace) {
+    if (e.kind !== 'clock') continue;
+    const exact = e.offset_ms === 0 && e.drift_ppm === 0;
+    const s = open.get(e.node);
+    if (s) {
+      s.x2 = ax.xOf(e.i);
+      open.delete(e.node);
+    }
+    if (!exact) {
+      const next = { node: e.node, x1: ax.xOf(e.i), x2: undefined, offset_ms: e.offset_ms, drift_ppm: e.drift_ppm };
+      spans.push(next);
+      open.set(e.node, next);
+    }
+  }
+  for (const s of open.values()) s.x2 = Math.max(xNow, s.x1 + 2);
+  return spans;
+}
+
 /**
  * VRRP: when each router held the virtual IP, from the trace: from its "became master" output to
  * its step-down, stop or crash (open spans run to `xNow`). A span overlapping another is a split.
@@ -446,12 +524,16 @@ function pointY(e, y) {
 /** A one-line description of a trace event for tooltips. */
 export function describe(e, nameOf) {
   const name = id => nameOf.get(id) ?? `n${id}`;
-  const at = `t=${e.t} ms · #${e.i}`;
+  const local = e.local_t !== undefined && e.local_t !== e.t ? ` (${e.node !== undefined ? `${name(e.node)}'s` : 'local'} clock ${e.local_t} ms)` : '';
+  const at = `t=${e.t} ms${local} · #${e.i}`;
   switch (e.kind) {
     case 'send': return `${at} · ${name(e.from)} sends ${e.label} to ${name(e.to)}${e.duplicate ? ' (duplicate)' : ''}`;
     case 'deliver': return `${at} · ${e.label}: ${name(e.from)} → ${name(e.to)}`;
     case 'drop': return `${at} · dropped (${e.reason}): ${e.label}, ${name(e.from)} → ${name(e.to)}`;
     case 'persist': return `${at} · ${name(e.node)} writes "${e.label}" to its log (${e.durability})`;
+    case 'clock': return `${at} · ${name(e.node)}'s clock is now ${signedMs(e.offset_ms)} from virtual time and runs ${rateText(e.drift_ppm)}`;
+    // The label names the node already ("P1 disk: record 2 torn").
+    case 'disk': return `${at} · ${e.label}`;
     case 'crash': return `${at} · ${e.label}${e.lost ? ` (${e.lost} unsynced record${e.lost === 1 ? '' : 's'} lost)` : ''}`;
     default: return `${at} · ${e.node !== undefined ? `${name(e.node)}: ` : ''}${e.label}`;
   }

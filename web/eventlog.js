@@ -3,6 +3,7 @@
 
 import { escapeHtml } from './dom.js';
 import { describe } from './diagram.js';
+import { diskLevel } from './faults.js';
 
 const ROW_H = 22;
 const SLACK = 30;
@@ -125,7 +126,8 @@ export class EventLog {
     const who = e.node !== undefined ? nameOf.get(e.node) ?? `n${e.node}`
       : e.from !== undefined ? `${nameOf.get(e.from) ?? e.from}→${nameOf.get(e.to) ?? e.to}` : '';
     const reason = e.kind === 'drop' && e.reason ? `<span class="reason"> ${escapeHtml(String(e.reason).replace(/_/g, ' '))}</span>` : '';
-    const cls = `ev ${escapeHtml(e.kind)}${e.i === this.highlight ? ' hl' : ''}`;
+    const level = e.kind === 'disk' ? ` ${diskLevel(e)}` : '';
+    const cls = `ev ${escapeHtml(e.kind)}${level}${e.i === this.highlight ? ' hl' : ''}`;
     return `<li data-i="${e.i}" class="${cls}" title="${escapeHtml(describe(e, nameOf))}"><span class="t">${e.t}</span><span class="who">${escapeHtml(who)}</span>`
       + `<span class="kind">${escapeHtml(e.kind)}</span><span class="label">${escapeHtml(e.label ?? '')}${reason}</span></li>`;
   }
