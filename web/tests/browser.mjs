@@ -764,8 +764,11 @@ async function firstScreenPhone(browser) {
     const play = await topOf(page, '[data-testid="play"]');
     assert(play + 30 < 844, `Play starts at ${play} px at 390x844`);
     await page.screenshot({ path: join(shots, 'browser-first-screen-390.png') });
-    for (const scenario of ['happy-path', 'paxos-normal', 'vrrp-split-brain', 'pc-coordinator-crash']) {
+    for (const scenario of ['happy-path', 'paxos-normal', 'vrrp-split-brain', 'pc-coordinator-crash', 'vrrp-lease-clock-drift']) {
       await chooseAndRunToEnd(page, scenario);
+      // A card's fault menu open, as a reader would leave it: it wraps inside the card.
+      await page.click('[data-testid="skew-0"]');
+      await page.waitForSelector('[data-testid="node-0"] .clock-menu[open]');
       const widths = await page.evaluate(() => {
         const box = s => { const e = document.querySelector(s); return { scroll: e.scrollWidth, client: e.clientWidth, overflow: getComputedStyle(e).overflowX }; };
         return { page: box('html'), cards: box('#cards'), diagram: box('#diagram .diagram-scroll') };
