@@ -555,24 +555,37 @@ function renderViolations() {
     if (more > 0) items.push(`<li class="more">… and ${more} more <b>${escapeHtml(invariant)}</b> report${more === 1 ? '' : 's'}${g.shown.length > PER_INVARIANT ? ` (${g.shown.length - PER_INVARIANT} distinct)` : ''}</li>`);
   }
   const names = [...groups.keys()];
-  const environments = [...new Set(vs.map(environmentOf).filter(Boolean))];
-  const blame = environments.map(env => `<p class="v-env" data-testid="violation-environment" data-environment="${escapeHtml(env)}">${ENVIRONMENT[env] ?? `The environment (<b>${escapeHtml(env)}</b>) broke this promise, not the protocol.`}</p>`).join('');
+  const blames = new Map();
+  for (const b of vs.map(blameOf).filter(Boolean)) blames.set(JSON.stringify(b), b);
+  const blame = [...blames.values()].map(b => `<p class="v-env" data-testid="violation-environment" data-environment="${escapeHtml(b.env)}">${blameHtml(b)}</p>`).join('');
   banner.innerHTML = `<div class="v-title">⚠ Invariant violated: ${names.map(escapeHtml).join(', ')}</div><ul>${items.join('')}</ul>${blame}
     <p class="v-note">${broken ? `This scenario runs the deliberately broken variant <b>${escapeHtml(entry.variant)}</b>. ` : ''}${PROMISE[protocol]}</p>`;
 }
 
-/** What a violation blames when the environment, not the protocol, broke the promise. */
-const ENVIRONMENT = {
-  disk: 'The <b>disk</b> broke this promise, not the protocol: it acknowledged a write it never stored. A protocol is only as durable as the disk it trusts; the invariant is there to catch a disk that lies.',
-  clock: 'A <b>clock</b> broke this promise, not the protocol: it ran outside the bound the protocol states.',
-};
-
-/** A violation's `environment` ("disk", …), or null when the protocol itself is to blame. */
-function environmentOf(v) {
+/**
+ * What a violation blames when the environment, not the protocol, broke a promise the protocol
+ * relies on: `{env, node, fault, at}` from its `broken_by` (`{environment, node, fault, at_ms}`)
+ * or `environment`, or null.
+ */
+function blameOf(v) {
+  const by = v.broken_by;
+  if (by && typeof by === 'object') return { env: String(by.environment ?? 'environment'), node: by.node, fault: by.fault, at: by.at_ms };
   const env = v.environment;
   if (env === null || env === undefined || env === false || env === '') return null;
-  if (typeof env === 'object') return String(env.kind ?? env.what ?? env.name ?? 'environment');
-  return String(env);
+  if (typeof env === 'object') return { env: String(env.kind ?? env.environment ?? 'environment'), node: env.node, fault: env.fault, at: env.at_ms };
+  return { env: String(env) };
+}
+
+/** The banner's sentence for a blame: which part of the environment broke the promise, and how. */
+function blameHtml(b) {
+  const who = Number.isInteger(b.node) ? ` of <b>${escapeHtml(S.state.nodes.find(n => n.id === b.node)?.name ?? `n${b.node}`)}</b>` : '';
+  const how = b.fault ? ` (${escapeHtml(String(b.fault).replace(/_/g, ' '))}${b.at !== undefined ? `, at ${escapeHtml(b.at)} ms` : ''})` : '';
+  if (b.env === 'disk') {
+    return `The <b>disk</b>${who}, not the protocol, broke this promise: it acknowledged a write it never stored${how}. `
+      + 'A protocol is only as durable as the disk it trusts; the invariant is there to catch a disk that lies.';
+  }
+  if (b.env === 'clock') return `A <b>clock</b>${who}, not the protocol, broke this promise${how}: it ran outside the bound the protocol states.`;
+  return `The environment (<b>${escapeHtml(b.env)}</b>)${who}, not the protocol, broke this promise${how}.`;
 }
 
 function violationItem(v) {

@@ -181,7 +181,8 @@ export class Cards {
     if (c.clock.title !== title) c.clock.title = title;
     const disk = node.disk;
     set(c, 'hasDisk', Boolean(disk), () => {
-      c.diskMenu.hidden = !disk;
+      // VRRP keeps nothing on disk (a restarted lease acceptor stays silent instead).
+      c.diskMenu.hidden = !disk || c.vrrp;
       if (disk) c.root.dataset.disk = '';
       else delete c.root.dataset.disk;
     });

@@ -1060,7 +1060,7 @@ async function diskFaults(context) {
       sim.runToEnd();
       const vs = JSON.parse(sim.violations());
       sim.free();
-      return vs.map(v => v.environment ?? null);
+      return vs.map(v => v.broken_by?.environment ?? v.environment ?? null);
     });
     if (blamed.some(Boolean)) {
       const note = page.locator('[data-testid="violation-environment"]');
