@@ -126,9 +126,11 @@ export class EventLog {
     const who = e.node !== undefined ? nameOf.get(e.node) ?? `n${e.node}`
       : e.from !== undefined ? `${nameOf.get(e.from) ?? e.from}→${nameOf.get(e.to) ?? e.to}` : '';
     const reason = e.kind === 'drop' && e.reason ? `<span class="reason"> ${escapeHtml(String(e.reason).replace(/_/g, ' '))}</span>` : '';
+    // After a clock fault, the node's own reading: its timers and leases are in this time.
+    const local = e.local_t !== undefined && e.local_t !== e.t ? `<span class="local">local ${escapeHtml(e.local_t)} · </span>` : '';
     const level = e.kind === 'disk' ? ` ${diskLevel(e)}` : '';
     const cls = `ev ${escapeHtml(e.kind)}${level}${e.i === this.highlight ? ' hl' : ''}`;
     return `<li data-i="${e.i}" class="${cls}" title="${escapeHtml(describe(e, nameOf))}"><span class="t">${e.t}</span><span class="who">${escapeHtml(who)}</span>`
-      + `<span class="kind">${escapeHtml(e.kind)}</span><span class="label">${escapeHtml(e.label ?? '')}${reason}</span></li>`;
+      + `<span class="kind">${escapeHtml(e.kind)}</span><span class="label">${local}${escapeHtml(e.label ?? '')}${reason}</span></li>`;
   }
 }

@@ -995,6 +995,11 @@ async function clockFaults(context) {
     await page.locator('[data-testid="clock-mark"]').first().dispatchEvent('click');
     const picked = await page.$$eval('[data-testid="event-log"] li.hl', lis => lis.map(li => `${li.className}: ${li.textContent}`));
     assert(picked.length === 1 && picked[0].includes(' clock') && picked[0].includes('-300000 ppm'), `the clock mark picked ${picked.join(' | ')}`);
+    // Events at R1 after the drift carry its own reading beside virtual time.
+    const locals = await page.$$eval('[data-testid="event-log"] li[data-i]', lis => lis.filter(li => li.querySelector('.who').textContent === 'R1')
+      .map(li => ({ t: Number(li.querySelector('.t').textContent), local: li.querySelector('.local')?.textContent ?? null })));
+    assert(locals.some(r => r.t > 7000 && r.local && Number(r.local.match(/\d+/)[0]) < r.t), `R1's log rows after 7 s show no slow local time: ${JSON.stringify(locals.slice(0, 5))}`);
+    assert(locals.every(r => r.t > 7000 || r.local === null), 'a row before the drift shows a local time');
     for (const p of await axeProblems(page)) throw new Error(`axe-core on the clock scenario: ${p}`);
 
     // Skew clock by hand, from the keyboard: P2 jumps back 500 ms, then runs 10 % fast.
