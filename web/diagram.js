@@ -2,7 +2,7 @@
 // It is redrawn as an SVG string when the trace changes; only the "now" line moves in between.
 
 import { escapeHtml } from './dom.js';
-import { diskLevel, rateText, signedMs } from './faults.js';
+import { diskEventLabel, diskLevel, rateText, signedMs } from './faults.js';
 
 const LANE_H = 58;
 const TOP = 34;
@@ -233,7 +233,7 @@ export class Diagram {
         case 'disk': {
           const cy = y(e.node);
           const level = diskLevel(e);
-          const label = escapeHtml(`${nameOf.get(e.node) ?? e.node}'s disk: ${e.label}`);
+          const label = escapeHtml(diskEventLabel(e));
           marks.push(`<g class="disk-mark ${level}${hl}" data-testid="disk-mark" data-node="${e.node}" data-what="${escapeHtml(e.what ?? '')}" data-tip="${tip}" data-ev="${e.i}" role="img" aria-label="${label}">`
             + `<path d="M${x - 6} ${cy - 5}v10a6 2.5 0 0 0 12 0v-10"/><ellipse cx="${x}" cy="${cy - 5}" rx="6" ry="2.5"/>`
             + `<text x="${x}" y="${cy + 21}">${escapeHtml(DISK_SHORT[e.what] ?? 'disk')}</text></g>`);
@@ -533,7 +533,7 @@ export function describe(e, nameOf) {
     case 'persist': return `${at} · ${name(e.node)} writes "${e.label}" to its log (${e.durability})`;
     case 'clock': return `${at} · ${name(e.node)}'s clock is now ${signedMs(e.offset_ms)} from virtual time and runs ${rateText(e.drift_ppm)}`;
     // The label names the node already ("P1 disk: record 2 torn").
-    case 'disk': return `${at} · ${e.label}`;
+    case 'disk': return `${at} · ${diskEventLabel(e)}`;
     case 'crash': return `${at} · ${e.label}${e.lost ? ` (${e.lost} unsynced record${e.lost === 1 ? '' : 's'} lost)` : ''}`;
     default: return `${at} · ${e.node !== undefined ? `${name(e.node)}: ` : ''}${e.label}`;
   }

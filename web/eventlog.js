@@ -3,7 +3,7 @@
 
 import { escapeHtml } from './dom.js';
 import { describe } from './diagram.js';
-import { diskLevel } from './faults.js';
+import { diskEventLabel, diskLevel } from './faults.js';
 
 const ROW_H = 22;
 const SLACK = 30;
@@ -131,6 +131,6 @@ export class EventLog {
     const level = e.kind === 'disk' ? ` ${diskLevel(e)}` : '';
     const cls = `ev ${escapeHtml(e.kind)}${level}${e.i === this.highlight ? ' hl' : ''}`;
     return `<li data-i="${e.i}" class="${cls}" title="${escapeHtml(describe(e, nameOf))}"><span class="t">${e.t}</span><span class="who">${escapeHtml(who)}</span>`
-      + `<span class="kind">${escapeHtml(e.kind)}</span><span class="label">${local}${escapeHtml(e.label ?? '')}${reason}</span></li>`;
+      + `<span class="kind">${escapeHtml(e.kind)}</span><span class="label">${local}${escapeHtml(e.kind === 'disk' ? diskEventLabel(e) : e.label ?? '')}${reason}</span></li>`;
   }
 }

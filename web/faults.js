@@ -26,6 +26,17 @@ const DISK_LEVEL = {
   lost_on_power_loss: 'bad', torn_tail_dropped: 'ok', recovery_refused: 'bad',
 };
 
+/**
+ * A disk event's label, its list of corrupted records shortened (a corrupted Paxos log names
+ * hundreds): `R2 disk: 209 records corrupted (#0 to #208)`.
+ */
+export function diskEventLabel(e) {
+  const records = e.what === 'corrupted' && Array.isArray(e.records) ? e.records : null;
+  if (!records || records.length <= 6) return String(e.label ?? '');
+  const head = String(e.label ?? '').split(':')[0];
+  return `${head}: ${records.length} records corrupted (#${records[0]} to #${records[records.length - 1]})`;
+}
+
 /** How bad disk event `e` is: `bad`, `warn` or `ok`. */
 export function diskLevel(e) {
   return DISK_LEVEL[e.what] ?? 'warn';

@@ -1074,7 +1074,8 @@ async function diskFaults(context) {
     assert((await banner.innerText()).toLowerCase().includes('disk'), `the banner does not say the disk broke the promise: ${await banner.innerText()}`);
     const lied = await findInDiagram(page, '[data-testid="disk-mark"][data-what="fsync_lost"]');
     assert(lied, 'the diagram has no mark where the disk lied');
-    assert((await lied.getAttribute('aria-label')).includes('disk'), `the mark is labelled "${await lied.getAttribute('aria-label')}"`);
+    const liedLabel = await lied.getAttribute('aria-label');
+    assert(liedLabel.startsWith('P') && liedLabel.includes(' disk: ') && liedLabel.includes('acknowledged'), `the mark is labelled "${liedLabel}"`);
     const labels = await page.$$eval('[data-testid^="node-"][data-disk] .section-label', ls => ls.map(l => l.textContent).filter(t => t.startsWith('durable log')));
     assert(labels.length >= 2 && labels.every(l => /\d+ records?, \d+ synced$/.test(l)), `the cards' disk labels are ${JSON.stringify(labels)}`);
 
