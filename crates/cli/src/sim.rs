@@ -132,8 +132,8 @@ pub(crate) enum SimCommand {
         /// need `--max-seconds`.
         #[arg(long, value_parser = parse_seeds)]
         seeds: RangeInclusive<u64>,
-        /// Which random faults to draw: a comma-separated list of network, crash and clock
-        /// (disk is refused: disk faults are not simulated yet).
+        /// Which random faults to draw: a comma-separated list of network, crash, clock and
+        /// disk (torn writes, corrupted records and failed fsyncs; never a lying fsync).
         #[arg(long, default_value = "network,crash", value_parser = parse_fault_kinds)]
         fault_kinds: FaultKinds,
         /// Stop after this many seconds: "truncated" and exit status 3 if no seed broke

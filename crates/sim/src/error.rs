@@ -95,15 +95,6 @@ pub enum ScenarioError {
         /// The most allowed.
         max: i64,
     },
-    /// A disk fault: the form is parsed, but the simulator has no simulated disk yet.
-    #[error(
-        "disk fault {:?} is not simulated yet: node logs do not go through a simulated disk",
-        fault.name()
-    )]
-    DiskFaultNotSimulated {
-        /// The fault given.
-        fault: crate::scenario::DiskFault,
-    },
     /// A latency range with min above max.
     #[error("latency min {min} ms is greater than max {max} ms")]
     LatencyRange {

@@ -362,6 +362,7 @@ fn panic_violation(payload: &(dyn std::any::Any + Send), event: u64, time: Time)
         evidence: Box::default(),
         event,
         time,
+        broken_by: None,
     }
 }
 
@@ -395,5 +396,6 @@ fn setup_error(e: &ScenarioError) -> ViolationAt {
         evidence: Box::default(),
         event: 0,
         time: Time(0),
+        broken_by: None,
     }
 }

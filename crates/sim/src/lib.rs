@@ -59,6 +59,7 @@ struct ReadmeDoctests;
 struct HarnessDoctests;
 
 mod engine;
+pub use engine::{BrokenBy, Damage, DiskEvent, Refusal};
 pub use engine::{
     Choice, Counts, Cut, Invariant, NodeProblem, OnViolation, Recording, SCRIPT_STEP_MS,
     ScriptError, Sim, ViolationAt,
@@ -92,7 +93,7 @@ pub use protocols::{Assumptions, ClockAssumption, DiskAssumption};
 pub use scenario::{
     BYTES_PER_EVENT, Conflict, EVENTS_PER_NODE_PER_TRANSACTION, Environment, Fault, Latency,
     Limits, Link, MAX_DURATION_MS, MAX_EVENTS, MAX_MEMORY_MB, MAX_NODES, MAX_TRANSACTIONS, Network,
-    Ordering, Pattern, Scenario, ScenarioSpec, SenderFault, When, Workload,
+    Ordering, Pattern, Scenario, ScenarioSpec, SenderFault, When, Workload, WriteCrash,
 };
 pub use scenario::{ClockChange, DiskFault, MAX_CLOCK_JUMP_MS, MAX_DRIFT_PPM};
 mod protocols;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use underhood_consensus::{Durability, NodeId, Time};
 
+use crate::engine::DiskEvent;
 use crate::hash::TraceHasher;
 use crate::process::Process;
 use crate::violation::Violation;
@@ -124,6 +125,13 @@ pub enum EventKind<P: Process> {
         /// Its rate from now on, in parts per million (positive: fast).
         drift_ppm: i64,
     },
+    /// The node's simulated disk did something: a disk fault struck, or recovery found damage.
+    Disk {
+        /// The node.
+        node: NodeId,
+        /// What happened.
+        what: DiskEvent,
+    },
 }
 
 impl<P: Process> EventKind<P> {
@@ -137,7 +145,8 @@ impl<P: Process> EventKind<P> {
             | EventKind::Output { node, .. }
             | EventKind::Crash { node, .. }
             | EventKind::Restart { node }
-            | EventKind::Clock { node, .. } => Some(*node),
+            | EventKind::Clock { node, .. }
+            | EventKind::Disk { node, .. } => Some(*node),
             EventKind::Send { from, .. } => Some(*from),
             EventKind::Deliver { to, .. } | EventKind::Drop { to, .. } => Some(*to),
             EventKind::Partition { .. } | EventKind::Heal | EventKind::Violation(_) => None,
@@ -245,6 +254,10 @@ impl<P: Process> Event<P> {
                 h.write_u8(12);
                 (node, offset_ms, drift_ppm).hash(h);
             }
+            EventKind::Disk { node, what } => {
+                h.write_u8(13);
+                (node, what).hash(h);
+            }
         }
     }
 
@@ -329,6 +342,13 @@ impl<P: Process> Event<P> {
                 "kind": "clock", "node": node.0, "offset_ms": offset_ms, "drift_ppm": drift_ppm,
                 "label": format!("clock {}: {offset_ms:+} ms, {drift_ppm:+} ppm", name(node)),
             }),
+            EventKind::Disk { node, what } => {
+                let mut v = json!(what);
+                v["kind"] = json!("disk");
+                v["node"] = json!(node.0);
+                v["label"] = json!(format!("{} {}", name(node), what.label()));
+                v
+            }
         };
         v["i"] = json!(index);
         v["t"] = json!(self.time.0);

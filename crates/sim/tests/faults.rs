@@ -123,6 +123,10 @@ fn a_jump_forward_fires_pending_timers_at_once() {
 const VERDICTS: &[(&str, Verdict)] = &[
     ("vrrp-lease-clock-drift", Verdict::Violated),
     ("vrrp-lease-drift-within-bound", Verdict::Holds),
+    ("disk-torn-write", Verdict::Holds),
+    ("disk-corrupt-prepared", Verdict::Holds),
+    ("disk-lost-fsync", Verdict::Violated),
+    ("paxos-corrupt-promise", Verdict::Holds),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,7 +221,7 @@ proptest::proptest! {
 }
 
 #[test]
-fn disk_faults_parse_but_are_refused_until_the_disk_is_simulated() {
+fn disk_faults_parse_and_are_checked() {
     let base = gallery::find("happy-path").unwrap();
     for (name, fault) in [
         ("torn_write", underhood_sim::DiskFault::TornWrite),
@@ -228,11 +232,22 @@ fn disk_faults_parse_but_are_refused_until_the_disk_is_simulated() {
         let text = format!(r#"{{"type":"disk","node":1,"at_ms":5,"fault":"{name}","count":2}}"#);
         let parsed: Fault = serde_json::from_str(&text).unwrap();
         assert_eq!(fault.name(), name);
-        let err = base.with_faults(&[parsed]).unwrap_err();
-        assert!(
-            matches!(err, ScenarioError::DiskFaultNotSimulated { fault: f } if f == fault),
-            "{err}"
-        );
+        base.with_faults(&[parsed]).unwrap();
+        for (bad, field) in [
+            (
+                r#"{"type":"disk","node":9,"at_ms":5,"fault":"corrupt"}"#,
+                "faults[].node",
+            ),
+            (
+                r#"{"type":"disk","node":1,"at_ms":5,"fault":"corrupt","count":0}"#,
+                "faults[].count",
+            ),
+        ] {
+            let err = base
+                .with_faults(&[serde_json::from_str(bad).unwrap()])
+                .unwrap_err();
+            assert!(err.to_string().contains(field), "{err}");
+        }
     }
     assert!(
         serde_json::from_str::<Fault>(r#"{"type":"disk","node":1,"at_ms":5,"fault":"melt"}"#)
@@ -296,9 +311,178 @@ fn exploration_draws_clock_faults_when_asked_and_shrinks_them_like_any_fault() {
             .iter()
             .any(|f| matches!(f, Fault::Clock { .. }))
     );
-    assert_eq!(
-        FaultKinds::parse("network,crash,clock,disk"),
-        Err(FaultKindsError::DiskNotSimulated)
-    );
     assert_eq!(FaultKinds::parse(""), Err(FaultKindsError::Empty));
+    assert!(matches!(
+        FaultKinds::parse("network,flood"),
+        Err(FaultKindsError::Unknown(k)) if k == "flood"
+    ));
+}
+
+#[test]
+fn exploration_draws_disk_faults_after_the_others_and_correct_protocols_survive_them() {
+    use underhood_sim::{FaultKinds, explore_with, random_faults_of};
+    let with = FaultKinds::parse("network,crash,clock,disk").unwrap();
+    let without = FaultKinds::parse("network,crash,clock").unwrap();
+    for name in ["happy-path", "paxos-normal"] {
+        let scenario = gallery::find(name).unwrap();
+        let mut kinds_seen = std::collections::BTreeSet::new();
+        for seed in 1..=30 {
+            let all = random_faults_of(&scenario, seed, with);
+            let before = random_faults_of(&scenario, seed, without);
+            // Adding the disk kind keeps every fault drawn before it.
+            assert_eq!(&all[..before.len()], &before[..], "{name} seed {seed}");
+            let disk: Vec<_> = all[before.len()..].to_vec();
+            assert!((1..=2).contains(&disk.len()));
+            for f in disk {
+                let Fault::Disk { fault, .. } = f else {
+                    panic!("{f:?}")
+                };
+                assert_ne!(fault, underhood_sim::DiskFault::LostFsync);
+                kinds_seen.insert(fault.name());
+            }
+        }
+        assert_eq!(kinds_seen.len(), 3, "{kinds_seen:?}");
+        // Torn writes, corrupted records and failed fsyncs never break a correct protocol:
+        // recovery drops torn tails and refuses corrupt acknowledged records.
+        let report =
+            explore_with(&scenario, 1..=40, FaultKinds::parse("crash,disk").unwrap()).unwrap();
+        assert!(report.failure.is_none(), "{name}: {:?}", report.failure);
+    }
+}
+
+/// The disk events of a run, as `(node, what)`.
+fn disk_events(run: &Run) -> Vec<(u64, String)> {
+    run.events_json(0)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "disk")
+        .map(|e| {
+            (
+                e["node"].as_u64().unwrap(),
+                e["what"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_torn_prepared_record_is_dropped_at_recovery_and_everyone_aborts() {
+    let run = run_full(&gallery::find("disk-torn-write").unwrap(), 1);
+    let disk = disk_events(&run);
+    assert_eq!(
+        disk,
+        [
+            (1, "armed".to_owned()),
+            (1, "torn".to_owned()),
+            (1, "torn_tail_dropped".to_owned())
+        ]
+    );
+    let events = run.events_json(0);
+    let events = events.as_array().unwrap();
+    // P1 never acknowledged the torn record: no vote left it, and it came back up.
+    assert!(!events.iter().any(|e| e["kind"] == "send" && e["from"] == 1));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "restart" && e["node"] == 1)
+    );
+    let state = run.state_json();
+    assert_eq!(state["nodes"][1]["up"], true);
+    assert_eq!(state["nodes"][1]["disk"]["records"], 0, "{state}");
+    assert_eq!(state["nodes"][1]["disk"]["damaged"], 0);
+    assert!(
+        run.summary().contains("1 aborted everywhere"),
+        "{}",
+        run.summary()
+    );
+}
+
+#[test]
+fn a_corrupt_acknowledged_record_keeps_its_node_down_and_says_why() {
+    for (name, node) in [("disk-corrupt-prepared", 1), ("paxos-corrupt-promise", 2)] {
+        let run = run_full(&gallery::find(name).unwrap(), 1);
+        let disk = disk_events(&run);
+        assert_eq!(
+            disk.first(),
+            Some(&(node, "corrupted".to_owned())),
+            "{name}"
+        );
+        assert_eq!(
+            disk.last(),
+            Some(&(node, "recovery_refused".to_owned())),
+            "{name}"
+        );
+        let events = run.events_json(0);
+        assert!(
+            !events
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["kind"] == "restart" && e["node"] == node),
+            "{name}: the node must not restart"
+        );
+        let state = run.state_json();
+        let card = &state["nodes"][node as usize];
+        assert_eq!(card["up"], false, "{name}");
+        let refused = card["disk"]["refused"].as_str().unwrap();
+        assert!(
+            refused.contains("acknowledged") && refused.contains("corrupt"),
+            "{refused}"
+        );
+        assert!(
+            run.summary().contains("stays down: recovery refused"),
+            "{}",
+            run.summary()
+        );
+        assert!(run.violations().is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn a_lying_disk_is_blamed_for_the_violation_it_causes() {
+    let run = run_full(&gallery::find("disk-lost-fsync").unwrap(), 1);
+    assert!(
+        disk_events(&run)
+            .iter()
+            .any(|(n, w)| *n == 1 && w == "lost_on_power_loss")
+    );
+    let v = &run.violations()[0];
+    assert_eq!(v.invariant, "atomicity");
+    let by = v.broken_by.expect("the disk is blamed");
+    assert_eq!((by.environment, by.node), ("disk", 1));
+    assert_eq!(by.fault, underhood_sim::DiskFault::LostFsync);
+    let state = run.state_json();
+    assert_eq!(state["violations"][0]["broken_by"]["environment"], "disk");
+    assert!(
+        run.summary()
+            .contains("the disk of P1, not the protocol, broke the promise"),
+        "{}",
+        run.summary()
+    );
+    // The same run with an honest disk holds: the lie is what breaks it.
+    let honest = gallery::find("disk-lost-fsync")
+        .unwrap()
+        .edit(|s| s.faults.retain(|f| !matches!(f, Fault::Disk { .. })))
+        .unwrap();
+    assert!(run_full(&honest, 1).violations().is_empty());
+}
+
+#[test]
+fn on_write_rules_parse_and_are_checked() {
+    let base = gallery::find("happy-path").unwrap();
+    let ok: Fault =
+        serde_json::from_str(r#"{"type":"on_write","node":1,"nth":2,"then":"crash"}"#).unwrap();
+    base.with_faults(&[ok]).unwrap();
+    assert!(
+        serde_json::from_str::<Fault>(r#"{"type":"on_write","node":1,"then":"isolate"}"#).is_err()
+    );
+    for bad in [
+        r#"{"type":"on_write","node":9,"then":"crash"}"#,
+        r#"{"type":"on_write","nth":0,"then":"crash"}"#,
+        r#"{"type":"on_write","then":"crash","undo_after_ms":0}"#,
+    ] {
+        let fault: Fault = serde_json::from_str(bad).unwrap();
+        assert!(base.with_faults(&[fault]).is_err(), "{bad}");
+    }
 }

@@ -13,22 +13,25 @@ use crate::error::{InjectRefusal, LimitExceeded, ScenarioError};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
-use crate::scenario::{ClockChange, Environment, Fault, When, fault_type};
+use crate::scenario::{ClockChange, DiskFault, Environment, Fault, When, WriteCrash, fault_type};
 use crate::trace::{DropReason, Event, EventKind};
 use crate::violation::Evidence;
 
 mod clock;
+mod disk;
 mod in_flight;
 mod invariant;
 mod network;
 mod scripted;
 mod view;
 
+pub use disk::{Damage, DiskEvent, Refusal};
 pub use invariant::Invariant;
 pub(crate) use invariant::{PANIC, first_broken, panic_message};
 pub use scripted::{Choice, Cut, NodeProblem, SCRIPT_STEP_MS, ScriptError};
 
 use clock::LocalClock;
+use disk::{Disk, Write};
 use in_flight::InFlight;
 use network::{Rule, RuleAction};
 
@@ -74,6 +77,36 @@ pub struct ViolationAt {
     pub event: u64,
     /// When.
     pub time: Time,
+    /// Set when the environment, not the protocol, broke a promise the protocol relies on
+    /// before this violation (a disk that acknowledged a write and lost it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken_by: Option<BrokenBy>,
+}
+
+/// The environment fault that broke what a protocol assumes (see [`ViolationAt::broken_by`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BrokenBy {
+    /// Always `"disk"` for now.
+    pub environment: &'static str,
+    /// The node whose disk lied.
+    pub node: u32,
+    /// The disk fault.
+    pub fault: DiskFault,
+    /// When the lie came to light (the power loss that took the acknowledged write).
+    pub at_ms: u64,
+}
+
+impl BrokenBy {
+    /// One sentence, naming the node `name`.
+    pub fn describe(&self, name: &str) -> String {
+        format!(
+            "the {} of {name}, not the protocol, broke the promise: it acknowledged a write and \
+             lost it ({}, at {} ms)",
+            self.environment,
+            self.fault.name(),
+            self.at_ms
+        )
+    }
 }
 
 /// A running simulation of protocol `P`.
@@ -96,6 +129,8 @@ pub struct Sim<P: Protocol> {
     /// Latest delivery time per (from, to) link, for FIFO ordering.
     link_last: Vec<Time>,
     rules: Vec<Rule>,
+    /// On-write rules and how many matching writes each has seen.
+    write_rules: Vec<(Fault, u64)>,
     replays: Vec<(u64, Time, Fault)>,
     injected: Vec<Fault>,
     recording: Recording,
@@ -112,12 +147,13 @@ pub struct Sim<P: Protocol> {
     wake: Vec<(Time, u64)>,
     finished_checked: bool,
     invariants: Vec<Invariant<P::Node>>,
+    broken_by: Option<BrokenBy>,
 }
 
 struct Slot<N: Process> {
     node: Option<N>,
-    log: Vec<N::Record>,
-    synced: usize,
+    /// The durable log, through the node's simulated disk.
+    disk: Disk<N::Record>,
     incarnation: u32,
     /// The node's local clock, and how many times it changed (a timer set under an older
     /// clock was scheduled again when it changed).
@@ -197,8 +233,7 @@ impl<P: Protocol> Sim<P> {
                 boot_effects.push(out);
                 Slot {
                     node: Some(node),
-                    log: Vec::new(),
-                    synced: 0,
+                    disk: Disk::default(),
                     incarnation: 0,
                     clock: LocalClock::default(),
                     clock_epoch: 0,
@@ -222,6 +257,7 @@ impl<P: Protocol> Sim<P> {
             group: vec![0; n as usize],
             link_last: vec![Time(0); (n * n) as usize],
             rules: Vec::new(),
+            write_rules: Vec::new(),
             replays: Vec::new(),
             injected: Vec::new(),
             recording,
@@ -238,6 +274,7 @@ impl<P: Protocol> Sim<P> {
             wake: Vec::new(),
             finished_checked: false,
             invariants: Vec::new(),
+            broken_by: None,
         };
         for fault in env.faults() {
             sim.schedule_fault(fault.clone());
@@ -300,6 +337,7 @@ impl<P: Protocol> Sim<P> {
                 pattern: pattern.clone(),
                 matched: 0,
             }),
+            Fault::OnWrite { .. } => self.write_rules.push((fault.clone(), 0)),
             Fault::Crash { when, .. }
             | Fault::Restart { when, .. }
             | Fault::Partition { when, .. }
@@ -511,6 +549,7 @@ impl<P: Protocol> Sim<P> {
                 evidence: v.evidence.clone(),
                 event: self.n_events,
                 time: self.now,
+                broken_by: self.broken_by,
             });
             self.emit(EventKind::Violation(v));
             if self.on_violation == OnViolation::Stop {
@@ -598,7 +637,7 @@ impl<P: Protocol> Sim<P> {
                 node,
                 lose_unsynced,
                 ..
-            } => self.crash(NodeId(node), lose_unsynced),
+            } => self.crash(NodeId(node), lose_unsynced, None),
             Fault::Restart { node, .. } => self.restart(NodeId(node)),
             Fault::Partition { groups, .. } => {
                 let mut all: Vec<Vec<u32>> = groups
@@ -628,13 +667,15 @@ impl<P: Protocol> Sim<P> {
             }
             Fault::DropMessage { id, .. } => self.drop_in_flight(id, DropReason::Injected),
             Fault::Clock { node, change, .. } => self.change_clock(NodeId(node), change),
-            // `Environment::check_fault` refuses disk faults until the disk is simulated.
-            Fault::Disk { .. } => {}
+            Fault::Disk {
+                node, fault, count, ..
+            } => self.disk_fault(NodeId(node), fault, count),
             // Rules are installed at the start, never applied as events.
             Fault::Drop { .. }
             | Fault::Delay { .. }
             | Fault::CrashAfterSend { .. }
-            | Fault::OnSend { .. } => {}
+            | Fault::OnSend { .. }
+            | Fault::OnWrite { .. } => {}
         }
     }
 
@@ -702,21 +743,49 @@ impl<P: Protocol> Sim<P> {
         });
     }
 
-    fn crash(&mut self, node: NodeId, lose_unsynced: bool) {
+    /// A disk fault strikes `node`'s disk: corruption now, the others at its next crash or fsync.
+    fn disk_fault(&mut self, node: NodeId, fault: DiskFault, count: u32) {
+        let records = self.nodes[node.0 as usize].disk.fault(fault, count);
+        let what = match fault {
+            DiskFault::Corrupt => DiskEvent::Corrupted { records },
+            _ => DiskEvent::Armed { fault, count },
+        };
+        self.emit(EventKind::Disk { node, what });
+    }
+
+    /// `node` crashes, with `in_flight` the log record it was writing at that moment, if any.
+    fn crash(&mut self, node: NodeId, lose_unsynced: bool, in_flight: Option<RecordOf<P>>) {
         let slot = &mut self.nodes[node.0 as usize];
         if slot.node.is_none() {
             return;
         }
         slot.node = None;
         slot.incarnation += 1;
-        let lost = if lose_unsynced {
-            let lost = slot.log.len() - slot.synced;
-            slot.log.truncate(slot.synced);
-            lost as u32
-        } else {
-            0
-        };
-        self.emit(EventKind::Crash { node, lost });
+        let crashed = slot.disk.crash(lose_unsynced, in_flight);
+        self.emit(EventKind::Crash {
+            node,
+            lost: crashed.lost,
+        });
+        if let Some(record) = crashed.torn {
+            self.emit(EventKind::Disk {
+                node,
+                what: DiskEvent::Torn { record },
+            });
+        }
+        if crashed.vanished > 0 {
+            self.broken_by.get_or_insert(BrokenBy {
+                environment: "disk",
+                node: node.0,
+                fault: DiskFault::LostFsync,
+                at_ms: self.now.0,
+            });
+            self.emit(EventKind::Disk {
+                node,
+                what: DiskEvent::LostOnPowerLoss {
+                    records: crashed.vanished,
+                },
+            });
+        }
         self.protocol.crashed(self.now, node);
     }
 
@@ -725,16 +794,33 @@ impl<P: Protocol> Sim<P> {
         if self.nodes[idx].node.is_some() {
             return;
         }
+        // Recovery reads the log back first: a damaged acknowledged record keeps the node down.
+        match self.nodes[idx].disk.recover() {
+            Err(refusal) => {
+                self.emit(EventKind::Disk {
+                    node,
+                    what: DiskEvent::RecoveryRefused {
+                        record: refusal.record,
+                        damage: refusal.damage,
+                    },
+                });
+                return;
+            }
+            Ok(0) => {}
+            Ok(records) => self.emit(EventKind::Disk {
+                node,
+                what: DiskEvent::TornTailDropped { records },
+            }),
+        }
         self.emit(EventKind::Restart { node });
         let mut out = std::mem::take(&mut self.out);
         let local = self.nodes[idx].clock.local(self.now);
-        let recovered = self
-            .protocol
-            .recover(node, &self.nodes[idx].log, local, &mut out);
+        let recovered =
+            self.protocol
+                .recover(node, self.nodes[idx].disk.records(), local, &mut out);
         let slot = &mut self.nodes[idx];
         slot.node = Some(recovered);
         slot.incarnation += 1;
-        slot.synced = slot.log.len();
         self.execute(node, &mut out);
         self.out = out;
     }
@@ -787,14 +873,59 @@ impl<P: Protocol> Sim<P> {
         if let Some(node) = slot.node.as_mut() {
             node.step(local, input, &mut out);
         }
+        // The record being written when the crash strikes, if the cut falls on a write.
+        let mut in_flight = None;
         if let Some(cut) = cut {
+            if let Some(Effect::Persist { record, .. }) = out.get(cut.effects as usize) {
+                in_flight = Some(record.clone());
+            }
             out.truncate(cut.effects as usize);
         }
         self.execute(id, &mut out);
         if let Some(cut) = cut {
-            self.crash(id, cut.power_loss);
+            self.crash(id, cut.power_loss, in_flight);
         }
         self.out = out;
+    }
+
+    /// Whether an on-write rule crashes `id` during the write it is about to make: with power
+    /// loss or not, and when it restarts.
+    fn write_struck(&mut self, id: NodeId) -> Option<(bool, Option<Time>)> {
+        let mut struck = None;
+        for (rule, matched) in &mut self.write_rules {
+            let Fault::OnWrite {
+                node,
+                nth,
+                then,
+                undo_after_ms,
+            } = rule
+            else {
+                continue;
+            };
+            if node.is_some_and(|n| n != id.0) {
+                continue;
+            }
+            *matched += 1;
+            if *matched == *nth && struck.is_none() {
+                let restart_at = undo_after_ms.map(|ms| Time(self.now.0.saturating_add(ms)));
+                struck = Some((*then == WriteCrash::PowerLoss, restart_at));
+            }
+        }
+        struck
+    }
+
+    /// Queues a restart of `id` at `at`, if any.
+    fn schedule_restart(&mut self, id: NodeId, at: Option<Time>) {
+        if let Some(at) = at {
+            let restart = Fault::Restart {
+                node: id.0,
+                when: When {
+                    at_ms: Some(at.0),
+                    after_event: None,
+                },
+            };
+            self.push(at, Item::Fault(Box::new(restart)));
+        }
     }
 
     /// Carries out a node's effects in order; a crash-after-send rule cuts the list short.
@@ -808,17 +939,8 @@ impl<P: Protocol> Sim<P> {
                         self.isolate(id, struck.undo_isolation_at);
                     }
                     if let Some(lose_unsynced) = struck.crash {
-                        self.crash(id, lose_unsynced);
-                        if let Some(at) = struck.restart_at {
-                            let restart = Fault::Restart {
-                                node: id.0,
-                                when: When {
-                                    at_ms: Some(at.0),
-                                    after_event: None,
-                                },
-                            };
-                            self.push(at, Item::Fault(Box::new(restart)));
-                        }
+                        self.crash(id, lose_unsynced, None);
+                        self.schedule_restart(id, struck.restart_at);
                         break;
                     }
                 }
@@ -835,16 +957,36 @@ impl<P: Protocol> Sim<P> {
                     self.push(slot.clock.when_reads(self.now, deadline), item);
                 }
                 Effect::Persist { record, durability } => {
-                    let slot = &mut self.nodes[id.0 as usize];
-                    slot.log.push(record.clone());
-                    if durability == Durability::Forced {
-                        slot.synced = slot.log.len();
+                    if let Some((power_loss, restart_at)) = self.write_struck(id) {
+                        self.crash(id, power_loss, Some(record));
+                        self.schedule_restart(id, restart_at);
+                        break;
                     }
+                    let disk = &mut self.nodes[id.0 as usize].disk;
+                    let write = disk.append(record.clone(), durability);
+                    let index = disk.records().len() - 1;
                     self.emit(EventKind::Persist {
                         node: id,
                         record,
                         durability,
                     });
+                    match write {
+                        Write::Done => {}
+                        Write::FsyncLost => self.emit(EventKind::Disk {
+                            node: id,
+                            what: DiskEvent::FsyncLost { record: index },
+                        }),
+                        Write::FsyncFailed => {
+                            // As after fsyncgate: the write is never retried; the node stops, and
+                            // what it had not synced is gone with the dirty pages.
+                            self.emit(EventKind::Disk {
+                                node: id,
+                                what: DiskEvent::FsyncFailed { record: index },
+                            });
+                            self.crash(id, true, None);
+                            break;
+                        }
+                    }
                 }
                 Effect::Output(output) => {
                     let mut found = std::mem::take(&mut self.found);
@@ -936,7 +1078,7 @@ impl<P: Protocol> Sim<P> {
 
     /// The durable log of `node`.
     pub fn log(&self, node: NodeId) -> &[RecordOf<P>] {
-        &self.nodes[node.0 as usize].log
+        self.nodes[node.0 as usize].disk.records()
     }
 
     /// What the run has cost so far: messages sent and forced log writes.
@@ -969,7 +1111,8 @@ fn with_time(fault: &Fault, new: When) -> Option<Fault> {
         Fault::Drop { .. }
         | Fault::Delay { .. }
         | Fault::CrashAfterSend { .. }
-        | Fault::OnSend { .. } => return None,
+        | Fault::OnSend { .. }
+        | Fault::OnWrite { .. } => return None,
     }
     Some(f)
 }

@@ -295,7 +295,7 @@ impl<P: Protocol> Sim<P> {
                     self.step_node_cut(node, Input::Request(request), *cut);
                 }
             }
-            (Choice::Crash { node, power_loss }, _) => self.crash(NodeId(*node), *power_loss),
+            (Choice::Crash { node, power_loss }, _) => self.crash(NodeId(*node), *power_loss, None),
             (Choice::Restart { node }, _) => self.restart(NodeId(*node)),
             // Each choice planned above has its own arm.
             _ => {}

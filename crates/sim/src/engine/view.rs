@@ -18,14 +18,15 @@ impl<P: Protocol> Sim<P> {
                 let id = NodeId(i as u32);
                 // The newest records only: a long run's log would make every frame heavy.
                 const SHOWN: usize = 40;
-                let log: Vec<String> = slot.log[slot.log.len().saturating_sub(SHOWN)..]
+                let records = slot.disk.records();
+                let log: Vec<String> = records[records.len().saturating_sub(SHOWN)..]
                     .iter()
                     .map(<P::Node as Process>::label_record)
                     .collect();
                 let mut v = json!({
                     "id": i, "name": self.protocol.node_name(id), "up": slot.node.is_some(),
-                    "log": log, "log_len": slot.log.len(),
-                    "unsynced": slot.log.len() - slot.synced,
+                    "log": log, "log_len": records.len(),
+                    "unsynced": slot.disk.unsynced(),
                 });
                 if let Value::Object(map) = &mut v {
                     map.insert(
@@ -36,6 +37,7 @@ impl<P: Protocol> Sim<P> {
                             "drift_ppm": slot.clock.drift_ppm(),
                         }),
                     );
+                    map.insert("disk".to_owned(), slot.disk.view());
                     map.extend(self.protocol.node_details(id, slot.node.as_ref(), self.now));
                 }
                 v
@@ -97,6 +99,12 @@ impl<P: Protocol> Sim<P> {
             self.steps, self.n_events, self.now.0
         );
         self.protocol.summarize(self.now, &mut out);
+        for (i, slot) in self.nodes.iter().enumerate() {
+            if let Some(refusal) = slot.disk.refused() {
+                let name = self.protocol.node_name(NodeId(i as u32));
+                let _ = writeln!(out, "disk: {name} stays down: recovery refused: {refusal}");
+            }
+        }
         if self.violations.is_empty() {
             let _ = writeln!(out, "invariants: all held");
         } else {
@@ -106,6 +114,10 @@ impl<P: Protocol> Sim<P> {
                     "invariants: VIOLATED {} at event {} ({} ms): {}",
                     v.invariant, v.event, v.time.0, v.detail
                 );
+                if let Some(by) = v.broken_by {
+                    let name = self.protocol.node_name(NodeId(by.node));
+                    let _ = writeln!(out, "  {}", by.describe(&name));
+                }
             }
         }
         let _ = writeln!(out, "trace-hash: {:016x}", self.trace_hash());

@@ -40,6 +40,7 @@ pub(crate) const GALLERY: &[&str] = &[
     include_str!("../../scenarios/paxos-forgetful-acceptor.json"),
     include_str!("../../scenarios/paxos-non-unique-ballots.json"),
     include_str!("../../scenarios/paxos-stale-reads.json"),
+    include_str!("../../scenarios/paxos-corrupt-promise.json"),
     include_str!("../../scenarios/paxos-bench.json"),
 ];
 

@@ -33,6 +33,9 @@ pub(crate) const GALLERY: &[&str] = &[
     include_str!("../../scenarios/announce-before-log.json"),
     include_str!("../../scenarios/vote-before-log.json"),
     include_str!("../../scenarios/abort-on-timeout.json"),
+    include_str!("../../scenarios/disk-torn-write.json"),
+    include_str!("../../scenarios/disk-corrupt-prepared.json"),
+    include_str!("../../scenarios/disk-lost-fsync.json"),
     include_str!("../../scenarios/bench.json"),
 ];
 
