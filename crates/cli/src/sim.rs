@@ -74,6 +74,11 @@ pub(crate) enum SimCommand {
         /// Let the network deliver a message and keep a copy for later (scenarios).
         #[arg(long)]
         duplication: bool,
+        /// Let one disk fault strike per path (scenarios): a comma-separated list of
+        /// torn_write (at a crash, including one right before a log write), corrupt and
+        /// lost_fsync.
+        #[arg(long, value_name = "FAULTS", value_parser = parse_disk_faults, requires = "scenario")]
+        disk_faults: Option<DiskFaults>,
         /// Resource managers (1 to 15).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=15))]
         rms: u32,
@@ -213,6 +218,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
             timeouts,
             loss,
             duplication,
+            disk_faults,
             rms,
             dfs,
             symmetry,
@@ -237,6 +243,7 @@ pub(crate) fn run(command: SimCommand) -> Result<ExitCode> {
                     },
                     threads: threads as usize,
                     max_states: Some(max_states),
+                    disk_faults: disk_faults.map(|d| d.0).unwrap_or_default(),
                 };
                 let start = std::time::Instant::now();
                 let Some(report) = bounded(max_seconds, move |progress| {
@@ -823,6 +830,34 @@ fn load(source: &Source) -> Result<Scenario> {
 }
 
 /// `A..B` and `A..=B` (both inclusive, as people mean "seeds 1..1000"), or a single seed.
+/// The `--disk-faults` list of `sim check`.
+#[derive(Clone, Debug)]
+pub(crate) struct DiskFaults(Vec<underhood_sim::DiskFault>);
+
+fn parse_disk_faults(text: &str) -> Result<DiskFaults, String> {
+    use underhood_sim::DiskFault;
+    let mut faults = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let fault = match name {
+            "torn_write" => DiskFault::TornWrite,
+            "corrupt" => DiskFault::Corrupt,
+            "lost_fsync" => DiskFault::LostFsync,
+            other => {
+                return Err(format!(
+                    "unknown disk fault {other:?} (expected torn_write, corrupt or lost_fsync)"
+                ));
+            }
+        };
+        if !faults.contains(&fault) {
+            faults.push(fault);
+        }
+    }
+    if faults.is_empty() {
+        return Err("no disk fault given (expected torn_write, corrupt or lost_fsync)".into());
+    }
+    Ok(DiskFaults(faults))
+}
+
 fn parse_fault_kinds(text: &str) -> Result<FaultKinds, String> {
     FaultKinds::parse(text).map_err(|e| e.to_string())
 }

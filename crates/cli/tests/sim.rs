@@ -293,6 +293,57 @@ fn check_scenario_prints_a_counterexample_trace() {
 }
 
 #[test]
+fn check_explores_disk_faults_when_asked() {
+    let ok = check(
+        &[
+            "sim",
+            "check",
+            "--scenario",
+            "happy-path",
+            "--disk-faults",
+            "torn_write,corrupt",
+            "--max-depth",
+            "9",
+        ],
+        0,
+        "verdict: ok",
+    );
+    assert!(ok.contains("max-depth: 9"), "{ok}");
+    let lied = check(
+        &[
+            "sim",
+            "check",
+            "--scenario",
+            "happy-path",
+            "--disk-faults",
+            "lost_fsync",
+        ],
+        1,
+        "counterexample: atomicity broken after 9 steps",
+    );
+    assert!(
+        lied.contains("lost-fsync P1") || lied.contains("lost-fsync P2"),
+        "{lied}"
+    );
+    for bad in ["melt", "fsync_error", ""] {
+        assert_eq!(
+            underhood(&[
+                "sim",
+                "check",
+                "--scenario",
+                "happy-path",
+                "--disk-faults",
+                bad
+            ])
+            .status
+            .code(),
+            Some(2),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
 fn check_finds_broken_paxos_variants_with_shortest_counterexamples() {
     let out = check(
         &["sim", "check", "--scenario", "paxos-ignore-accepted"],

@@ -1,7 +1,7 @@
 //! Builders for faults, rules and their timing, so a schedule written by hand reads as a
 //! sentence: `Fault::power_loss(2).at_ms(100)`, `Fault::drop_messages(Pattern::kind("ack").to(0))`.
 
-use crate::scenario::{Fault, Pattern, When};
+use crate::scenario::{DiskFault, Fault, Pattern, When, WriteCrash};
 
 /// A timed fault waiting for its moment: [`Timed::at_ms`] or [`Timed::after_event`] makes it a
 /// [`Fault`].
@@ -28,7 +28,9 @@ impl Timed {
             | Fault::Restart { when, .. }
             | Fault::Partition { when, .. }
             | Fault::Heal { when }
-            | Fault::DropMessage { when, .. } => *when = moment,
+            | Fault::DropMessage { when, .. }
+            | Fault::Clock { when, .. }
+            | Fault::Disk { when, .. } => *when = moment,
             // `Timed` is only built from the timed faults above.
             _ => {}
         }
@@ -69,6 +71,28 @@ impl Fault {
             lose_unsynced: true,
             when: When::default(),
         })
+    }
+
+    /// Node `node`'s disk does `fault` once (see [`DiskFault`]): a corruption strikes at that
+    /// moment, a torn write at the node's next crash, a failed or lying fsync at its next one.
+    pub fn disk(node: u32, fault: DiskFault) -> Timed {
+        Timed(Fault::Disk {
+            node,
+            fault,
+            count: 1,
+            when: When::default(),
+        })
+    }
+
+    /// Rule: node `node` crashes (or, with [`WriteCrash::PowerLoss`], loses power) while its
+    /// `nth` log write is in flight; the write is never acknowledged.
+    pub fn on_write(node: u32, nth: u64, then: WriteCrash) -> Fault {
+        Fault::OnWrite {
+            node: Some(node),
+            nth,
+            then,
+            undo_after_ms: None,
+        }
     }
 
     /// Node `node` starts again from its durable log.

@@ -7,8 +7,9 @@
 //! `#[serde(crate = "underhood_sim::serde")]`) so traces and replays can show them.
 
 pub use crate::{
-    CheckFailure, CheckOptions, CheckReport, Durability, Effect, Effects, ExhaustiveFailure,
-    ExhaustiveOptions, ExhaustiveReport, Fault, Input, Inputs, Invariant, Network, NodeId, Pattern,
-    Process, Protocol, SimRng, Time, When, check, check_exhaustive, check_with,
+    CheckFailure, CheckOptions, CheckReport, DiskFault, Durability, Effect, Effects,
+    ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, Fault, Input, Inputs, Invariant,
+    Network, NodeId, Pattern, Process, Protocol, SimRng, Time, When, WriteCrash, check,
+    check_exhaustive, check_with,
 };
 pub use serde::Serialize;

@@ -439,3 +439,75 @@ fn paxos_commit_is_clean_to_depth_eight() {
     assert_eq!(report.verdict, Verdict::Ok, "{:?}", report.property);
     assert!(report.unique_states > 100_000, "{}", report.unique_states);
 }
+
+/// Correct 2PC (two participants, one transaction, one crash) with up to one disk fault of
+/// `faults` per path, checked to `depth` steps.
+fn check_2pc_disk(
+    faults: &[underhood_sim::DiskFault],
+    depth: u32,
+) -> (model::CheckReport, ProtocolModel<TwoPhase>) {
+    let scenario = gallery::find("happy-path")
+        .unwrap()
+        .edit(|s| {
+            s.nodes = 3;
+            s.workload.transactions = 1;
+        })
+        .unwrap();
+    let model = ProtocolModel::new(move || TwoPhase::new(&scenario), 1).with_disk_faults(faults, 1);
+    let report = model::check(
+        &model,
+        &CheckerOptions {
+            max_depth: depth,
+            threads: 2,
+            ..CheckerOptions::default()
+        },
+    );
+    (report, model)
+}
+
+#[test]
+fn torn_writes_and_corrupt_records_at_every_crash_point_never_break_two_phase_commit() {
+    use underhood_sim::DiskFault;
+    let (plain, _) = check_2pc_disk(&[], 9);
+    let (report, _) = check_2pc_disk(&[DiskFault::TornWrite, DiskFault::Corrupt], 9);
+    assert_eq!(report.verdict, Verdict::Ok, "{:?}", report.counterexample);
+    // The disk faults were explored: many more states than without them.
+    assert!(
+        report.unique_states > plain.unique_states * 2,
+        "{} vs {}",
+        report.unique_states,
+        plain.unique_states
+    );
+}
+
+#[test]
+fn a_lying_fsync_breaks_two_phase_commit_and_the_replay_blames_the_disk() {
+    use underhood_sim::{DiskFault, Run};
+    let (report, model) = check_2pc_disk(&[DiskFault::LostFsync], 14);
+    assert_eq!(report.verdict, Verdict::Violated);
+    let c = report.counterexample.expect("a counterexample");
+    assert_eq!(c.property, "atomicity");
+    assert!(
+        c.actions.iter().any(|a| a.name == "lost-fsync"),
+        "{:?}",
+        c.actions
+    );
+    assert!(
+        c.actions
+            .iter()
+            .any(|a| a.name == "power-loss" || a.crash_after.is_some_and(|p| p % 2 == 1))
+    );
+    // Replayed through the simulator, the same path breaks atomicity, and the disk is blamed.
+    let scenario = gallery::find("happy-path")
+        .unwrap()
+        .edit(|s| {
+            s.nodes = 3;
+            s.workload.transactions = 1;
+        })
+        .unwrap();
+    let mut run = Run::scripted(&scenario, 1, model.script(&c.actions)).unwrap();
+    run.run_to_end();
+    let v = &run.violations()[0];
+    assert_eq!(v.invariant, "atomicity");
+    assert_eq!(v.broken_by.map(|b| b.environment), Some("disk"));
+}

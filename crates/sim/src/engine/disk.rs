@@ -216,8 +216,32 @@ impl<R: Clone> Disk<R> {
         self.damaged.len()
     }
 
+    /// Frames not damaged.
+    pub(crate) fn undamaged(&self) -> usize {
+        self.records.len() - self.damaged.len()
+    }
+
+    /// How many frames the header says are durable.
+    pub(crate) fn synced(&self) -> usize {
+        self.synced
+    }
+
+    /// Whether no fault touched this disk: nothing armed, damaged, lied about or refused.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.damaged.is_empty()
+            && self.lied.is_empty()
+            && self.armed == Armed::default()
+            && self.refused.is_none()
+    }
+
+    /// Feeds what faults did to this disk (damage, lies, armed faults, a refusal) to `h`,
+    /// for fingerprints that must tell such disks apart.
+    pub(crate) fn hash_damage(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        (&self.damaged, &self.lied, self.armed, self.refused).hash(h);
+    }
+
     /// Faults waiting for the next crash or fsync.
-    #[cfg(test)]
     pub(crate) fn armed(&self) -> Armed {
         self.armed
     }

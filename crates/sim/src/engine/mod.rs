@@ -31,7 +31,8 @@ pub(crate) use invariant::{PANIC, first_broken, panic_message};
 pub use scripted::{Choice, Cut, NodeProblem, SCRIPT_STEP_MS, ScriptError};
 
 use clock::LocalClock;
-use disk::{Disk, Write};
+pub(crate) use disk::Disk;
+use disk::Write;
 use in_flight::InFlight;
 use network::{Rule, RuleAction};
 

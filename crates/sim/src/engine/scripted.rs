@@ -89,6 +89,13 @@ pub enum Choice {
         /// The node.
         node: u32,
     },
+    /// A disk fault strikes `node`'s disk once, as a `disk` fault in a scenario does.
+    Disk {
+        /// The node.
+        node: u32,
+        /// What its disk does wrong.
+        fault: crate::scenario::DiskFault,
+    },
 }
 
 /// A step cut short: the node carries out its first `effects` effects, then crashes.
@@ -251,6 +258,16 @@ impl<P: Protocol> Sim<P> {
                 node_check(self, *node, false)?;
                 Plan::Node
             }
+            Choice::Disk { node, .. } => {
+                if self.nodes.get(*node as usize).is_none() {
+                    return Err(ScriptError::Node {
+                        step,
+                        node: *node,
+                        problem: NodeProblem::Unknown,
+                    });
+                }
+                Plan::Node
+            }
         };
         self.now = self.now.after(SCRIPT_STEP_MS);
         self.steps += 1;
@@ -297,6 +314,7 @@ impl<P: Protocol> Sim<P> {
             }
             (Choice::Crash { node, power_loss }, _) => self.crash(NodeId(*node), *power_loss, None),
             (Choice::Restart { node }, _) => self.restart(NodeId(*node)),
+            (Choice::Disk { node, fault }, _) => self.disk_fault(NodeId(*node), *fault, 1),
             // Each choice planned above has its own arm.
             _ => {}
         }

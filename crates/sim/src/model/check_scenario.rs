@@ -47,6 +47,9 @@ pub struct CheckRequest {
     pub threads: usize,
     /// Stop after about this many unique states, truncated (default: no limit).
     pub max_states: Option<u64>,
+    /// Disk faults that may strike, at most one per path (see
+    /// [`ProtocolModel::with_disk_faults`]); none by default.
+    pub disk_faults: Vec<crate::scenario::DiskFault>,
 }
 
 impl Default for CheckRequest {
@@ -60,6 +63,7 @@ impl Default for CheckRequest {
             order: Order::BreadthFirst,
             threads: 1,
             max_states: None,
+            disk_faults: Vec::new(),
         }
     }
 }
@@ -200,6 +204,9 @@ where
     }
     if request.duplication {
         model = model.with_duplication();
+    }
+    if !request.disk_faults.is_empty() {
+        model = model.with_disk_faults(&request.disk_faults, 1);
     }
     let options = CheckerOptions {
         max_depth: config.max_depth,

@@ -16,13 +16,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use underhood_consensus::{Durability, Effect, Input, NodeId, Time};
+use underhood_consensus::{Effect, Input, NodeId, Time};
 
 use super::{Action, Model, Symmetry};
-use crate::engine::{Choice, Cut, Invariant, PANIC, first_broken, panic_message};
+use crate::engine::{Choice, Cut, Disk, Invariant, PANIC, first_broken, panic_message};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
+use crate::scenario::DiskFault;
 
 type Msg<P> = <<P as Protocol>::Node as Process>::Msg;
 type Timer<P> = <<P as Protocol>::Node as Process>::Timer;
@@ -45,6 +46,8 @@ pub struct ProtocolModel<P: Protocol> {
     goals: Vec<Reachable<P::Node>>,
     goal_names: Vec<&'static str>,
     invariants: Vec<Invariant<P::Node>>,
+    disk_faults: Vec<DiskFault>,
+    disk_budget: u8,
 }
 
 /// A "sometimes" property over every node's state (`None` for a node that is down): the
@@ -61,9 +64,10 @@ pub struct ProtocolState<P: Protocol> {
     // Shared between a state and its successors until one of them changes it: a step changes
     // one node, so a successor copies one node, not all of them.
     nodes: Vec<Option<Arc<P::Node>>>,
-    logs: Vec<Arc<Vec<Record<P>>>>,
-    /// Per node: how many log records are synced (survive a power loss).
-    synced: Vec<usize>,
+    /// Per node: the durable log, through the same simulated disk as the engine's.
+    disks: Vec<Arc<Disk<Record<P>>>>,
+    /// Disk faults left in a path.
+    disk_faults_left: u8,
     in_flight: Vec<(NodeId, NodeId, Msg<P>)>,
     timers: Vec<(NodeId, Timer<P>)>,
     /// Client wake-ups (time, token) not yet happened; the times are only kept for the checker.
@@ -84,8 +88,8 @@ impl<P: Protocol + Clone> Clone for ProtocolState<P> {
     fn clone(&self) -> Self {
         ProtocolState {
             nodes: self.nodes.clone(),
-            logs: self.logs.clone(),
-            synced: self.synced.clone(),
+            disks: self.disks.clone(),
+            disk_faults_left: self.disk_faults_left,
             in_flight: self.in_flight.clone(),
             timers: self.timers.clone(),
             wakes: self.wakes.clone(),
@@ -136,7 +140,25 @@ where
             goals: Vec::new(),
             goal_names: Vec::new(),
             invariants: Vec::new(),
+            disk_faults: Vec::new(),
+            disk_budget: 0,
         }
+    }
+
+    /// Lets up to `budget` disk faults of the kinds in `faults` strike in a path, each as a
+    /// choice of its own, as the scenario faults do: `corrupt` damages a node's newest
+    /// undamaged record, `torn_write` tears the write in flight (or the newest un-synced one)
+    /// at the node's next crash, and `lost_fsync` makes its next fsync lie. With a torn write
+    /// armed, a step may also be cut by a crash right before each of its log writes.
+    /// `fsync_error` is not explored (it only stops a node, which a crash already covers).
+    pub fn with_disk_faults(mut self, faults: &[DiskFault], budget: u8) -> Self {
+        self.disk_faults = faults
+            .iter()
+            .copied()
+            .filter(|f| *f != DiskFault::FsyncError)
+            .collect();
+        self.disk_budget = budget;
+        self
     }
 
     /// Checks `invariants` at every state, as the simulator checks them after every event
@@ -332,14 +354,17 @@ where
             crash_after,
         };
         // The whole step first, so a shortest counterexample prefers paths without crashes.
+        // With a torn write armed, a crash may also strike right before each log write.
+        let tearing = state.disks[id.0 as usize].armed().torn_write > 0;
+        let cut_at = |k: usize, e: &Effects<P::Node>| {
+            (matches!(e, Effect::Send { .. }) && k + 1 < effects.len())
+                || (tearing && k > 0 && matches!(effects[k - 1], Effect::Persist { .. }))
+        };
         let crashable = !self.whole_steps
             && state.crashes_left > 0
             && base.nodes[id.0 as usize].is_some()
-            && effects
-                .iter()
-                .filter(|e| matches!(e, Effect::Send { .. }))
-                .count()
-                > 0;
+            && (effects.iter().enumerate().any(|(k, e)| cut_at(k, e))
+                || (tearing && matches!(effects.first(), Some(Effect::Persist { .. }))));
         if !crashable {
             self.apply(&mut base, id, effects);
             out.push((base, action(None)));
@@ -349,15 +374,34 @@ where
         self.apply(&mut whole, id, effects.clone());
         out.push((whole, action(None)));
         {
-            for (k, e) in effects.iter().enumerate() {
-                if !matches!(e, Effect::Send { .. }) || k + 1 == effects.len() {
-                    continue;
-                }
+            // Cut after `done` effects: after a send, or (tearing) right before a log write,
+            // which is then in flight. A torn write before the first effect counts too.
+            let mut points: Vec<usize> = effects
+                .iter()
+                .enumerate()
+                .filter(|(k, e)| cut_at(*k, e))
+                .map(|(k, e)| {
+                    if matches!(e, Effect::Send { .. }) {
+                        k + 1
+                    } else {
+                        k
+                    }
+                })
+                .collect();
+            if tearing && matches!(effects.first(), Some(Effect::Persist { .. })) {
+                points.insert(0, 0);
+            }
+            points.dedup();
+            for done in points {
                 for power_loss in [false, true] {
                     let mut s = base.clone();
-                    self.apply(&mut s, id, effects[..=k].to_vec());
-                    crash(&mut s, id, power_loss);
-                    let point = (k as u32 + 1) * 2 + u32::from(power_loss);
+                    self.apply(&mut s, id, effects[..done].to_vec());
+                    let in_flight = match effects.get(done) {
+                        Some(Effect::Persist { record, .. }) => Some(record.clone()),
+                        _ => None,
+                    };
+                    crash(&mut s, id, power_loss, in_flight);
+                    let point = done as u32 * 2 + u32::from(power_loss);
                     out.push((s, action(Some(point))));
                 }
             }
@@ -372,11 +416,9 @@ where
                 Effect::Send { to, msg } => state.in_flight.push((id, to, msg)),
                 Effect::SetTimer { timer, .. } => state.timers.push((id, timer)),
                 Effect::Persist { record, durability } => {
-                    let log = Arc::make_mut(&mut state.logs[id.0 as usize]);
-                    log.push(record);
-                    if durability == Durability::Forced {
-                        state.synced[id.0 as usize] = log.len();
-                    }
+                    // `with_disk_faults` never arms a failing fsync, so every write completes.
+                    let _ =
+                        Arc::make_mut(&mut state.disks[id.0 as usize]).append(record, durability);
                 }
                 Effect::Output(o) => {
                     let now = Time(2 * state.clock + 1);
@@ -472,8 +514,34 @@ fn choice_of<P: Protocol>(state: &ProtocolState<P>, action: &Action) -> Option<C
             power_loss: action.name == "power-loss",
         },
         "restart" => Choice::Restart { node: idx as u32 },
+        "corrupt" | "torn-write" | "lost-fsync" => Choice::Disk {
+            node: idx as u32,
+            fault: disk_fault_of(action.name)?,
+        },
         _ => return None,
     })
+}
+
+/// The action name of a disk fault choice.
+fn disk_action(fault: DiskFault) -> &'static str {
+    match fault {
+        DiskFault::Corrupt => "corrupt",
+        DiskFault::TornWrite => "torn-write",
+        DiskFault::LostFsync => "lost-fsync",
+        DiskFault::FsyncError => "fsync-error",
+    }
+}
+
+/// The disk fault an action names.
+fn disk_fault_of(name: &str) -> Option<DiskFault> {
+    [
+        DiskFault::Corrupt,
+        DiskFault::TornWrite,
+        DiskFault::LostFsync,
+        DiskFault::FsyncError,
+    ]
+    .into_iter()
+    .find(|f| disk_action(*f) == name)
 }
 
 /// A message's or timer's JSON, as a scripted choice names it.
@@ -482,14 +550,19 @@ fn json<T: serde::Serialize>(value: &T) -> Value {
 }
 
 /// A crash: the node stops and its timers with it; a power loss also drops un-synced writes.
-fn crash<P: Protocol>(state: &mut ProtocolState<P>, id: NodeId, power_loss: bool) {
+/// `in_flight` is the log record being written at that moment (an armed torn write tears it).
+fn crash<P: Protocol>(
+    state: &mut ProtocolState<P>,
+    id: NodeId,
+    power_loss: bool,
+    in_flight: Option<Record<P>>,
+) {
     let i = id.0 as usize;
     state.nodes[i] = None;
     state.crashes_left = state.crashes_left.saturating_sub(1);
     state.timers.retain(|(n, _)| *n != id);
-    if power_loss {
-        let synced = state.synced[i];
-        Arc::make_mut(&mut state.logs[i]).truncate(synced);
+    if power_loss || in_flight.is_some() || !state.disks[i].is_plain() {
+        Arc::make_mut(&mut state.disks[i]).crash(power_loss, in_flight);
     }
 }
 
@@ -588,8 +661,8 @@ where
         checker.start_clients(&mut rng, &mut wakes);
         let mut state = ProtocolState {
             nodes: Vec::new(),
-            logs: (0..n).map(|_| Arc::new(Vec::new())).collect(),
-            synced: vec![0; n as usize],
+            disks: (0..n).map(|_| Arc::new(Disk::default())).collect(),
+            disk_faults_left: self.disk_budget,
             in_flight: Vec::new(),
             timers: Vec::new(),
             wakes,
@@ -680,17 +753,47 @@ where
                 };
                 for &(name, power_loss) in kinds {
                     let mut s = state.clone();
-                    crash(&mut s, id, power_loss);
+                    crash(&mut s, id, power_loss, None);
                     out.push((s, act(name, i)));
                 }
             } else if state.nodes[i].is_none() {
                 let mut s = state.clone();
-                let mut effects = Vec::new();
-                let node = s.checker.recover(id, &s.logs[i], Time(0), &mut effects);
-                s.nodes[i] = Some(Arc::new(node));
-                s.synced[i] = s.logs[i].len();
-                self.apply(&mut s, id, effects);
+                // Recovery reads the log back first; a damaged acknowledged record keeps the
+                // node down (the state still changes: the refusal is recorded once).
+                if Arc::make_mut(&mut s.disks[i]).recover().is_ok() {
+                    let mut effects = Vec::new();
+                    let node = s
+                        .checker
+                        .recover(id, s.disks[i].records(), Time(0), &mut effects);
+                    s.nodes[i] = Some(Arc::new(node));
+                    self.apply(&mut s, id, effects);
+                }
                 out.push((s, act("restart", i)));
+            }
+        }
+        if state.disk_faults_left > 0 {
+            for i in 0..state.nodes.len() {
+                for &fault in &self.disk_faults {
+                    let disk = &state.disks[i];
+                    let armed = disk.armed();
+                    let useful = match fault {
+                        DiskFault::Corrupt => disk.undamaged() > 0,
+                        DiskFault::TornWrite => {
+                            state.nodes[i].is_some()
+                                && armed.torn_write == 0
+                                && state.crashes_left > 0
+                        }
+                        DiskFault::LostFsync => state.nodes[i].is_some() && armed.lost_fsync == 0,
+                        DiskFault::FsyncError => false,
+                    };
+                    if !useful {
+                        continue;
+                    }
+                    let mut s = state.clone();
+                    s.disk_faults_left -= 1;
+                    Arc::make_mut(&mut s.disks[i]).fault(fault, 1);
+                    out.push((s, act(disk_action(fault), i)));
+                }
             }
         }
     }
@@ -698,10 +801,20 @@ where
     fn fingerprint(&self, state: &ProtocolState<P>, _symmetry: Symmetry) -> u64 {
         let mut h = TraceHasher::default();
         state.nodes.hash(&mut h);
-        state.logs.hash(&mut h);
+        // The logs, then the synced lengths, hashed as they were before logs went through a
+        // simulated disk (so fingerprints, and state counts, are what they were).
+        let logs: Vec<&[Record<P>]> = state.disks.iter().map(|d| d.records()).collect();
+        logs.hash(&mut h);
         state.crashes_left.hash(&mut h);
         state.timeouts_left.hash(&mut h);
-        state.synced.hash(&mut h);
+        let synced: Vec<usize> = state.disks.iter().map(|d| d.synced()).collect();
+        synced.hash(&mut h);
+        if self.disk_budget > 0 {
+            state.disk_faults_left.hash(&mut h);
+            for d in &state.disks {
+                d.hash_damage(&mut h);
+            }
+        }
         state.checker.hash_model_state(&mut h);
         // Multisets: the sum of element hashes does not depend on order.
         let mut sum = 0u64;
