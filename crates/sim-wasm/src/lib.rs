@@ -549,6 +549,50 @@ mod tests {
         assert!(at_end[0]["violations"].as_u64().unwrap() >= 1);
     }
 
+    /// The page's Skew clock menu: a live clock fault shows in the node's state and in the
+    /// trace (`local_t` beside `t`), and its recorded form replays the run exactly.
+    #[test]
+    fn a_live_clock_fault_shows_and_replays() {
+        let mut live = Simulation::from_gallery("happy-path", "", "[]").unwrap();
+        live.step(5).unwrap();
+        let recorded: serde_json::Value = serde_json::from_str(
+            &live
+                .inject(r#"{"type":"clock","node":2,"offset_ms":-500}"#)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(recorded["after_event"], 5, "{recorded}");
+        live.inject(r#"{"type":"clock","node":2,"drift_ppm":100000}"#)
+            .unwrap();
+        let err = live
+            .inject(r#"{"type":"clock","node":2,"drift_ppm":2000000}"#)
+            .unwrap_err();
+        assert!(err.0.contains("drift_ppm"), "{}", err.0);
+        let state: serde_json::Value = serde_json::from_str(&live.state()).unwrap();
+        let clock = &state["nodes"][2]["clock"];
+        assert_eq!(clock["offset_ms"], -500, "{clock}");
+        assert_eq!(clock["drift_ppm"], 100000, "{clock}");
+        assert_eq!(state["nodes"][1]["clock"]["offset_ms"], 0);
+        let from = live.event_count();
+        live.run_to_end().unwrap();
+        let events: serde_json::Value = serde_json::from_str(&live.events_since(from)).unwrap();
+        let at_p2: Vec<&serde_json::Value> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["node"] == 2 && e["kind"] != "clock")
+            .collect();
+        assert!(!at_p2.is_empty());
+        for e in at_p2 {
+            // 500 ms behind, then 10 % fast: behind by less, never ahead within this run.
+            let (t, local) = (e["t"].as_i64().unwrap(), e["local_t"].as_i64().unwrap());
+            assert!(local < t && local > t - 500, "{e}");
+        }
+        let mut replay = Simulation::from_gallery("happy-path", "", &live.injected()).unwrap();
+        replay.run_to_end().unwrap();
+        assert_eq!(live.trace_hash(), replay.trace_hash());
+    }
+
     #[test]
     fn gallery_lists_every_scenario() {
         let list: serde_json::Value = serde_json::from_str(&Simulation::gallery()).unwrap();
