@@ -152,6 +152,52 @@ fn explore_finds_and_shrinks_a_broken_variant() {
 }
 
 #[test]
+fn disk_scenarios_say_what_the_disk_did() {
+    let torn = check(
+        &["sim", "run", "--scenario", "disk-torn-write"],
+        0,
+        "invariants: all held",
+    );
+    assert!(torn.contains("1 aborted everywhere"), "{torn}");
+    let corrupt = check(
+        &["sim", "run", "--scenario", "disk-corrupt-prepared"],
+        0,
+        "disk: P1 stays down: recovery refused: record 0 was acknowledged",
+    );
+    assert!(corrupt.contains("invariants: all held"), "{corrupt}");
+    let lied = check(
+        &["sim", "run", "--scenario", "disk-lost-fsync"],
+        1,
+        "VIOLATED atomicity",
+    );
+    assert!(
+        lied.contains("the disk of P1, not the protocol, broke the promise"),
+        "{lied}"
+    );
+    check(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "happy-path",
+            "--seeds",
+            "1..40",
+            "--fault-kinds",
+            "crash,disk",
+        ],
+        0,
+        "every invariant held",
+    );
+    // The JSON names the disk too.
+    let json = underhood(&["sim", "run", "--scenario", "disk-lost-fsync", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        v["violations"][0]["broken_by"]["environment"], "disk",
+        "{v}"
+    );
+}
+
+#[test]
 fn paxos_scenarios_run_like_2pc_ones() {
     let list = check(&["sim", "list"], 0, "paxos-normal");
     assert!(list.contains("paxos-stale-reads"));
