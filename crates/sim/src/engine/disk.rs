@@ -55,7 +55,8 @@ pub enum DiskEvent {
         /// How many times it will strike.
         count: u32,
     },
-    /// A latent sector error damaged these records (counting from 0).
+    /// A latent sector error damaged these records (counting from 0; none when the log held no
+    /// undamaged record).
     Corrupted {
         /// The records.
         records: Vec<usize>,
@@ -99,6 +100,9 @@ impl DiskEvent {
     pub fn label(&self) -> String {
         match self {
             DiskEvent::Armed { fault, count } => format!("disk: {} armed (×{count})", fault.name()),
+            DiskEvent::Corrupted { records } if records.is_empty() => {
+                "disk: corruption found no record to damage".to_owned()
+            }
             DiskEvent::Corrupted { records } => format!("disk: records {records:?} corrupted"),
             DiskEvent::Torn { record } => format!("disk: record {record} torn"),
             DiskEvent::FsyncFailed { record } => {
