@@ -593,6 +593,41 @@ mod tests {
         assert_eq!(live.trace_hash(), replay.trace_hash());
     }
 
+    /// The page's Disk fault menu: a live corruption shows in the node's disk state and as a
+    /// `disk` trace event, and its recorded form replays the run exactly; disk-lost-fsync's
+    /// violation names the disk that broke the promise (`broken_by`).
+    #[test]
+    fn a_live_disk_fault_shows_and_replays() {
+        let mut live = Simulation::from_gallery("happy-path", "", "[]").unwrap();
+        let state =
+            |sim: &Simulation| -> serde_json::Value { serde_json::from_str(&sim.state()).unwrap() };
+        while state(&live)["nodes"][1]["disk"]["synced"] == 0 {
+            assert_eq!(live.step(1).unwrap(), 1, "P1 never synced a record");
+        }
+        let from = live.event_count();
+        live.inject(r#"{"type":"disk","node":1,"fault":"corrupt","count":1}"#)
+            .unwrap();
+        let disk = &state(&live)["nodes"][1]["disk"];
+        assert_eq!(disk["damaged"], 1, "{disk}");
+        assert!(disk["refused"].is_null(), "{disk}");
+        let events: serde_json::Value = serde_json::from_str(&live.events_since(from)).unwrap();
+        assert_eq!(events[0]["kind"], "disk", "{events}");
+        assert_eq!(events[0]["what"], "corrupted", "{events}");
+        assert_eq!(events[0]["node"], 1, "{events}");
+        live.run_to_end().unwrap();
+        let mut replay = Simulation::from_gallery("happy-path", "", &live.injected()).unwrap();
+        replay.run_to_end().unwrap();
+        assert_eq!(live.trace_hash(), replay.trace_hash());
+
+        let mut lied = Simulation::from_gallery("disk-lost-fsync", "", "[]").unwrap();
+        lied.run_to_end().unwrap();
+        let violations: serde_json::Value = serde_json::from_str(&lied.violations()).unwrap();
+        let by = &violations[0]["broken_by"];
+        assert_eq!(by["environment"], "disk", "{violations}");
+        assert_eq!(by["fault"], "lost_fsync", "{violations}");
+        assert!(by["node"].is_u64() && by["at_ms"].is_u64(), "{violations}");
+    }
+
     #[test]
     fn gallery_lists_every_scenario() {
         let list: serde_json::Value = serde_json::from_str(&Simulation::gallery()).unwrap();
