@@ -96,10 +96,14 @@ export function diskHtml(disk) {
   return `<span class="env-tag">disk</span> ${parts.join(' · ')}`;
 }
 
-/** `durable log · 3 records, 2 synced` from the disk, or null without one. */
+/**
+ * `durable log · 3 records`, with `, 1 unsynced` while the last fsync left some out (a short label:
+ * it must fit one line of a narrow card), or null without a disk.
+ */
 export function diskLabel(disk) {
   if (!disk) return null;
-  return `durable log · ${disk.records} record${disk.records === 1 ? '' : 's'}, ${disk.synced} synced`;
+  const unsynced = Math.max(0, disk.records - disk.synced);
+  return `durable log · ${disk.records} record${disk.records === 1 ? '' : 's'}${unsynced ? `, ${unsynced} unsynced` : ''}`;
 }
 
 /**

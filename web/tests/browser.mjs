@@ -1077,7 +1077,10 @@ async function diskFaults(context) {
     const liedLabel = await lied.getAttribute('aria-label');
     assert(liedLabel.startsWith('P') && liedLabel.includes(' disk: ') && liedLabel.includes('acknowledged'), `the mark is labelled "${liedLabel}"`);
     const labels = await page.$$eval('[data-testid^="node-"][data-disk] .section-label', ls => ls.map(l => l.textContent).filter(t => t.startsWith('durable log')));
-    assert(labels.length >= 2 && labels.every(l => /\d+ records?, \d+ synced$/.test(l)), `the cards' disk labels are ${JSON.stringify(labels)}`);
+    assert(labels.length >= 2 && labels.every(l => /^durable log · \d+ records?(, \d+ unsynced)?$/.test(l)), `the cards' disk labels are ${JSON.stringify(labels)}`);
+    // The lying disk's card: P1's prepared record is gone, though its fsync said it was safe.
+    const p1 = await page.$eval('[data-testid="node-1"] .log', l => l.textContent);
+    assert(!p1.includes('prepared'), `P1's log still holds its prepared record after the power loss: ${p1}`);
 
     // A corrupted prepared record: the participant refuses to recover, the others stay safe.
     await chooseAndRunToEnd(page, 'disk-corrupt-prepared');

@@ -1,0 +1,18 @@
+import { chromium } from 'playwright-core';
+const base = process.argv[2];
+const w = Number(process.argv[3] ?? 1400);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+const page = await (await browser.newContext({ viewport: { width: w, height: 900 } })).newPage();
+page.on('pageerror', e => console.log('pageerror', e.message));
+await page.goto(base + '#scenario=happy-path');
+await page.waitForSelector('[data-testid="node-0"]');
+for (let k = 0; k < 8; k++) await page.click('[data-testid="step"]');
+await page.click('[data-testid="skew-1"]');
+await page.click('[data-testid="skew-1-back"]');
+await page.click('[data-testid="skew-1-slow"]');
+await page.click('[data-testid="run-to-end"]');
+await page.waitForSelector('body[data-finished="true"]');
+await page.locator('.nodes-panel').screenshot({ path: '/tmp/web-cards.png' });
+const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+console.log(widths);
+await browser.close();

@@ -1,0 +1,12 @@
+import { chromium } from 'playwright-core';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+const page = await (await browser.newContext()).newPage();
+page.on('pageerror', e => console.log('pageerror', e.message));
+page.on('console', m => { if (m.type() === 'error') console.log('console', m.text()); });
+await page.goto(process.argv[2]);
+await page.waitForSelector('[data-testid="node-0"]');
+await page.click('[data-testid="run-to-end"]');
+await page.click('[data-testid="skew-1"]');
+console.log('skew visible', await page.isVisible('[data-testid="skew-1-back"]'), 'disk menu visible', await page.isVisible('[data-testid="disk-fault-1"]'));
+console.log(await page.textContent('#status'));
+await browser.close();
