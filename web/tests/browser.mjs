@@ -352,6 +352,7 @@ try {
     await noErrorBox(page);
     assert(page.url().includes('replay='), `the link does not carry the replay: ${page.url()}`);
     assert(!(await page.locator('[data-testid="crash-1"]').isVisible()), 'a replay offers fault buttons');
+    assert(!(await page.locator('[data-testid="skew-1"]').isVisible()) && !(await page.locator('[data-testid="disk-fault-1"]').isVisible()), 'a replay offers the clock and disk menus');
     await page.click('[data-testid="run-to-end"]');
     await page.waitForSelector('body[data-finished="true"]');
     const banner = page.locator('[data-testid="violation-banner"]');
