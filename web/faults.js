@@ -131,5 +131,14 @@ export function faultMenus(id, name, inject) {
     diskItems.append(b);
   }
   disk.append(diskItems);
+  // Escape closes an open menu and puts the focus back on its summary.
+  for (const menu of [clock, disk]) {
+    menu.addEventListener('keydown', e => {
+      if (e.key !== 'Escape' || !menu.open) return;
+      e.preventDefault();
+      menu.open = false;
+      menu.querySelector('summary').focus();
+    });
+  }
   return { clock, disk };
 }

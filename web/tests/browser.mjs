@@ -1021,6 +1021,10 @@ async function clockFaults(context) {
     await page.click('[data-testid="skew-2-fast"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="clock-2"]').dataset.drift === '100000');
     assert((await jumped.innerText()).includes('10 % fast'), `after 10 % fast P2's clock line reads "${await jumped.innerText()}"`);
+    await page.focus('[data-testid="skew-2-true"]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="node-2"] .clock-menu:not([open])');
+    assert(await page.evaluate(() => document.activeElement.dataset.testid) === 'skew-2', 'Escape does not return the focus to Skew clock');
     const log = await page.$$eval('[data-testid="event-log"] li.clock', lis => lis.map(li => li.textContent));
     assert(log.length === 2 && log[0].includes('-500 ms') && log[1].includes('+100000 ppm'), `the event log lists the clock faults as ${log.join(' | ')}`);
     const hash = await page.evaluate(() => location.hash);
