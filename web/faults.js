@@ -14,8 +14,8 @@ export const CLOCK_ACTIONS = [
 
 /** The "Disk fault" menu: each entry is one injected disk fault, striking once. */
 export const DISK_ACTIONS = [
-  { fault: 'torn_write', text: 'Tear next write', title: 'At the next crash, the last record still being written is left partly written' },
-  { fault: 'corrupt', text: 'Corrupt a record', title: 'A stored record\'s bytes change (a latent sector error); recovery finds it by its checksum' },
+  { fault: 'torn_write', text: 'Tear next write', title: 'At the next crash, the record being written (or else the newest unsynced one) is left partly written' },
+  { fault: 'corrupt', text: 'Corrupt a record', title: 'The newest undamaged record\'s bytes change now (a latent sector error); recovery finds it by its checksum' },
   { fault: 'fsync_error', text: 'Fail next fsync', title: 'The next fsync fails (EIO): the node stops, and the write is never retried' },
   { fault: 'lost_fsync', text: 'Lie on next fsync', title: 'The next fsync reports success but the record never reaches the disk: no protocol survives this' },
 ];
