@@ -13,12 +13,13 @@ use crate::error::{InjectRefusal, LimitExceeded, ScenarioError};
 use crate::hash::TraceHasher;
 use crate::process::{Effects, Process, Protocol, Violation};
 use crate::rng::{SimRng, Stream};
-use crate::scenario::{ClockChange, DiskFault, Environment, Fault, When, WriteCrash, fault_type};
+use crate::scenario::{DiskFault, Environment, Fault, fault_type};
 use crate::trace::{DropReason, Event, EventKind};
 use crate::violation::Evidence;
 
 mod clock;
 mod disk;
+mod faults;
 mod in_flight;
 mod invariant;
 mod network;
@@ -302,61 +303,6 @@ impl<P: Protocol> Sim<P> {
         Ok(sim)
     }
 
-    fn schedule_fault(&mut self, fault: Fault) {
-        match &fault {
-            Fault::Drop { pattern } => self.rules.push(Rule {
-                action: RuleAction::Drop,
-                pattern: pattern.clone(),
-                matched: 0,
-            }),
-            Fault::Delay { pattern, extra_ms } => self.rules.push(Rule {
-                action: RuleAction::Delay(*extra_ms),
-                pattern: pattern.clone(),
-                matched: 0,
-            }),
-            Fault::CrashAfterSend {
-                node,
-                pattern,
-                lose_unsynced,
-            } => self.rules.push(Rule {
-                action: RuleAction::CrashAfterSend {
-                    node: *node,
-                    lose_unsynced: *lose_unsynced,
-                },
-                pattern: pattern.clone(),
-                matched: 0,
-            }),
-            Fault::OnSend {
-                pattern,
-                then,
-                undo_after_ms,
-            } => self.rules.push(Rule {
-                action: RuleAction::OnSend {
-                    then: *then,
-                    undo_after_ms: *undo_after_ms,
-                },
-                pattern: pattern.clone(),
-                matched: 0,
-            }),
-            Fault::OnWrite { .. } => self.write_rules.push((fault.clone(), 0)),
-            Fault::Crash { when, .. }
-            | Fault::Restart { when, .. }
-            | Fault::Partition { when, .. }
-            | Fault::Heal { when }
-            | Fault::DropMessage { when, .. }
-            | Fault::Clock { when, .. }
-            | Fault::Disk { when, .. } => match (when.after_event, when.at_ms) {
-                (Some(after), at) => {
-                    self.replays
-                        .push((after, Time(at.unwrap_or(0)), fault.clone()));
-                }
-                (None, Some(at)) => self.push(Time(at), Item::Fault(Box::new(fault.clone()))),
-                // `Scenario::check` refuses timed faults without a time.
-                (None, None) => {}
-            },
-        }
-    }
-
     fn push(&mut self, time: Time, item: Item<P::Node>) {
         self.seq += 1;
         self.queue.push(Reverse(Entry {
@@ -595,165 +541,6 @@ impl<P: Protocol> Sim<P> {
         self.steps - start
     }
 
-    /// Applies `fault` now and records it for replay.
-    pub fn inject(&mut self, fault: Fault) -> Result<Fault, ScenarioError> {
-        let when = When {
-            at_ms: Some(self.now.0),
-            after_event: Some(self.steps),
-        };
-        let Some(fault) = with_time(&fault, when) else {
-            return Err(ScenarioError::Inject {
-                fault: fault_type(&fault),
-                reason: InjectRefusal::RuleNotTimed,
-            });
-        };
-        self.env.check_fault(&fault)?;
-        if let Fault::DropMessage { id, .. } = fault
-            && !self.in_flight.contains(id)
-        {
-            return Err(ScenarioError::Inject {
-                fault: "drop_message",
-                reason: InjectRefusal::NotInFlight(id),
-            });
-        }
-        self.injected.push(fault.clone());
-        self.apply_fault(fault.clone());
-        Ok(fault)
-    }
-
-    fn apply_due_replays(&mut self, until: Time) {
-        while let Some((after, at, _)) = self.replays.first() {
-            if *after > self.steps || *at > until {
-                break;
-            }
-            let (_, at, fault) = self.replays.remove(0);
-            self.now = self.now.max(at);
-            self.apply_fault(fault);
-        }
-    }
-
-    fn apply_fault(&mut self, fault: Fault) {
-        match fault {
-            Fault::Crash {
-                node,
-                lose_unsynced,
-                ..
-            } => self.crash(NodeId(node), lose_unsynced, None),
-            Fault::Restart { node, .. } => self.restart(NodeId(node)),
-            Fault::Partition { groups, .. } => {
-                let mut all: Vec<Vec<u32>> = groups
-                    .into_iter()
-                    .filter(|g| !g.is_empty())
-                    .map(|mut g| {
-                        g.sort_unstable();
-                        g
-                    })
-                    .collect();
-                let rest: Vec<u32> = (0..self.protocol.n_nodes())
-                    .filter(|n| !all.iter().flatten().any(|m| m == n))
-                    .collect();
-                if !rest.is_empty() {
-                    all.push(rest);
-                }
-                for (i, g) in all.iter().enumerate() {
-                    for n in g {
-                        self.group[*n as usize] = i as u32;
-                    }
-                }
-                self.emit(EventKind::Partition { groups: all });
-            }
-            Fault::Heal { .. } => {
-                self.group.fill(0);
-                self.emit(EventKind::Heal);
-            }
-            Fault::DropMessage { id, .. } => self.drop_in_flight(id, DropReason::Injected),
-            Fault::Clock { node, change, .. } => self.change_clock(NodeId(node), change),
-            Fault::Disk {
-                node, fault, count, ..
-            } => self.disk_fault(NodeId(node), fault, count),
-            // Rules are installed at the start, never applied as events.
-            Fault::Drop { .. }
-            | Fault::Delay { .. }
-            | Fault::CrashAfterSend { .. }
-            | Fault::OnSend { .. }
-            | Fault::OnWrite { .. } => {}
-        }
-    }
-
-    /// Cuts `node` off from every other node (an [`Fault::OnSend`] rule); heals at `heal_at`.
-    fn isolate(&mut self, node: NodeId, heal_at: Option<Time>) {
-        self.apply_fault(Fault::Partition {
-            groups: vec![vec![node.0]],
-            when: When::default(),
-        });
-        if let Some(at) = heal_at {
-            let heal = Fault::Heal {
-                when: When {
-                    at_ms: Some(at.0),
-                    after_event: None,
-                },
-            };
-            self.push(at, Item::Fault(Box::new(heal)));
-        }
-    }
-
-    /// A clock fault: the node's clock jumps or changes rate now, and its pending timers are
-    /// queued again for the virtual time at which the changed clock reaches their deadlines.
-    fn change_clock(&mut self, node: NodeId, change: ClockChange) {
-        let now = self.now;
-        let slot = &mut self.nodes[node.0 as usize];
-        match change {
-            ClockChange::Jump { offset_ms } => slot.clock.jump(now, offset_ms),
-            ClockChange::Drift { drift_ppm } => slot.clock.set_drift(now, drift_ppm),
-        }
-        let old_epoch = slot.clock_epoch;
-        slot.clock_epoch += 1;
-        let (clock, epoch) = (slot.clock, slot.clock_epoch);
-        let mut pending: Vec<(u64, NodeId, u32, TimerOf<P>, u64)> = self
-            .queue
-            .iter()
-            .filter_map(|Reverse(e)| match &e.item {
-                Item::Timer {
-                    node: n,
-                    incarnation,
-                    timer,
-                    deadline,
-                    epoch,
-                } if *n == node && *epoch == old_epoch => {
-                    Some((e.seq, *n, *incarnation, timer.clone(), *deadline))
-                }
-                _ => None,
-            })
-            .collect();
-        // In the order they were set, so equal deadlines keep their order.
-        pending.sort_by_key(|p| p.0);
-        for (_, n, incarnation, timer, deadline) in pending {
-            let item = Item::Timer {
-                node: n,
-                incarnation,
-                timer,
-                deadline,
-                epoch,
-            };
-            self.push(clock.when_reads(now, deadline), item);
-        }
-        self.emit(EventKind::Clock {
-            node,
-            offset_ms: clock.offset_ms(now),
-            drift_ppm: clock.drift_ppm(),
-        });
-    }
-
-    /// A disk fault strikes `node`'s disk: corruption now, the others at its next crash or fsync.
-    fn disk_fault(&mut self, node: NodeId, fault: DiskFault, count: u32) {
-        let records = self.nodes[node.0 as usize].disk.fault(fault, count);
-        let what = match fault {
-            DiskFault::Corrupt => DiskEvent::Corrupted { records },
-            _ => DiskEvent::Armed { fault, count },
-        };
-        self.emit(EventKind::Disk { node, what });
-    }
-
     /// `node` crashes, with `in_flight` the log record it was writing at that moment, if any.
     fn crash(&mut self, node: NodeId, lose_unsynced: bool, in_flight: Option<RecordOf<P>>) {
         let slot = &mut self.nodes[node.0 as usize];
@@ -887,46 +674,6 @@ impl<P: Protocol> Sim<P> {
             self.crash(id, cut.power_loss, in_flight);
         }
         self.out = out;
-    }
-
-    /// Whether an on-write rule crashes `id` during the write it is about to make: with power
-    /// loss or not, and when it restarts.
-    fn write_struck(&mut self, id: NodeId) -> Option<(bool, Option<Time>)> {
-        let mut struck = None;
-        for (rule, matched) in &mut self.write_rules {
-            let Fault::OnWrite {
-                node,
-                nth,
-                then,
-                undo_after_ms,
-            } = rule
-            else {
-                continue;
-            };
-            if node.is_some_and(|n| n != id.0) {
-                continue;
-            }
-            *matched += 1;
-            if *matched == *nth && struck.is_none() {
-                let restart_at = undo_after_ms.map(|ms| Time(self.now.0.saturating_add(ms)));
-                struck = Some((*then == WriteCrash::PowerLoss, restart_at));
-            }
-        }
-        struck
-    }
-
-    /// Queues a restart of `id` at `at`, if any.
-    fn schedule_restart(&mut self, id: NodeId, at: Option<Time>) {
-        if let Some(at) = at {
-            let restart = Fault::Restart {
-                node: id.0,
-                when: When {
-                    at_ms: Some(at.0),
-                    after_event: None,
-                },
-            };
-            self.push(at, Item::Fault(Box::new(restart)));
-        }
     }
 
     /// Carries out a node's effects in order; a crash-after-send rule cuts the list short.
@@ -1097,23 +844,3 @@ type MsgOf<P> = <<P as Protocol>::Node as Process>::Msg;
 type TimerOf<P> = <<P as Protocol>::Node as Process>::Timer;
 type RequestOf<P> = <<P as Protocol>::Node as Process>::Request;
 type RecordOf<P> = <<P as Protocol>::Node as Process>::Record;
-
-/// The same timed fault at another moment; `None` for rules, which have no moment.
-fn with_time(fault: &Fault, new: When) -> Option<Fault> {
-    let mut f = fault.clone();
-    match &mut f {
-        Fault::Crash { when, .. }
-        | Fault::Restart { when, .. }
-        | Fault::Partition { when, .. }
-        | Fault::Heal { when }
-        | Fault::DropMessage { when, .. }
-        | Fault::Clock { when, .. }
-        | Fault::Disk { when, .. } => *when = new,
-        Fault::Drop { .. }
-        | Fault::Delay { .. }
-        | Fault::CrashAfterSend { .. }
-        | Fault::OnSend { .. }
-        | Fault::OnWrite { .. } => return None,
-    }
-    Some(f)
-}
