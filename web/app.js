@@ -42,6 +42,8 @@ const S = {
   /** When the panels that are slow to redraw were last drawn; while playing they lag a little. */
   panelsAt: 0,
   violationsKey: '',
+  /** Nodes a failed fsync stopped, by id: `{record, t}` (until they restart). */
+  fsyncStops: new Map(),
   /** Multi-Paxos only: every client operation so far, rebuilt from the trace. */
   history: new ClientHistory(),
   /** Whether heartbeats are hidden from the diagram and the log (a Multi-Paxos run only). */
@@ -136,6 +138,7 @@ function start(source, seed, tape, t) {
   S.trace = [];
   S.noise = heartbeatNoise(S.trace);
   S.history = new ClientHistory();
+  S.fsyncStops = new Map();
   S.clock = 0;
   S.highlight = null;
   chosenLog.slot = null;
@@ -274,8 +277,20 @@ function sync() {
     S.state = run.state();
     S.invariants = run.invariants();
     if (isPaxos(S.state)) S.history.add(fresh);
+    noteFsyncStops(fresh);
   });
   render();
+}
+
+/**
+ * Which nodes a failed fsync stopped: the engine emits the disk's `fsync_failed` and then the
+ * node's crash; a restart clears it. The card says why the node is down.
+ */
+function noteFsyncStops(fresh) {
+  for (const e of fresh) {
+    if (e.kind === 'disk' && e.what === 'fsync_failed') S.fsyncStops.set(e.node, { record: e.record, t: e.t });
+    else if (e.kind === 'restart') S.fsyncStops.delete(e.node);
+  }
 }
 
 // ---- playing ----
@@ -374,7 +389,7 @@ function render() {
   const now = performance.now();
   const panels = !S.playing || now - S.panelsAt > 200;
   if (panels) S.panelsAt = now;
-  cards.update(S.state);
+  cards.update(S.state, S.fsyncStops);
   diagram.update({
     trace: S.trace, state: S.state, clock: S.clock, axis: S.axis === 'compressed' ? 'compressed' : 'linear', pxPerMs: S.pxPerMs,
     highlight: S.highlight, playing: S.playing, paxos, hidden,

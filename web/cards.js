@@ -26,7 +26,9 @@ export class Cards {
     for (const c of this.cards.values()) c.select.checked = false;
   }
 
-  update(state) {
+  /** `fsyncStops`: nodes a failed fsync stopped, `id → {record, t}`, from the trace. */
+  update(state, fsyncStops = new Map()) {
+    this.fsyncStops = fsyncStops;
     const key = state.nodes.map(n => `${n.id}:${n.name}:${n.role}`).join(',');
     if (key !== this.key) this.rebuild(state.nodes, key);
     const groupOf = partitionGroups(state.partition);
@@ -69,7 +71,8 @@ export class Cards {
       c.refused = el('div', { class: 'refused-line', role: 'status', 'data-testid': `refused-${node.id}`, hidden: '' });
       c.clock = el('div', { class: 'env-line clock-line', 'data-testid': `clock-${node.id}`, hidden: '' });
       c.disk = el('div', { class: 'env-line disk-line', 'data-testid': `disk-${node.id}`, hidden: '' });
-      c.env = el('div', { class: 'env' }, c.refused, c.clock, c.disk);
+      c.stopped = el('div', { class: 'refused-line stopped-line', role: 'status', 'data-testid': `stopped-${node.id}`, hidden: '' });
+      c.env = el('div', { class: 'env' }, c.refused, c.stopped, c.clock, c.disk);
       const menus = faultMenus(node.id, node.name, (fault, what) => this.actions.inject(fault, what));
       c.clockMenu = menus.clock;
       c.diskMenu = menus.disk;
@@ -195,6 +198,12 @@ export class Cards {
         c.disk.dataset.damaged = String(disk.damaged ?? 0);
         c.disk.dataset.armed = Object.entries(disk.armed ?? {}).filter(([, k]) => k > 0).map(([f]) => f).join(' ');
       }
+    });
+    const stop = !node.up && this.fsyncStops.get(node.id);
+    const stopped = stop ? `Stopped at ${stop.t} ms: the fsync of record ${stop.record} failed (EIO). It is never retried (as after PostgreSQL's fsyncgate); Restart recovers from what was synced.` : '';
+    set(c, 'stopped', stopped, () => {
+      c.stopped.hidden = !stopped;
+      c.stopped.textContent = stopped;
     });
     const refused = disk && disk.refused ? String(disk.refused) : '';
     set(c, 'refused', refused, () => {

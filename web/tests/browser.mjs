@@ -1110,6 +1110,20 @@ async function diskFaults(context) {
     const after = await fingerprint(again);
     assert(after.hash === before.hash, `the link gives trace ${after.hash}, the page ${before.hash}`);
     await again.close();
+    // A failed fsync stops the node, and its card says why until it restarts.
+    await page.click('[data-testid="rewind"]');
+    await page.click('[data-testid="clear-faults"]');
+    await page.click('[data-testid="disk-fault-2"]');
+    await page.click('[data-testid="disk-2-fsync_error"]');
+    await page.click('[data-testid="run-to-end"]');
+    await page.waitForSelector('body[data-finished="true"]');
+    await noErrorBox(page);
+    assert((await page.getAttribute('[data-testid="node-2"]', 'data-up')) === 'false', 'P2 is up after its fsync failed');
+    const why = await page.innerText('[data-testid="stopped-2"]');
+    assert(why.includes('failed (EIO)') && why.includes('never retried'), `P2's card says "${why}"`);
+    assert(await findInDiagram(page, '[data-testid="disk-mark"][data-what="fsync_failed"]'), 'the diagram does not mark the failed fsync');
+    await page.click('[data-testid="restart-2"]');
+    await page.waitForSelector('[data-testid="stopped-2"][hidden]', { state: 'attached' });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(shots, 'browser-disk.png'), fullPage: true });
   } finally {
