@@ -67,6 +67,7 @@ pub use engine::{
 mod error;
 pub use error::{InjectRefusal, LimitExceeded, ScenarioError};
 mod explore;
+mod fault;
 pub use explore::{ExploreReport, Failure, explore, first_violation, random_faults, shrink};
 pub use explore::{FaultKinds, FaultKindsError, explore_with, random_faults_of};
 pub mod compare;

@@ -382,8 +382,7 @@ pub struct Vrrp {
 }
 
 impl Vrrp {
-    /// The virtual router a scenario describes. The scenario must have passed
-    /// [`Scenario::check`].
+    /// The virtual router a scenario describes (a [`Scenario`] exists only checked).
     pub fn new(scenario: &Scenario) -> Vrrp {
         let c = VrrpConfig::of(scenario);
         let v = &c.vrrp;
