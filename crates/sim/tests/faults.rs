@@ -515,3 +515,32 @@ fn lease_acceptors_keep_nothing_on_disk_so_disk_faults_cannot_touch_them() {
         assert!(what == "armed" || what == "corrupted", "{what}");
     }
 }
+
+#[test]
+fn exploration_with_disk_faults_tears_corrupts_and_fails_fsyncs_for_real() {
+    use underhood_sim::{FaultKinds, random_faults_of};
+    let kinds = FaultKinds::parse("crash,disk").unwrap();
+    let mut seen = std::collections::BTreeMap::<String, u32>::new();
+    for (name, seeds) in [("happy-path", 100), ("paxos-normal", 20)] {
+        let scenario = gallery::find(name).unwrap();
+        for seed in 1..=seeds {
+            let faults = random_faults_of(&scenario, seed, kinds);
+            let run = run_full(&scenario.with_faults(&faults).unwrap(), seed);
+            assert!(run.violations().is_empty(), "{name} seed {seed}");
+            for (_, what) in disk_events(&run) {
+                *seen.entry(what).or_default() += 1;
+            }
+        }
+    }
+    // What the drawn faults did, not only that they were drawn.
+    for what in [
+        "armed",
+        "corrupted",
+        "fsync_failed",
+        "recovery_refused",
+        "torn",
+        "torn_tail_dropped",
+    ] {
+        assert!(seen.get(what).is_some_and(|n| *n > 0), "{what}: {seen:?}");
+    }
+}
