@@ -544,3 +544,32 @@ fn exploration_with_disk_faults_tears_corrupts_and_fails_fsyncs_for_real() {
         assert!(seen.get(what).is_some_and(|n| *n > 0), "{what}: {seen:?}");
     }
 }
+
+#[test]
+fn shrinking_removes_disk_faults_a_failure_does_not_need() {
+    use underhood_sim::{FaultKinds, explore_with};
+    // A protocol bug (deciding abort on a timeout) found with disk faults in the schedule: the
+    // shrunk schedule keeps none of them, because the bug needs none.
+    let scenario = gallery::find("abort-on-timeout").unwrap();
+    let report = explore_with(
+        &scenario,
+        1..=50,
+        FaultKinds::parse("network,crash,disk").unwrap(),
+    )
+    .unwrap();
+    let failure = report.failure.expect("abort-on-timeout breaks atomicity");
+    assert!(
+        failure
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::Disk { .. }))
+    );
+    assert!(
+        !failure
+            .shrunk
+            .iter()
+            .any(|f| matches!(f, Fault::Disk { .. })),
+        "{:?}",
+        failure.shrunk
+    );
+}
