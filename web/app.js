@@ -13,6 +13,7 @@ import { Checker } from './checker.js';
 import { PROTOCOL_PROMISE, scenarioGroups } from './protocols.js';
 import { CompareView, parseCompareHash } from './compare.js';
 import { HistoryView } from './history.js';
+import { RecordingView } from './recording.js';
 import { ClientHistory, heartbeatNoise, isPaxos, namedOperations, sameOp, violationSlot } from './paxos.js';
 
 const $ = id => document.getElementById(id);
@@ -117,6 +118,7 @@ async function boot() {
   $('scenario').replaceChildren(...scenarioGroups(S.gallery));
   wireCompare();
   wireHistory();
+  wireRecording();
   loadFromHash();
   window.addEventListener('hashchange', () => {
     if (location.hash !== S.writtenHash) loadFromHash();
@@ -707,6 +709,14 @@ function wireHistory() {
   const view = new HistoryView($('history'), { error: text => showError(text), clearError: () => clearError() });
   view.init();
   $('open-history').addEventListener('click', () => view.open());
+}
+
+// ---- "Open a recorded run" (recording.js) ----
+
+function wireRecording() {
+  const view = new RecordingView($('recording'), $('tooltip'));
+  view.init();
+  $('open-recording').addEventListener('click', () => view.open());
 }
 
 /** Opens the comparison a `#compare=NAME&seed=N` link names; false if the link names none. */

@@ -60,6 +60,11 @@ export function checkHistory(text, model, initial, format, partition, maxSteps) 
   return JSON.parse(checker('checkHistory')(text, model, initial, format, Boolean(partition), maxSteps));
 }
 
+/** Reads and checks a recorded run file (text); the run as parsed JSON. Throws, saying what is wrong, on anything else. */
+export function parseRecordedRun(text) {
+  return checker('parseRecordedRun')(text);
+}
+
 /** One run: a scenario, a seed and a list of injected faults. */
 export class Run {
   /**

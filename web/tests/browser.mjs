@@ -2,7 +2,7 @@
 // Usage: node browser.mjs BASE_URL [SCREENSHOT_DIR]   (the page must already be served at BASE_URL)
 // It never downloads a browser: CHROMIUM names the executable, /usr/bin/chromium by default.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
@@ -445,6 +445,8 @@ try {
   await check('clocks: vrrp-lease-clock-drift shows R1\'s drift on its card and a clock mark on its lane, and breaks single-vip-holder; Skew clock from the keyboard changes a card and the link replays it', () => clockFaults(context));
   await check('disks: disk-lost-fsync blames the disk, disk-corrupt-prepared refuses to recover, and a disk fault injected from a card replays from the link', () => diskFaults(context));
 
+  await check('a recorded run (the primary-backup example\'s lazy-backup failure) dropped on the page: violation, diagram, states through time; bad files refused', () => recordedRun(context));
+
   await check('no page errors or console errors', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });
@@ -658,6 +660,76 @@ async function openHistory(context) {
     const error = await page.innerText('[data-testid="error"]');
     assert(/line 2, column \d+/.test(error), `the error reads "${error}"`);
     assert(!(await page.getAttribute('[data-testid="history-panel"]', 'data-verdict')), 'a verdict is left after bad input');
+  } finally {
+    await page.close();
+  }
+}
+
+// ---- recorded runs (issue 23 item 8) ----
+
+/** Drops the committed lazy-backup recording on the page (not on a panel), then moves through
+ * it; files that are not recorded runs get a message and leave nothing drawn. */
+async function recordedRun(context) {
+  const page = await open(context, base);
+  try {
+    // `examples/primary-backup/tests/recording.rs` keeps this file what the example records.
+    const text = readFileSync(new URL('./fixtures/lazy-backup.recorded.json', import.meta.url), 'utf8');
+    const drop = await page.evaluateHandle(t => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([t], 'lazy-backup.recorded.json', { type: 'application/json' }));
+      return dt;
+    }, text);
+    await page.dispatchEvent('[data-testid="diagram"]', 'dragover', { dataTransfer: drop });
+    await page.dispatchEvent('[data-testid="diagram"]', 'drop', { dataTransfer: drop });
+    await page.waitForSelector('[data-testid="recording-panel"][data-loaded="true"]');
+    await noErrorBox(page);
+    const banner = await page.innerText('[data-testid="recording-violation"]');
+    assert(banner.includes('backup-has-acked-writes violated') && banner.includes('the client saw write 2 acknowledged; the backup holds 0'), `the banner reads "${banner}"`);
+    assert(banner.includes('seed 48') && banner.includes('2 of 7 faults'), `the banner lacks the seed or the faults: "${banner}"`);
+    const faults = await page.$$eval('[data-testid="recording-faults"] li', ls => ls.map(l => l.textContent));
+    assert(faults.length === 2 && faults[0].includes('"crash"') && faults[1].includes('"restart"'), `the shrunk faults are ${JSON.stringify(faults)}`);
+    // The whole trace is drawn: three lanes, the messages, the power loss and the violation.
+    const lanes = await page.$$eval('[data-testid="recording-diagram"] .lane-name', ts => ts.map(t => t.textContent));
+    assert(lanes.join(',') === 'n0,n1,n2', `the lanes are ${lanes.join(', ')}`);
+    const arrows = await page.locator('[data-testid="recording-diagram"] .msg').count();
+    assert(arrows === 12, `${arrows} message arrows, expected the run's 12 deliveries`);
+    assert(await page.locator('[data-testid="recording-diagram"] .crash').count() === 1, 'no crash drawn');
+    assert(await page.locator('[data-testid="recording-diagram"] .violation-mark').count() === 1, 'no violation drawn');
+    // It opens at the end: the client saw write 2 acknowledged, the backup holds nothing.
+    assert(await page.getAttribute('[data-testid="recording-panel"]', 'data-at') === '34', 'the run does not open at its end');
+    assert((await page.innerText('[data-testid="recording-state-0"]')).includes('acked: 2'), 'the client card does not show acked: 2');
+    assert((await page.innerText('[data-testid="recording-state-2"]')).includes('value: 0'), 'the backup card does not show value: 0');
+    // Just before the power loss the backup held write 2, lazily: not synced.
+    await page.fill('[data-testid="recording-scrubber"]', '31');
+    await page.waitForSelector('[data-testid="recording-panel"][data-at="31"]');
+    const before = await page.innerText('[data-testid="recording-node-2"]');
+    assert(before.includes('value: 2') && before.toLowerCase().includes('durable log (3, 3 not synced)'), `before the power loss the backup card reads "${before}"`);
+    await page.click('[data-testid="recording-next"]');
+    await waitAttr(page.locator('[data-testid="recording-node-2"]'), 'data-up', 'false');
+    assert((await page.innerText('[data-testid="recording-event"]')).includes('crash n2'), 'the event line does not name the crash');
+    await page.click('[data-testid="recording-show-violation"]');
+    await page.waitForSelector('[data-testid="recording-panel"][data-at="34"]');
+    await page.locator('[data-testid="recording-panel"]').screenshot({ path: join(shots, 'browser-recording.png') });
+
+    // Files that are not recorded runs: a message saying why, nothing drawn, no exception.
+    const bad = [
+      ['notes.txt', 'not json at all', 'not a recorded run'],
+      ['newer.json', '{"format": "underhood-recorded-run", "version": 2}', 'version 2 is not supported'],
+      ['replay.json', '{"scenario": {}, "seed": 1, "script": []}', 'its format is None'],
+      ['wrong-node.json', text.replace('"from": 0,', '"from": 7,'), 'names node 7'],
+      ['wrong-fault.json', text.replace('"node": 2,', '"node": 7,'), 'not one the simulator accepts'],
+    ];
+    for (const [name, content, expected] of bad) {
+      await page.setInputFiles('[data-testid="recording-file"]', { name, mimeType: 'application/json', buffer: Buffer.from(content) });
+      await page.waitForSelector('[data-testid="recording-error"]:not([hidden])');
+      const error = await page.innerText('[data-testid="recording-error"]');
+      assert(error.includes(name) && error.includes(expected), `${name}: the error reads "${error}"`);
+      assert(!(await page.getAttribute('[data-testid="recording-panel"]', 'data-loaded')), `${name}: a run is still shown`);
+    }
+    // A good file after bad ones shows again.
+    await page.setInputFiles('[data-testid="recording-file"]', { name: 'again.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+    await page.waitForSelector('[data-testid="recording-panel"][data-loaded="true"]');
+    assert(await page.locator('[data-testid="recording-error"]').isHidden(), 'the error stays after a good file');
   } finally {
     await page.close();
   }

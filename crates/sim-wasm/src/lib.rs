@@ -36,6 +36,8 @@ use wasm_bindgen::prelude::*;
 
 mod history;
 pub use history::{MAX_HISTORY_STEPS, check_history_json};
+mod recorded;
+pub use recorded::parse_recorded_run;
 
 /// An error for JavaScript: its message is the Rust error's text.
 #[derive(Debug)]

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 
 use underhood_consensus::Time;
 
@@ -15,7 +16,11 @@ use crate::error::ScenarioError;
 use crate::explore::{random_faults_of_kinds, shrink_with};
 use crate::process::{Process, Protocol};
 use crate::protocols::{CustomConfig, ProtocolConfig};
+use crate::recorded::{Failed, RecordedRun, record};
 use crate::scenario::{Environment, Fault, Network, Scenario, ScenarioSpec, Workload};
+
+/// The environment variable that sets [`CheckOptions::recordings`] by default.
+pub const RECORDINGS_VAR: &str = "UNDERHOOD_RECORDINGS";
 
 /// How [`check_with`] runs a protocol.
 #[derive(Clone, Debug)]
@@ -32,6 +37,10 @@ pub struct CheckOptions {
     pub random_faults: bool,
     /// Faults added to every run (rules or timed faults), for example to reproduce a failure.
     pub faults: Vec<Fault>,
+    /// A directory to save a failure's [`RecordedRun`] in (as
+    /// `<invariant>-seed-<seed>.json`), for the browser page to open; the failure's message
+    /// says where it went. By default the environment variable `UNDERHOOD_RECORDINGS`, if set.
+    pub recordings: Option<PathBuf>,
 }
 
 impl Default for CheckOptions {
@@ -43,6 +52,7 @@ impl Default for CheckOptions {
             network: Network::default(),
             random_faults: true,
             faults: Vec::new(),
+            recordings: std::env::var_os(RECORDINGS_VAR).map(PathBuf::from),
         }
     }
 }
@@ -75,6 +85,8 @@ pub struct CheckFailure {
     pub shrunk: Vec<Fault>,
     /// The run's duration and network.
     setup: Box<(u64, Network)>,
+    /// Where the recorded run was saved, or why it could not be.
+    saved: Option<Result<PathBuf, (PathBuf, String)>>,
 }
 
 impl CheckFailure {
@@ -89,7 +101,45 @@ impl CheckFailure {
             network: self.setup.1.clone(),
             random_faults: false,
             faults: self.shrunk.clone(),
+            recordings: None,
         }
+    }
+
+    /// Runs the shrunk failing run once more and records it for people to look at: every
+    /// event, each node's state as it changed, the violation, the seed and the faults. Save it
+    /// with [`RecordedRun::save`] and open it in the browser page ("Open a recorded run").
+    ///
+    /// `make` and `invariants` are those of the failing [`check_with`], as for
+    /// [`CheckFailure::reproduce`].
+    pub fn recorded_run<P: Protocol>(
+        &self,
+        make: impl Fn(u64) -> P,
+        invariants: &[Invariant<P::Node>],
+    ) -> RecordedRun {
+        let failed = Failed {
+            seed: self.seed,
+            violation: &self.violation,
+            faults: &self.faults,
+            shrunk: &self.shrunk,
+        };
+        let n_nodes = catch_unwind(AssertUnwindSafe(|| make(self.seed).n_nodes())).unwrap_or(0);
+        let environment = Environment::new(
+            n_nodes,
+            self.setup.0,
+            self.setup.1.clone(),
+            self.shrunk.clone(),
+            listed_kinds::<P>(),
+        );
+        match environment {
+            Ok(environment) => record(&make, invariants, &environment, &failed),
+            // The run could not be set up (the failure is `harness-setup`): nothing ran.
+            Err(_) => RecordedRun::empty(n_nodes, self.setup.0, &self.setup.1, &failed),
+        }
+    }
+
+    /// Where [`CheckOptions::recordings`] made [`check_with`] save the recorded run, if it did.
+    pub fn saved(&self) -> Option<&Path> {
+        self.saved.as_ref()?.as_ref().ok().map(PathBuf::as_path)
     }
 
     /// Runs the shrunk failing run again: `Err` with the same violation when it reproduces
@@ -119,6 +169,19 @@ impl fmt::Display for CheckFailure {
         )?;
         for fault in &self.shrunk {
             writeln!(f, "  {}", serde_json::to_string(fault).unwrap_or_default())?;
+        }
+        match &self.saved {
+            Some(Ok(path)) => writeln!(
+                f,
+                "recorded run saved to {} (open it in the underhood page: Open a recorded run, or drop it on the page)",
+                path.display()
+            )?,
+            Some(Err((path, error))) => writeln!(
+                f,
+                "could not save the recorded run to {}: {error}",
+                path.display()
+            )?,
+            None => {}
         }
         write!(
             f,
@@ -264,6 +327,7 @@ pub fn check_with<P: Protocol>(
         faults,
         shrunk,
         setup: Box::new((options.duration_ms, options.network.clone())),
+        saved: None,
     };
     let mut events = 0;
     for seed in options.first_seed..options.first_seed.saturating_add(options.runs) {
@@ -277,7 +341,7 @@ pub fn check_with<P: Protocol>(
         };
         // The message kinds rules may name, when the protocol lists them.
         let kinds = <P::Node as Process>::MSG_KINDS;
-        let listed = (!kinds.is_empty()).then_some(kinds);
+        let listed = listed_kinds::<P>();
         let setup = |schedule: &[Fault]| {
             Environment::new(
                 n_nodes,
@@ -311,12 +375,49 @@ pub fn check_with<P: Protocol>(
         })
         .unwrap_or_else(|_| (faults.clone(), 0));
         let violation = run(&shrunk).ok().and_then(|(v, _)| v).unwrap_or(original);
-        return Err(failure(seed, violation, faults, shrunk));
+        let mut failed = failure(seed, violation, faults, shrunk);
+        if let Some(dir) = &options.recordings {
+            failed.saved = Some(save(&failed, dir, &make, invariants));
+        }
+        return Err(failed);
     }
     Ok(CheckReport {
         runs: options.runs,
         events,
     })
+}
+
+/// The message kinds fault rules may name, when the protocol lists them.
+fn listed_kinds<P: Protocol>() -> Option<&'static [&'static str]> {
+    let kinds = <P::Node as Process>::MSG_KINDS;
+    (!kinds.is_empty()).then_some(kinds)
+}
+
+/// Saves `failure`'s recorded run in `dir` as `<invariant>-seed-<seed>.json`.
+fn save<P: Protocol>(
+    failure: &CheckFailure,
+    dir: &Path,
+    make: &impl Fn(u64) -> P,
+    invariants: &[Invariant<P::Node>],
+) -> Result<PathBuf, (PathBuf, String)> {
+    let name: String = failure
+        .violation
+        .invariant
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = dir.join(format!("{name}-seed-{}.json", failure.seed));
+    let recorded = failure.recorded_run(make, invariants);
+    match recorded.save(&path) {
+        Ok(()) => Ok(path),
+        Err(e) => Err((path, e.to_string())),
+    }
 }
 
 /// One run of `scenario` (faults included) with `seed`: its first violation, a panic in the

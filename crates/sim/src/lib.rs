@@ -73,7 +73,7 @@ pub use explore::{FaultKinds, FaultKindsError, explore_with, random_faults_of};
 pub mod compare;
 pub mod gallery;
 mod harness;
-pub use harness::{CheckFailure, CheckOptions, CheckReport, check, check_with};
+pub use harness::{CheckFailure, CheckOptions, CheckReport, RECORDINGS_VAR, check, check_with};
 mod builders;
 pub use builders::Timed;
 mod exhaustive;
@@ -82,6 +82,11 @@ mod hash;
 pub mod linearizability;
 mod process;
 pub use process::{Effects, Inputs, Process, Protocol};
+mod recorded;
+pub use recorded::{
+    MAX_RECORDED_RUN_BYTES, NodeSnapshot, Place, RECORDED_RUN_FORMAT, RECORDED_RUN_VERSION,
+    RecordedEvent, RecordedKind, RecordedRun, RecordedRunError, RecordedViolation,
+};
 mod rng;
 pub use rng::SimRng;
 mod run;

@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use underhood_sim::Replay;
+use underhood_sim::{RecordedRun, Replay};
 
 /// The files of one target's corpus, sorted, as text.
 fn corpus(target: &str) -> Vec<(String, String)> {
@@ -38,6 +38,28 @@ fn replay_files_parse_print_back_and_run_or_are_refused() {
                 let mut run = replay.run().unwrap();
                 run.step_n(5_000);
                 assert!(!run.summary().is_empty(), "{name}");
+            }
+            Err(e) => {
+                assert!(name.starts_with("bad-"), "{name}: {e}");
+                assert!(!e.to_string().is_empty(), "{name}");
+            }
+        }
+    }
+}
+
+/// Every recorded run in the corpus of `fuzz/fuzz_targets/recorded_run_parse.rs` parses or is
+/// refused with a typed error; `seed-*` files parse, print back to the same text and parse back
+/// to themselves; `bad-*` files are refused.
+#[test]
+fn recorded_run_files_parse_and_print_back_or_are_refused() {
+    for (name, text) in corpus("recorded_run_parse") {
+        match RecordedRun::from_json(&text) {
+            Ok(run) => {
+                assert!(name.starts_with("seed-"), "{name} parsed");
+                let printed = run.to_json();
+                let back = RecordedRun::from_json(&printed).unwrap();
+                assert_eq!(back, run, "{name}");
+                assert_eq!(back.to_json(), printed, "{name}");
             }
             Err(e) => {
                 assert!(name.starts_with("bad-"), "{name}: {e}");

@@ -8,6 +8,11 @@ use super::Sim;
 use crate::process::{Process, Protocol};
 
 impl<P: Protocol> Sim<P> {
+    /// A node's state; `None` while it is down.
+    pub fn node(&self, id: NodeId) -> Option<&P::Node> {
+        self.nodes.get(id.0 as usize)?.node.as_ref()
+    }
+
     /// The state of the run as JSON (`docs/sim-wasm-api.md`).
     pub fn state_json(&self) -> Value {
         let nodes: Vec<Value> = self

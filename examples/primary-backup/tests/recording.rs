@@ -1,0 +1,79 @@
+//! The lazy backup's failure, recorded for people to look at in the browser page: the file
+//! carries the shrunk run (every event, each node's state as it changed), the violation, the
+//! seed and the faults. The page's browser test opens the copy committed under
+//! `web/tests/fixtures`, which must stay what this code produces.
+
+use std::path::Path;
+
+use primary_backup::{Backup, PrimaryBackup, backup_has_acked_writes};
+use underhood_sim::prelude::*;
+use underhood_sim::{RecordedKind, RecordedRun};
+
+/// The committed copy the browser test opens.
+const FIXTURE: &str = "../../web/tests/fixtures/lazy-backup.recorded.json";
+
+fn failure() -> CheckFailure {
+    let options =
+        CheckOptions { runs: 200, duration_ms: 500, recordings: None, ..CheckOptions::default() };
+    check_with(|_| PrimaryBackup(Backup::Lazy), &[backup_has_acked_writes()], &options).unwrap_err()
+}
+
+#[test]
+fn the_lazy_backup_failure_is_recorded_with_its_violation_and_power_loss() {
+    let failure = failure();
+    let recorded =
+        failure.recorded_run(|_| PrimaryBackup(Backup::Lazy), &[backup_has_acked_writes()]);
+    assert_eq!(recorded.violation().invariant, "backup-has-acked-writes");
+    assert_eq!(recorded.seed(), failure.seed);
+    assert_eq!(recorded.shrunk(), failure.shrunk.as_slice());
+    // The power loss that forgets the un-synced write, and the lazy write it forgets.
+    let events = recorded.events();
+    assert!(
+        events.iter().any(|e| matches!(e.what, RecordedKind::Crash { node: 2, lost: 1.., .. }))
+    );
+    assert!(events.iter().any(|e| matches!(e.what, RecordedKind::Persist { node: 2, .. })));
+    assert!(matches!(events.last().map(|e| &e.what), Some(RecordedKind::Violation { .. })));
+    // The backup's last state holds nothing; the client's says it saw a write acknowledged.
+    let last = |node| recorded.states().iter().rfind(|s| s.node == node).unwrap();
+    assert!(last(2).state.as_deref().unwrap().contains("value: 0"), "{:?}", last(2));
+    assert!(!last(0).state.as_deref().unwrap().contains("acked: 0"), "{:?}", last(0));
+    assert_eq!(RecordedRun::from_json(&recorded.to_json()).unwrap(), recorded);
+}
+
+/// `UNDERHOOD_BLESS=1 cargo test --test recording` rewrites the fixture after an intended change.
+#[test]
+fn the_fixture_the_browser_test_opens_is_what_this_code_records() {
+    let recorded =
+        failure().recorded_run(|_| PrimaryBackup(Backup::Lazy), &[backup_has_acked_writes()]);
+    let text = recorded.to_json() + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
+    if std::env::var_os("UNDERHOOD_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is not what the lazy backup records now; rerun with UNDERHOOD_BLESS=1 if the change is intended",
+        path.display()
+    );
+}
+
+/// With `CheckOptions::recordings` (or `UNDERHOOD_RECORDINGS`), the failure saves its file
+/// and says where.
+#[test]
+fn the_failure_saves_its_recording_and_says_where() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("primary-backup-recordings");
+    let options = CheckOptions {
+        runs: 200,
+        duration_ms: 500,
+        recordings: Some(dir.clone()),
+        ..CheckOptions::default()
+    };
+    let invariants = [backup_has_acked_writes()];
+    let failure = check_with(|_| PrimaryBackup(Backup::Lazy), &invariants, &options).unwrap_err();
+    let path = failure.saved().unwrap();
+    assert!(path.starts_with(&dir));
+    assert!(failure.to_string().contains(&path.display().to_string()), "{failure}");
+    let saved = RecordedRun::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(saved.violation().invariant, "backup-has-acked-writes");
+}
