@@ -81,7 +81,7 @@ pub use exhaustive::{ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, che
 mod hash;
 pub mod linearizability;
 mod process;
-pub use process::{Effects, Inputs, Process, Protocol};
+pub use process::{Effects, Inputs, Process, Protocol, TraceValue};
 mod recorded;
 pub use recorded::{
     MAX_RECORDED_RUN_BYTES, NodeSnapshot, Place, RECORDED_RUN_FORMAT, RECORDED_RUN_VERSION,
@@ -119,7 +119,8 @@ pub use violation::{
 pub mod model;
 pub mod prelude;
 // Everything a protocol's signature names, so `underhood-sim` is the only dependency a
-// protocol under test needs; `serde` too, for `#[serde(crate = "underhood_sim::serde")]`.
+// protocol under test needs; `serde` too, for `#[serde(crate = "underhood_sim::serde")]` when a
+// protocol wants its messages as JSON in traces (`TraceValue` otherwise shows their `Debug`).
 pub use protocols::multi_paxos::MultiPaxos;
 pub use protocols::two_phase::{COORDINATOR, TwoPhase};
 pub use protocols::vrrp::{

@@ -22,21 +22,56 @@ pub type Effects<P> = Effect<
 /// The inputs of a [`Process`].
 pub type Inputs<P> = Input<<P as Process>::Msg, <P as Process>::Timer, <P as Process>::Request>;
 
+/// What the simulator needs of a protocol's messages, timers, log records, requests and
+/// outputs: `Clone`, `Debug` (for labels), `Hash` (for trace hashes and the model checker),
+/// `Send + Sync`, and a JSON form for traces, replays and recorded runs.
+///
+/// Every type that implements serde's `Serialize` has it, and shows as its JSON (derive it with
+/// `#[derive(Serialize)] #[serde(crate = "underhood_sim::serde")]`: no serde dependency of your
+/// own). Any other type gets it in one line and shows as its `Debug` text, so serde is needed
+/// only for JSON traces:
+///
+/// ```
+/// use underhood_sim::TraceValue;
+///
+/// #[derive(Clone, Debug, Hash)]
+/// enum Msg { Write(u64), Ack(u64) }
+/// impl TraceValue for Msg {}
+///
+/// assert_eq!(Msg::Write(1).to_trace_json(), "Write(1)");
+/// assert_eq!(7u64.to_trace_json(), 7); // serde's JSON
+/// ```
+pub trait TraceValue: Clone + Debug + Hash + Send + Sync {
+    /// The value in JSON traces: its `Debug` text by default.
+    fn to_trace_json(&self) -> serde_json::Value {
+        serde_json::Value::String(format!("{self:?}"))
+    }
+}
+
+impl<T: Serialize + Clone + Debug + Hash + Send + Sync> TraceValue for T {
+    /// serde's JSON of the value (its `Debug` text if serialising fails, as a map with
+    /// non-string keys does).
+    fn to_trace_json(&self) -> serde_json::Value {
+        serde_json::to_value(self)
+            .unwrap_or_else(|_| serde_json::Value::String(format!("{self:?}")))
+    }
+}
+
 /// One node of a protocol: a deterministic state machine from inputs to effects.
 ///
 /// The simulator owns time, the network, the durable log and crashes; the process only reacts.
 /// Nodes are `Clone` so checkers can snapshot and branch them.
 pub trait Process: Clone + Debug {
     /// Messages between nodes.
-    type Msg: Clone + Debug + Hash + Serialize + Send + Sync;
+    type Msg: TraceValue;
     /// Timers a node sets for itself.
-    type Timer: Clone + Debug + Hash + Serialize + Send + Sync;
+    type Timer: TraceValue;
     /// Durable log records.
-    type Record: Clone + Debug + Hash + Serialize + Send + Sync;
+    type Record: TraceValue;
     /// Client requests.
-    type Request: Clone + Debug + Hash + Serialize + Send + Sync;
+    type Request: TraceValue;
     /// Observable outputs (decisions, replies) that invariants watch.
-    type Output: Clone + Debug + Hash + Serialize + Send + Sync;
+    type Output: TraceValue;
 
     /// Handles one input at `now`, pushing effects in the order they must be carried out.
     fn step(&mut self, now: Time, input: Inputs<Self>, out: &mut Vec<Effects<Self>>);

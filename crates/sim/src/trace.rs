@@ -9,7 +9,7 @@ use underhood_consensus::{Durability, NodeId, Time};
 
 use crate::engine::DiskEvent;
 use crate::hash::TraceHasher;
-use crate::process::Process;
+use crate::process::{Process, TraceValue};
 use crate::violation::Violation;
 
 /// One thing that happened at virtual time `time`.
@@ -273,7 +273,7 @@ impl<P: Process> Event<P> {
         let mut v = match &self.kind {
             EventKind::Request { node, request } => json!({
                 "kind": "request", "node": node.0, "label": P::label_request(request),
-                "request": request,
+                "request": request.to_trace_json(),
             }),
             EventKind::Send {
                 id,
@@ -284,7 +284,7 @@ impl<P: Process> Event<P> {
             } => {
                 let mut v = json!({
                     "kind": "send", "id": id, "from": from.0, "to": to.0,
-                    "label": P::label_msg(msg), "msg": msg,
+                    "label": P::label_msg(msg), "msg": msg.to_trace_json(),
                 });
                 if *duplicate {
                     v["duplicate"] = Value::Bool(true);
@@ -305,7 +305,8 @@ impl<P: Process> Event<P> {
                 "label": P::label_msg(msg),
             }),
             EventKind::Timer { node, timer } => json!({
-                "kind": "timer", "node": node.0, "label": P::label_timer(timer), "timer": timer,
+                "kind": "timer", "node": node.0, "label": P::label_timer(timer),
+                "timer": timer.to_trace_json(),
             }),
             EventKind::Persist {
                 node,
@@ -313,10 +314,11 @@ impl<P: Process> Event<P> {
                 durability,
             } => json!({
                 "kind": "persist", "node": node.0, "durability": durability,
-                "label": P::label_record(record), "record": record,
+                "label": P::label_record(record), "record": record.to_trace_json(),
             }),
             EventKind::Output { node, output } => json!({
-                "kind": "output", "node": node.0, "label": P::label_output(output), "output": output,
+                "kind": "output", "node": node.0, "label": P::label_output(output),
+                "output": output.to_trace_json(),
             }),
             EventKind::Crash { node, lost } => json!({
                 "kind": "crash", "node": node.0, "lost": lost, "label": format!("crash {}", name(node)),

@@ -43,14 +43,16 @@ pub enum Backup {
 }
 
 /// The messages.
-#[derive(Clone, Debug, Hash, Serialize)]
-#[serde(crate = "underhood_sim::serde")]
+#[derive(Clone, Debug, Hash)]
 pub enum Msg {
     /// Client to primary, and primary to backup: store this value.
     Write(u64),
     /// Backup to primary, and primary to client: stored.
     Ack(u64),
 }
+
+// Traces show messages as their `Debug` text; derive serde's `Serialize` instead for JSON.
+impl TraceValue for Msg {}
 
 impl Process for Node {
     type Msg = Msg;

@@ -359,6 +359,6 @@ impl<P: Protocol> Sim<P> {
 }
 
 /// Whether `value` serializes to `json`.
-fn json_eq<T: Serialize>(value: &T, json: &Value) -> bool {
-    serde_json::to_value(value).is_ok_and(|v| v == *json)
+fn json_eq<T: crate::process::TraceValue>(value: &T, json: &Value) -> bool {
+    value.to_trace_json() == *json
 }

@@ -545,8 +545,8 @@ fn disk_fault_of(name: &str) -> Option<DiskFault> {
 }
 
 /// A message's or timer's JSON, as a scripted choice names it.
-fn json<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
+fn json<T: crate::process::TraceValue>(value: &T) -> Value {
+    value.to_trace_json()
 }
 
 /// A crash: the node stops and its timers with it; a power loss also drops un-synced writes.
