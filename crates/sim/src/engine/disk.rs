@@ -59,22 +59,22 @@ pub enum DiskEvent {
     /// undamaged record).
     Corrupted {
         /// The records.
-        records: Vec<usize>,
+        records: Vec<u64>,
     },
     /// A crash left this record partly written.
     Torn {
         /// The record.
-        record: usize,
+        record: u64,
     },
     /// An fsync failed: the node stops (the write is never retried).
     FsyncFailed {
         /// The record being synced.
-        record: usize,
+        record: u64,
     },
     /// The disk acknowledged an fsync and dropped the write.
     FsyncLost {
         /// The record.
-        record: usize,
+        record: u64,
     },
     /// Records whose fsync the disk lied about vanished with the power.
     LostOnPowerLoss {
@@ -89,7 +89,7 @@ pub enum DiskEvent {
     /// Recovery found an acknowledged record damaged: the node stays down.
     RecoveryRefused {
         /// The first bad record.
-        record: usize,
+        record: u64,
         /// What is wrong with it.
         damage: Damage,
     },
@@ -129,7 +129,7 @@ impl DiskEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Refusal {
     /// The first bad record, counting from 0.
-    pub record: usize,
+    pub record: u64,
     /// What is wrong with it.
     pub damage: Damage,
 }
@@ -242,7 +242,16 @@ impl<R: Clone> Disk<R> {
     /// for fingerprints that must tell such disks apart.
     pub(crate) fn hash_damage(&self, h: &mut impl std::hash::Hasher) {
         use std::hash::Hash;
-        (&self.damaged, &self.lied, self.armed, self.refused).hash(h);
+        // Element by element: a slice of `usize` would hash its bytes whole, 4 or 8 per
+        // element depending on the platform.
+        for &(i, damage) in &self.damaged {
+            h.write_u64(i as u64);
+            damage.hash(h);
+        }
+        for &i in &self.lied {
+            h.write_u64(i as u64);
+        }
+        (self.armed, self.refused).hash(h);
     }
 
     /// Faults waiting for the next crash or fsync.
@@ -295,7 +304,7 @@ impl<R: Clone> Disk<R> {
 
     /// A disk fault strikes: `corrupt` damages the `count` newest undamaged records now (it
     /// returns their indices); the others wait for the next crash or fsync.
-    pub(crate) fn fault(&mut self, fault: DiskFault, count: u32) -> Vec<usize> {
+    pub(crate) fn fault(&mut self, fault: DiskFault, count: u32) -> Vec<u64> {
         match fault {
             DiskFault::TornWrite => self.armed.torn_write += count,
             DiskFault::FsyncError => self.armed.fsync_error += count,
@@ -314,7 +323,7 @@ impl<R: Clone> Disk<R> {
                     self.mark(i, Damage::Corrupt);
                 }
                 hit.reverse();
-                return hit;
+                return hit.into_iter().map(|i| i as u64).collect();
             }
         }
         Vec::new()
@@ -365,7 +374,10 @@ impl<R: Clone> Disk<R> {
         if let Some(&(record, damage)) = self.damaged.first()
             && record < self.synced
         {
-            let refusal = Refusal { record, damage };
+            let refusal = Refusal {
+                record: record as u64,
+                damage,
+            };
             self.refused = Some(refusal);
             return Err(refusal);
         }

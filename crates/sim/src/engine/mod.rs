@@ -557,7 +557,9 @@ impl<P: Protocol> Sim<P> {
         if let Some(record) = crashed.torn {
             self.emit(EventKind::Disk {
                 node,
-                what: DiskEvent::Torn { record },
+                what: DiskEvent::Torn {
+                    record: record as u64,
+                },
             });
         }
         if crashed.vanished > 0 {
@@ -712,7 +714,7 @@ impl<P: Protocol> Sim<P> {
                     }
                     let disk = &mut self.nodes[id.0 as usize].disk;
                     let write = disk.append(record.clone(), durability);
-                    let index = disk.records().len() - 1;
+                    let index = disk.records().len() as u64 - 1;
                     self.emit(EventKind::Persist {
                         node: id,
                         record,
