@@ -197,6 +197,8 @@ export class Checker {
   run(column, button, out, request, work, show) {
     button.disabled = true;
     out.dataset.state = 'checking';
+    // A new check starts at no level: a depth left from the last one would be reported early.
+    delete out.dataset.depth;
     const line = el('span', { 'data-testid': 'mc-progress' }, 'starting…');
     const cancel = el('button', { type: 'button', class: 'ghost', 'data-testid': 'mc-cancel' }, 'Cancel');
     out.replaceChildren(el('p', { class: 'muted mc-progress' }, 'checking: ', line, ' ', WORKERS ? cancel : ''));

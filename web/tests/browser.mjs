@@ -382,9 +382,13 @@ try {
     const result = page.locator('[data-testid="mc-scenario-result"]');
     // The worker reports each level; wait for a few of them (any level from 4 on: a level
     // can be reported and replaced between two polls).
+    // The progress line is waited for too: on a busy machine the text can lag the data
+    // attributes by a frame.
     await page.waitForFunction(() => {
       const r = document.querySelector('[data-testid="mc-scenario-result"]');
-      return r && r.dataset.state === 'checking' && Number(r.dataset.depth) >= 4;
+      const p = r && r.querySelector('[data-testid="mc-progress"]');
+      return r && r.dataset.state === 'checking' && Number(r.dataset.depth) >= 4
+        && p && /level \d+, [\d,]+ unique states/.test(p.textContent);
     }, null, { timeout: 30_000 });
     const progress = await result.locator('[data-testid="mc-progress"]').innerText();
     assert(/level \d+, [\d,]+ unique states/.test(progress), `no progress line: ${progress}`);
