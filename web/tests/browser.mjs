@@ -714,6 +714,12 @@ async function recordedRun(context) {
     await page.click('[data-testid="recording-show-violation"]');
     await page.waitForSelector('[data-testid="recording-panel"][data-at="34"]');
     await page.locator('[data-testid="recording-panel"]').screenshot({ path: join(shots, 'browser-recording.png') });
+    const a11y = await axeProblems(page);
+    assert(a11y.length === 0, `axe-core on the recorded run: ${a11y.join('; ')}`);
+    // The slider is reachable and moves with the keyboard.
+    await page.focus('[data-testid="recording-scrubber"]');
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForSelector('[data-testid="recording-panel"][data-at="33"]');
 
     // Files that are not recorded runs: a message saying why, nothing drawn, no exception.
     const bad = [

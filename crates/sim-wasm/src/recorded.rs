@@ -21,5 +21,7 @@ use crate::Error;
 #[wasm_bindgen(js_name = parseRecordedRun)]
 pub fn parse_recorded_run(text: &str) -> Result<String, Error> {
     let run = RecordedRun::from_json(text).map_err(|e| Error(e.to_string()))?;
-    Ok(run.to_json())
+    // Compact, unlike `to_json`: the page parses it at once, and the module already carries
+    // serde_json's compact writer (the indented one would add to the download).
+    serde_json::to_string(&run).map_err(|e| Error(e.to_string()))
 }
