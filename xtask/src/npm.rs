@@ -21,8 +21,10 @@ const EMBED: &str = "examples/embed/index.html";
 
 /// The most the shipped `.wasm` may weigh, so it cannot grow back unnoticed: 1542 KiB when set
 /// (opt-level "s", LTO, no name section), and the name section alone would add about 550.
-/// Raise it in the commit that adds the bytes, saying why.
-const MAX_WASM_KIB: u64 = 1900;
+/// Raise it in the commit that adds the bytes, saying why. Raised from 1900 to 2000 when the
+/// recorded-run reader (`parseRecordedRun`, issue 23) brought the module from 1837 to 1953 KiB
+/// (+116 KiB, +27 KiB gzip), most of it serde's code for flattened and tagged enums.
+const MAX_WASM_KIB: u64 = 2000;
 
 /// What `build` made.
 pub(crate) struct Package {
