@@ -1,6 +1,7 @@
 //! A deterministic simulator for distributed protocols: virtual time, a seeded network that
 //! delays, reorders, duplicates, loses and partitions, nodes that crash and recover from their
-//! durable logs, invariants checked after every event, traces with a stable hash, random
+//! durable logs, clocks that jump and drift, disks that tear, corrupt, fail or lose writes,
+//! invariants checked after every event, traces with a stable hash, random
 //! exploration over seeds, and shrinking of failing fault schedules.
 //!
 //! # Test your own protocol
