@@ -439,6 +439,44 @@ fn a_corrupt_acknowledged_record_keeps_its_node_down_and_says_why() {
     }
 }
 
+/// `paxos-corrupt-promise` corrupts a promise, not just any record: at every seed 1..50 the
+/// crashed replica's log holds only promises when the latent sector error strikes, the error
+/// damages exactly one of them, and recovery refuses that very record.
+#[test]
+fn paxos_corrupt_promise_corrupts_a_promise_at_every_seed() {
+    let scenario = gallery::find("paxos-corrupt-promise").unwrap();
+    for seed in 1..=50 {
+        let run = run_full(&scenario, seed);
+        let events = run.events_json(0);
+        let events = events.as_array().unwrap();
+        let at = |e: &Value| e["t"].as_u64().unwrap();
+        let persisted: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["kind"] == "persist" && e["node"] == 2 && at(e) < 120)
+            .collect();
+        assert!(!persisted.is_empty(), "seed {seed}: R2 promised nothing");
+        assert!(
+            persisted
+                .iter()
+                .all(|e| e["record"].get("promised").is_some()),
+            "seed {seed}: R2 logged more than promises before its crash: {persisted:?}"
+        );
+        let corrupted = events
+            .iter()
+            .find(|e| e["kind"] == "disk" && e["what"] == "corrupted")
+            .unwrap_or_else(|| panic!("seed {seed}: nothing corrupted"));
+        let records = corrupted["records"].as_array().unwrap();
+        assert_eq!(records.len(), 1, "seed {seed}: {corrupted}");
+        assert!(records[0].as_u64().unwrap() < persisted.len() as u64);
+        let refused = events
+            .iter()
+            .find(|e| e["kind"] == "disk" && e["what"] == "recovery_refused")
+            .unwrap_or_else(|| panic!("seed {seed}: recovery was not refused"));
+        assert_eq!(refused["record"], records[0], "seed {seed}");
+        assert!(run.violations().is_empty(), "seed {seed}");
+    }
+}
+
 #[test]
 fn a_lying_disk_is_blamed_for_the_violation_it_causes() {
     let run = run_full(&gallery::find("disk-lost-fsync").unwrap(), 1);
