@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use crate::cmd;
 
-/// Checks formatting and runs the tests of each example crate (sharing the workspace's target
+/// Checks formatting and lints (`clippy -D warnings`) and runs the tests of each example crate (sharing the workspace's target
 /// directory, so the dependencies it shares with the workspace are built once).
 pub(crate) fn check() -> Result<()> {
     let examples = cmd::root().join("examples");
@@ -28,6 +28,14 @@ pub(crate) fn check() -> Result<()> {
         let lock = manifest.with_file_name("Cargo.lock");
         std::fs::copy(cmd::root().join("Cargo.lock"), &lock)
             .with_context(|| format!("copying the workspace lock file to {}", lock.display()))?;
+        // Held to the workspace's lint bar.
+        cmd::run(
+            cmd::cargo()
+                .args(["clippy", "--all-targets", "--manifest-path"])
+                .arg(&manifest)
+                .args(["--", "-D", "warnings"])
+                .env("CARGO_TARGET_DIR", cmd::target_dir()),
+        )?;
         cmd::run(
             cmd::cargo()
                 .args(["test", "--manifest-path"])

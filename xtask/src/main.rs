@@ -38,7 +38,8 @@ commands:
   package         cargo package every published crate without building it, and report sizes
   release-check   before publishing: msrv, cargo package --workspace (each crate verified against
                   its packaged siblings; sizes reported), cargo semver-checks where a release exists
-  downstream      test the example crates under examples/ as downstream users build them
+  downstream      format-check, lint (clippy -D warnings) and test the example crates under
+                  examples/ as downstream users build them
   loom            the loom models of acl-model and sim (RUSTFLAGS='--cfg loom', bounded)
   determinism     every gallery scenario natively and in WASM (after `cargo xtask wasm`): the same
                   trace hash under seeds 1 to 3, the same full trace under seed 1

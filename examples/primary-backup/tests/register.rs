@@ -82,7 +82,8 @@ fn a_panic_in_an_invariant_is_a_violation_of_that_invariant() {
         Ok(())
     });
     let failure =
-        check_with(|_| PrimaryBackup(Backup::Synced), &[strict.clone()], &options()).unwrap_err();
+        check_with(|_| PrimaryBackup(Backup::Synced), std::slice::from_ref(&strict), &options())
+            .unwrap_err();
     assert_eq!(failure.violation.invariant, "never-two");
     assert!(failure.violation.detail.contains("two writes acknowledged"), "{failure}");
     let failure = check_exhaustive(
@@ -172,8 +173,9 @@ fn random_rules_name_the_protocols_message_kinds() {
     let mut kinds = Vec::new();
     for seed in 1..=40 {
         let options = CheckOptions { runs: 1, first_seed: seed, ..options() };
-        let failure = check_with(|_| PrimaryBackup(Backup::Synced), &[at_once.clone()], &options)
-            .unwrap_err();
+        let failure =
+            check_with(|_| PrimaryBackup(Backup::Synced), std::slice::from_ref(&at_once), &options)
+                .unwrap_err();
         for fault in &failure.faults {
             if let Fault::Drop { pattern } | Fault::Delay { pattern, .. } = fault {
                 kinds.push(pattern.kind.clone());
