@@ -6,9 +6,14 @@ use std::fmt;
 use std::hash::Hash;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::engine::{Choice, Invariant, PANIC, panic_message};
+use underhood_consensus::Time;
+
+use crate::engine::{Choice, Invariant, PANIC, SCRIPT_STEP_MS, ViolationAt, panic_message};
+use crate::harness::listed_kinds;
 use crate::model::{self, Action, CheckerOptions, ProtocolModel, Verdict};
 use crate::process::Protocol;
+use crate::recorded::{Drive, Failed, RecordedRun, record};
+use crate::scenario::{Environment, Network};
 
 /// How [`check_exhaustive`] explores: the budgets that keep the state space finite.
 #[derive(Clone, Copy, Debug)]
@@ -86,6 +91,60 @@ impl fmt::Display for ExhaustiveFailure {
 }
 
 impl std::error::Error for ExhaustiveFailure {}
+
+impl ExhaustiveFailure {
+    /// Replays the counterexample through the simulator, one step every [`SCRIPT_STEP_MS`] of
+    /// virtual time, and records it for people to look at, as [`crate::CheckFailure::recorded_run`]
+    /// does for a random run: every event, each node's state as it changed and the broken
+    /// invariant. Save it with [`RecordedRun::save`] and open it in the browser page ("Open a
+    /// recorded run").
+    ///
+    /// `make` and `invariants` are those of the failing [`check_exhaustive`]. The recording's
+    /// seed is 0 and it lists no faults: the counterexample's steps are its schedule, and its
+    /// crashes, losses and duplicates are events in the trace.
+    pub fn recorded_run<P: Protocol>(
+        &self,
+        make: impl Fn() -> P,
+        invariants: &[Invariant<P::Node>],
+    ) -> RecordedRun {
+        let make = |_seed: u64| make();
+        let violation = ViolationAt {
+            invariant: self.invariant,
+            detail: self.detail.clone(),
+            evidence: Box::default(),
+            event: 0,
+            time: Time(0),
+            broken_by: None,
+        };
+        let failed = Failed {
+            seed: 0,
+            violation: &violation,
+            faults: &[],
+            shrunk: &[],
+        };
+        let n_nodes = catch_unwind(AssertUnwindSafe(|| make(0).n_nodes())).unwrap_or(0);
+        let duration_ms = (self.script.len() as u64 + 1) * SCRIPT_STEP_MS;
+        let network = Network::default();
+        match Environment::new(
+            n_nodes,
+            duration_ms,
+            network.clone(),
+            Vec::new(),
+            listed_kinds::<P>(),
+        ) {
+            Ok(env) => record(
+                &make,
+                invariants,
+                &env,
+                Drive::Script(&self.script),
+                &failed,
+            ),
+            // The protocol could not be built (it panicked, or has too few or too many nodes):
+            // nothing ran.
+            Err(_) => RecordedRun::empty(n_nodes, duration_ms, &network, &failed),
+        }
+    }
+}
 
 /// Explores every order of deliveries, timer firings, client wake-ups, crashes and restarts of
 /// the protocol `make()` builds, within `options`' budgets, and checks `invariants` at every

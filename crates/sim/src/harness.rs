@@ -16,7 +16,7 @@ use crate::error::ScenarioError;
 use crate::explore::{random_faults_of_kinds, shrink_with};
 use crate::process::{Process, Protocol};
 use crate::protocols::{CustomConfig, ProtocolConfig};
-use crate::recorded::{Failed, RecordedRun, record};
+use crate::recorded::{Drive, Failed, RecordedRun, record};
 use crate::scenario::{Environment, Fault, Network, Scenario, ScenarioSpec, Workload};
 
 /// The environment variable that sets [`CheckOptions::recordings`] by default.
@@ -131,7 +131,7 @@ impl CheckFailure {
             listed_kinds::<P>(),
         );
         match environment {
-            Ok(environment) => record(&make, invariants, &environment, &failed),
+            Ok(environment) => record(&make, invariants, &environment, Drive::Queue, &failed),
             // The run could not be set up (the failure is `harness-setup`): nothing ran.
             Err(_) => RecordedRun::empty(n_nodes, self.setup.0, &self.setup.1, &failed),
         }
@@ -388,7 +388,7 @@ pub fn check_with<P: Protocol>(
 }
 
 /// The message kinds fault rules may name, when the protocol lists them.
-fn listed_kinds<P: Protocol>() -> Option<&'static [&'static str]> {
+pub(crate) fn listed_kinds<P: Protocol>() -> Option<&'static [&'static str]> {
     let kinds = <P::Node as Process>::MSG_KINDS;
     (!kinds.is_empty()).then_some(kinds)
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use underhood_consensus::{Durability, NodeId};
 
-use crate::engine::{Invariant, OnViolation, Recording, Sim, ViolationAt};
+use crate::engine::{Choice, Invariant, OnViolation, Recording, Sim, ViolationAt};
 use crate::error::ScenarioError;
 use crate::process::Protocol;
 use crate::scenario::{Environment, Fault, Network};
@@ -558,12 +558,25 @@ pub(crate) struct Failed<'a> {
     pub(crate) shrunk: &'a [Fault],
 }
 
-/// Runs `environment` (the shrunk schedule) with `seed` once more, keeping every event and each
-/// node's state whenever it changes. A panic ends the recording where it happened.
+/// How a recording moves on.
+#[derive(Clone, Copy)]
+pub(crate) enum Drive<'a> {
+    /// The queue decides: a simulated run with the environment's faults, stopped at the first
+    /// violation.
+    Queue,
+    /// A model checker's counterexample decides: these choices, one every
+    /// [`crate::SCRIPT_STEP_MS`], with nothing lost or broken but what they say.
+    Script(&'a [Choice]),
+}
+
+/// Runs `environment` (the shrunk schedule, or a counterexample's choices) with `seed` once
+/// more, keeping every event and each node's state whenever it changes. A panic ends the
+/// recording where it happened.
 pub(crate) fn record<P: Protocol>(
     make: &impl Fn(u64) -> P,
     invariants: &[Invariant<P::Node>],
     environment: &Environment,
+    drive: Drive<'_>,
     failed: &Failed<'_>,
 ) -> RecordedRun {
     let seed = failed.seed;
@@ -573,14 +586,11 @@ pub(crate) fn record<P: Protocol>(
     // A panic is the failure being recorded (or another one the run reports): the recording
     // keeps what happened before it.
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let Ok(s) = Sim::new(
-            make(seed),
-            environment,
-            seed,
-            &[],
-            Recording::Full,
-            OnViolation::Stop,
-        ) else {
+        let (env, on_violation) = match drive {
+            Drive::Queue => (environment.clone(), OnViolation::Stop),
+            Drive::Script(_) => (environment.without_faults(), OnViolation::Continue),
+        };
+        let Ok(s) = Sim::new(make(seed), &env, seed, &[], Recording::Full, on_violation) else {
             return;
         };
         let s = sim.insert(s);
@@ -588,8 +598,25 @@ pub(crate) fn record<P: Protocol>(
             s.add_invariant(invariant.clone());
         }
         snapshot(s, &mut last, &mut states);
-        while s.step() {
-            snapshot(s, &mut last, &mut states);
+        match drive {
+            Drive::Queue => {
+                while s.step() {
+                    snapshot(s, &mut last, &mut states);
+                }
+            }
+            Drive::Script(script) => {
+                for (i, choice) in script.iter().enumerate() {
+                    if s.apply_choice(i, choice).is_err() {
+                        break;
+                    }
+                    snapshot(s, &mut last, &mut states);
+                    if !s.violations().is_empty() {
+                        return;
+                    }
+                }
+                s.end_script();
+                snapshot(s, &mut last, &mut states);
+            }
         }
     }));
     let nodes: Vec<String> = (0..environment.nodes())
@@ -600,7 +627,7 @@ pub(crate) fn record<P: Protocol>(
             )
         })
         .collect();
-    let events = sim.as_ref().map_or_else(Vec::new, |s| {
+    let events: Vec<RecordedEvent> = sim.as_ref().map_or_else(Vec::new, |s| {
         s.trace()
             .iter()
             .enumerate()
@@ -610,6 +637,27 @@ pub(crate) fn record<P: Protocol>(
             .map_while(|(i, e)| serde_json::from_value(e.to_json(i as u64, &nodes)).ok())
             .collect()
     });
+    // A replayed counterexample breaks the invariant in the replay too, where it has a place in
+    // the trace; the checker's own account is the fallback (a panic ended the replay first).
+    let replayed = match drive {
+        Drive::Queue => None,
+        Drive::Script(_) => sim.as_ref().and_then(|s| {
+            s.violations()
+                .iter()
+                .find(|v| v.invariant == failed.violation.invariant)
+        }),
+    };
+    let violation = match replayed {
+        Some(v) => recorded_violation(v, events.len()),
+        None => {
+            let mut v = recorded_violation(failed.violation, events.len());
+            if let (Drive::Script(_), Some(last)) = (drive, events.last()) {
+                v.event = events.len() as u64;
+                v.t = last.t;
+            }
+            v
+        }
+    };
     RecordedRun {
         format: RECORDED_RUN_FORMAT,
         version: RECORDED_RUN_VERSION,
@@ -617,7 +665,7 @@ pub(crate) fn record<P: Protocol>(
         duration_ms: environment.duration_ms(),
         network: environment.network().clone(),
         nodes,
-        violation: recorded_violation(failed.violation, events.len()),
+        violation,
         faults: failed.faults.to_vec(),
         shrunk: failed.shrunk.to_vec(),
         events,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use primary_backup::{Backup, PrimaryBackup, backup_has_acked_writes};
 use underhood_sim::prelude::*;
-use underhood_sim::{RecordedKind, RecordedRun};
+use underhood_sim::{RecordedKind, RecordedRun, SCRIPT_STEP_MS};
 
 /// The committed copy the browser test opens.
 const FIXTURE: &str = "../../web/tests/fixtures/lazy-backup.recorded.json";
@@ -76,4 +76,49 @@ fn the_failure_saves_its_recording_and_says_where() {
     assert!(failure.to_string().contains(&path.display().to_string()), "{failure}");
     let saved = RecordedRun::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(saved.violation().invariant, "backup-has-acked-writes");
+}
+
+/// The exhaustive checker's shortest counterexample, replayed and recorded the same way: the
+/// page draws the seven steps, the power loss among them, and the broken invariant at the end.
+#[test]
+fn the_exhaustive_counterexample_is_recorded_step_by_step() {
+    let invariants = [backup_has_acked_writes()];
+    let make = || PrimaryBackup(Backup::Lazy);
+    let failure = check_exhaustive(make, &invariants, &ExhaustiveOptions::default()).unwrap_err();
+    let recorded = failure.recorded_run(make, &invariants);
+    assert_eq!(recorded.violation().invariant, "backup-has-acked-writes");
+    assert_eq!(recorded.seed(), 0);
+    assert!(recorded.faults().is_empty() && recorded.shrunk().is_empty());
+    let events = recorded.events();
+    // The replay breaks the invariant itself, at the recorded violation event, on the last step.
+    let last = events.last().unwrap();
+    assert!(matches!(last.what, RecordedKind::Violation { .. }), "{last:?}");
+    assert_eq!(recorded.violation().event, last.i);
+    assert_eq!(last.t, failure.script.len() as u64 * SCRIPT_STEP_MS);
+    assert!(
+        events.iter().any(|e| matches!(e.what, RecordedKind::Crash { node: 2, lost: 1.., .. })),
+        "the power loss at the backup"
+    );
+    let last_state = |node| recorded.states().iter().rfind(|s| s.node == node).unwrap();
+    assert!(last_state(2).state.as_deref().unwrap().contains("value: 0"), "{:?}", last_state(2));
+    assert_eq!(RecordedRun::from_json(&recorded.to_json()).unwrap(), recorded);
+}
+
+/// A panic in the protocol's code ends the replay where it happens; the recording keeps what
+/// came before and the panic's message.
+#[test]
+fn an_exhaustive_panic_is_recorded_up_to_the_panic() {
+    let invariants = [backup_has_acked_writes()];
+    let make = || PrimaryBackup(Backup::Panics);
+    let failure = check_exhaustive(make, &invariants, &ExhaustiveOptions::default()).unwrap_err();
+    let recorded = failure.recorded_run(make, &invariants);
+    assert_eq!(recorded.violation().invariant, "no-panic");
+    assert!(
+        recorded.violation().detail.contains("no room for write 2"),
+        "{:?}",
+        recorded.violation()
+    );
+    assert!(!recorded.events().is_empty());
+    assert_eq!(recorded.violation().event, recorded.events().len() as u64);
+    assert_eq!(RecordedRun::from_json(&recorded.to_json()).unwrap(), recorded);
 }
