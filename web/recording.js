@@ -2,7 +2,8 @@
 // a user's own included: the file carries the run, nothing of the protocol runs here). WASM
 // reads and checks the file (`parseRecordedRun` in docs/sim-wasm-api.md); this view draws its
 // whole trace in the space-time diagram, moves through it with a slider, shows each node's
-// recorded state at that point, and the violation with the seed and the shrunk faults.
+// recorded state at that point, and the violation with the seed and the shrunk faults (or, for
+// the exhaustive checker's counterexample, its length and the states explored).
 
 import { parseRecordedRun } from './sim.js';
 import { Diagram } from './diagram.js';
@@ -135,14 +136,19 @@ export class RecordingView {
     const v = r.violation;
     const show = el('button', { type: 'button', 'data-testid': 'recording-show-violation' }, 'Show event');
     show.addEventListener('click', () => this.seek(v.event + 1));
-    const faults = r.shrunk.length
-      ? el('ul', { 'data-testid': 'recording-faults' }, ...r.shrunk.map(f => el('li', { class: 'mono' }, JSON.stringify(f))))
-      : el('p', { class: 'v-note', 'data-testid': 'recording-faults' }, 'No faults: the network alone breaks it.');
+    const found = r.found_by ?? { by: 'check' };
+    // An exhaustive counterexample has no seed or fault list: its steps are the schedule.
+    const origin = found.by === 'exhaustive'
+      ? [el('p', { class: 'v-note', 'data-testid': 'recording-found-by' },
+        `${this.name}: found by the exhaustive checker, a shortest path of ${found.steps} steps after ${found.unique_states} states; broken at ${v.t} ms (event ${v.event}). The steps are the schedule: its crashes, power losses, losses and duplicates are events in the diagram.`)]
+      : [el('p', { class: 'v-note', 'data-testid': 'recording-found-by' }, `${this.name}: seed ${r.seed}, at ${v.t} ms (event ${v.event}); shrunk fault schedule (${r.shrunk.length} of ${r.faults.length} faults):`),
+        r.shrunk.length
+          ? el('ul', { 'data-testid': 'recording-faults' }, ...r.shrunk.map(f => el('li', { class: 'mono' }, JSON.stringify(f))))
+          : el('p', { class: 'v-note', 'data-testid': 'recording-faults' }, 'No faults: the network alone breaks it.')];
     this.banner.replaceChildren(
       el('div', { class: 'v-title' }, `${v.invariant} violated`, show),
       el('p', { class: 'mono' }, v.detail),
-      el('p', { class: 'v-note' }, `${this.name}: seed ${r.seed}, at ${v.t} ms (event ${v.event}); shrunk fault schedule (${r.shrunk.length} of ${r.faults.length} faults):`),
-      faults,
+      ...origin,
     );
     this.banner.hidden = false;
   }

@@ -449,7 +449,7 @@ try {
   await check('clocks: vrrp-lease-clock-drift shows R1\'s drift on its card and a clock mark on its lane, and breaks single-vip-holder; Skew clock from the keyboard changes a card and the link replays it', () => clockFaults(context));
   await check('disks: disk-lost-fsync blames the disk, disk-corrupt-prepared refuses to recover, and a disk fault injected from a card replays from the link', () => diskFaults(context));
 
-  await check('a recorded run (the primary-backup example\'s lazy-backup failure) dropped on the page: violation, diagram, states through time; bad files refused', () => recordedRun(context));
+  await check('a recorded run (the primary-backup example\'s lazy-backup failure) dropped on the page: violation, diagram, states through time; bad files refused; the exhaustive counterexample shown by its length', () => recordedRun(context));
 
   await check('no page errors or console errors', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
@@ -740,6 +740,19 @@ async function recordedRun(context) {
     await page.setInputFiles('[data-testid="recording-file"]', { name: 'again.json', mimeType: 'application/json', buffer: Buffer.from(text) });
     await page.waitForSelector('[data-testid="recording-panel"][data-loaded="true"]');
     assert(await page.locator('[data-testid="recording-error"]').isHidden(), 'the error stays after a good file');
+
+    // The exhaustive checker's shortest counterexample (the same example records it): its
+    // length instead of a seed and faults, and its power loss drawn as an event.
+    const exhaustive = readFileSync(new URL('./fixtures/lazy-backup-exhaustive.recorded.json', import.meta.url), 'utf8');
+    await page.setInputFiles('[data-testid="recording-file"]', { name: 'exhaustive.json', mimeType: 'application/json', buffer: Buffer.from(exhaustive) });
+    await page.waitForFunction(() => document.querySelector('[data-testid="recording-found-by"]')?.textContent.includes('exhaustive.json'));
+    const found = await page.innerText('[data-testid="recording-found-by"]');
+    assert(found.includes('found by the exhaustive checker') && found.includes('a shortest path of 7 steps'), `the exhaustive banner reads "${found}"`);
+    assert(!found.includes('seed'), `the exhaustive banner names a seed: "${found}"`);
+    assert(await page.locator('[data-testid="recording-faults"]').count() === 0, 'an exhaustive counterexample shows a fault list');
+    assert(await page.locator('[data-testid="recording-diagram"] .crash').count() === 1, 'the power loss is not drawn');
+    assert(await page.locator('[data-testid="recording-diagram"] .violation-mark').count() === 1, 'no violation drawn');
+    assert((await page.innerText('[data-testid="recording-state-2"]')).includes('value: 0'), 'the backup card does not show value: 0');
   } finally {
     await page.close();
   }

@@ -12,7 +12,7 @@ use crate::engine::{Choice, Invariant, PANIC, SCRIPT_STEP_MS, ViolationAt, panic
 use crate::harness::listed_kinds;
 use crate::model::{self, Action, CheckerOptions, ProtocolModel, Verdict};
 use crate::process::Protocol;
-use crate::recorded::{Drive, Failed, RecordedRun, record};
+use crate::recorded::{Drive, Failed, FoundBy, RecordedRun, record};
 use crate::scenario::{Environment, Network};
 
 /// How [`check_exhaustive`] explores: the budgets that keep the state space finite.
@@ -99,9 +99,10 @@ impl ExhaustiveFailure {
     /// invariant. Save it with [`RecordedRun::save`] and open it in the browser page ("Open a
     /// recorded run").
     ///
-    /// `make` and `invariants` are those of the failing [`check_exhaustive`]. The recording's
-    /// seed is 0 and it lists no faults: the counterexample's steps are its schedule, and its
-    /// crashes, losses and duplicates are events in the trace.
+    /// `make` and `invariants` are those of the failing [`check_exhaustive`]. The recording is
+    /// [`crate::FoundBy::Exhaustive`]: its seed is 0 and it lists no faults, since the
+    /// counterexample's steps are its schedule, and its crashes, losses and duplicates are
+    /// events in the trace.
     pub fn recorded_run<P: Protocol>(
         &self,
         make: impl Fn() -> P,
@@ -117,6 +118,10 @@ impl ExhaustiveFailure {
             broken_by: None,
         };
         let failed = Failed {
+            found_by: FoundBy::Exhaustive {
+                steps: self.steps.len() as u64,
+                unique_states: self.unique_states,
+            },
             seed: 0,
             violation: &violation,
             faults: &[],

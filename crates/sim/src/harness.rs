@@ -16,7 +16,7 @@ use crate::error::ScenarioError;
 use crate::explore::{random_faults_of_kinds, shrink_with};
 use crate::process::{Process, Protocol};
 use crate::protocols::{CustomConfig, ProtocolConfig};
-use crate::recorded::{Drive, Failed, RecordedRun, record};
+use crate::recorded::{Drive, Failed, FoundBy, RecordedRun, record};
 use crate::scenario::{Environment, Fault, Network, Scenario, ScenarioSpec, Workload};
 
 /// The environment variable that sets [`CheckOptions::recordings`] by default.
@@ -117,6 +117,7 @@ impl CheckFailure {
         invariants: &[Invariant<P::Node>],
     ) -> RecordedRun {
         let failed = Failed {
+            found_by: FoundBy::Check,
             seed: self.seed,
             violation: &self.violation,
             faults: &self.faults,

@@ -85,8 +85,9 @@ mod process;
 pub use process::{Effects, Inputs, Process, Protocol, TraceValue};
 mod recorded;
 pub use recorded::{
-    MAX_RECORDED_RUN_BYTES, NodeSnapshot, Place, RECORDED_RUN_FORMAT, RECORDED_RUN_VERSION,
-    RecordedEvent, RecordedKind, RecordedRun, RecordedRunError, RecordedViolation,
+    FoundBy, MAX_RECORDED_RUN_BYTES, NodeSnapshot, Place, RECORDED_RUN_FORMAT,
+    RECORDED_RUN_VERSION, RecordedEvent, RecordedKind, RecordedRun, RecordedRunError,
+    RecordedViolation,
 };
 mod rng;
 pub use rng::SimRng;

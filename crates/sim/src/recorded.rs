@@ -23,12 +23,13 @@ pub const RECORDED_RUN_VERSION: u32 = 1;
 /// The largest file [`RecordedRun::from_json`] reads (16 MiB), as the browser page does.
 pub const MAX_RECORDED_RUN_BYTES: usize = 16 * 1024 * 1024;
 
-/// A failing run of [`crate::check`], recorded for people to look at: node names, every trace
-/// event (in the JSON shape of [`crate::Event::to_json`], which the browser draws), each node's
-/// state whenever it changed (`Debug`, pretty-printed), the violation, the seed and the fault
-/// schedules.
+/// A failing run of [`crate::check`] (or the exhaustive checker's counterexample), recorded for
+/// people to look at: node names, every trace event (in the JSON shape of
+/// [`crate::Event::to_json`], which the browser draws), each node's state whenever it changed
+/// (`Debug`, pretty-printed), the violation, the seed and the fault schedules.
 ///
-/// Made by [`crate::CheckFailure::recorded_run`]; written with [`RecordedRun::to_json`] or
+/// Made by [`crate::CheckFailure::recorded_run`] and [`crate::ExhaustiveFailure::recorded_run`]
+/// ([`RecordedRun::found_by`] tells which); written with [`RecordedRun::to_json`] or
 /// [`RecordedRun::save`], read back with [`RecordedRun::from_json`], which checks that every
 /// event and state names a node of the run, in order, so a file that parses can be drawn.
 ///
@@ -54,6 +55,9 @@ pub const MAX_RECORDED_RUN_BYTES: usize = 16 * 1024 * 1024;
 pub struct RecordedRun {
     format: &'static str,
     version: u32,
+    /// Absent for [`FoundBy::Check`], so files of random runs read as they always did.
+    #[serde(skip_serializing_if = "FoundBy::is_check")]
+    found_by: FoundBy,
     seed: u64,
     duration_ms: u64,
     network: Network,
@@ -63,6 +67,34 @@ pub struct RecordedRun {
     shrunk: Vec<Fault>,
     events: Vec<RecordedEvent>,
     states: Vec<NodeSnapshot>,
+}
+
+/// What found the failure a [`RecordedRun`] records (the file's optional `found_by`; absent
+/// means [`FoundBy::Check`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum FoundBy {
+    /// Random runs ([`crate::check`], [`crate::check_with`]): the seed and the shrunk fault
+    /// schedule reproduce it.
+    #[default]
+    Check,
+    /// The exhaustive checker ([`crate::check_exhaustive`]): a shortest path of `steps` steps,
+    /// found after `unique_states` distinct states. The steps are the schedule, so the run has
+    /// no seed or fault list of its own: its crashes, power losses, losses and duplicates are
+    /// events in the trace.
+    Exhaustive {
+        /// The counterexample's length.
+        steps: u64,
+        /// Distinct states explored before it.
+        unique_states: u64,
+    },
+}
+
+impl FoundBy {
+    fn is_check(&self) -> bool {
+        *self == FoundBy::Check
+    }
 }
 
 /// The broken invariant of a [`RecordedRun`].
@@ -357,6 +389,8 @@ impl RecordedRun {
             format: String,
             #[allow(dead_code)] // Checked above.
             version: u32,
+            #[serde(default)]
+            found_by: FoundBy,
             seed: u64,
             duration_ms: u64,
             network: Network,
@@ -371,6 +405,7 @@ impl RecordedRun {
         let run = RecordedRun {
             format: RECORDED_RUN_FORMAT,
             version: RECORDED_RUN_VERSION,
+            found_by: w.found_by,
             seed: w.seed,
             duration_ms: w.duration_ms,
             network: w.network,
@@ -440,6 +475,11 @@ impl RecordedRun {
         &self.events
     }
 
+    /// What found the failure: random runs, or the exhaustive checker.
+    pub fn found_by(&self) -> FoundBy {
+        self.found_by
+    }
+
     /// Each node's state whenever it changed, in order of `events`.
     pub fn states(&self) -> &[NodeSnapshot] {
         &self.states
@@ -455,6 +495,7 @@ impl RecordedRun {
         RecordedRun {
             format: RECORDED_RUN_FORMAT,
             version: RECORDED_RUN_VERSION,
+            found_by: failed.found_by,
             seed: failed.seed,
             duration_ms,
             network: network.clone(),
@@ -552,6 +593,7 @@ impl RecordedKind {
 
 /// What the harness knows of a failure, for [`record`].
 pub(crate) struct Failed<'a> {
+    pub(crate) found_by: FoundBy,
     pub(crate) seed: u64,
     pub(crate) violation: &'a ViolationAt,
     pub(crate) faults: &'a [Fault],
@@ -661,6 +703,7 @@ pub(crate) fn record<P: Protocol>(
     RecordedRun {
         format: RECORDED_RUN_FORMAT,
         version: RECORDED_RUN_VERSION,
+        found_by: failed.found_by,
         seed,
         duration_ms: environment.duration_ms(),
         network: environment.network().clone(),

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use underhood_sim::prelude::*;
-use underhood_sim::{RecordedKind, RecordedRun, RecordedRunError};
+use underhood_sim::{FoundBy, RecordedKind, RecordedRun, RecordedRunError};
 
 /// A client (node 0) re-sends `Add(n)` every 10 ms until acknowledged; the server (node 1)
 /// must apply each request once. Without de-duplication a duplicated message counts twice.
@@ -273,6 +273,39 @@ fn malformed_files_are_refused_with_what_is_wrong() {
         &with(&|v| v["version"] = 2.into()),
         "version 2 is not supported",
     );
+    refused(
+        &with(&|v| v["found_by"] = serde_json::json!({"by": "oracle"})),
+        "unknown variant `oracle`",
+    );
+    refused(
+        &with(&|v| v["found_by"] = serde_json::json!({"by": "exhaustive", "steps": 3})),
+        "missing field `unique_states`",
+    );
+    refused(
+        &with(&|v| {
+            v["found_by"] =
+                serde_json::json!({"by": "exhaustive", "steps": 3, "unique_states": 9, "x": 1})
+        }),
+        "unknown field `x`",
+    );
+    // A file that names what found it reads back as such; one that does not is a random run's.
+    let named = with(&|v| {
+        v["found_by"] = serde_json::json!({"by": "exhaustive", "steps": 3, "unique_states": 9})
+    });
+    assert_eq!(
+        RecordedRun::from_json(&named).unwrap().found_by(),
+        FoundBy::Exhaustive {
+            steps: 3,
+            unique_states: 9
+        }
+    );
+    assert_eq!(
+        RecordedRun::from_json(&good.to_string())
+            .unwrap()
+            .found_by(),
+        FoundBy::Check
+    );
+    assert!(good.get("found_by").is_none());
     refused(
         &with(&|v| v["nodes"] = serde_json::json!(["a"])),
         "2 to 64 nodes",

@@ -7,10 +7,26 @@ use std::path::Path;
 
 use primary_backup::{Backup, PrimaryBackup, backup_has_acked_writes};
 use underhood_sim::prelude::*;
-use underhood_sim::{RecordedKind, RecordedRun, SCRIPT_STEP_MS};
+use underhood_sim::{FoundBy, RecordedKind, RecordedRun, SCRIPT_STEP_MS};
 
 /// The committed copy the browser test opens.
 const FIXTURE: &str = "../../web/tests/fixtures/lazy-backup.recorded.json";
+/// The committed copy of the exhaustive counterexample the browser test opens.
+const EXHAUSTIVE_FIXTURE: &str = "../../web/tests/fixtures/lazy-backup-exhaustive.recorded.json";
+
+/// Fails unless the committed file at `fixture` is `text`; `UNDERHOOD_BLESS=1` rewrites it.
+fn same_as_committed(fixture: &str, text: &str, what: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+    if std::env::var_os("UNDERHOOD_BLESS").is_some() {
+        std::fs::write(&path, text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is not what {what} records now; rerun with UNDERHOOD_BLESS=1 if the change is intended",
+        path.display()
+    );
+}
 
 fn failure() -> CheckFailure {
     let options =
@@ -40,22 +56,13 @@ fn the_lazy_backup_failure_is_recorded_with_its_violation_and_power_loss() {
     assert_eq!(RecordedRun::from_json(&recorded.to_json()).unwrap(), recorded);
 }
 
-/// `UNDERHOOD_BLESS=1 cargo test --test recording` rewrites the fixture after an intended change.
+/// `UNDERHOOD_BLESS=1 cargo test --test recording` rewrites the fixtures after an intended change.
 #[test]
 fn the_fixture_the_browser_test_opens_is_what_this_code_records() {
     let recorded =
         failure().recorded_run(|_| PrimaryBackup(Backup::Lazy), &[backup_has_acked_writes()]);
-    let text = recorded.to_json() + "\n";
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
-    if std::env::var_os("UNDERHOOD_BLESS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} is not what the lazy backup records now; rerun with UNDERHOOD_BLESS=1 if the change is intended",
-        path.display()
-    );
+    assert_eq!(recorded.found_by(), FoundBy::Check);
+    same_as_committed(FIXTURE, &(recorded.to_json() + "\n"), "the lazy backup");
 }
 
 /// With `CheckOptions::recordings` (or `UNDERHOOD_RECORDINGS`), the failure saves its file
@@ -87,6 +94,10 @@ fn the_exhaustive_counterexample_is_recorded_step_by_step() {
     let failure = check_exhaustive(make, &invariants, &ExhaustiveOptions::default()).unwrap_err();
     let recorded = failure.recorded_run(make, &invariants);
     assert_eq!(recorded.violation().invariant, "backup-has-acked-writes");
+    assert_eq!(
+        recorded.found_by(),
+        FoundBy::Exhaustive { steps: 7, unique_states: failure.unique_states }
+    );
     assert_eq!(recorded.seed(), 0);
     assert!(recorded.faults().is_empty() && recorded.shrunk().is_empty());
     let events = recorded.events();
@@ -102,6 +113,7 @@ fn the_exhaustive_counterexample_is_recorded_step_by_step() {
     let last_state = |node| recorded.states().iter().rfind(|s| s.node == node).unwrap();
     assert!(last_state(2).state.as_deref().unwrap().contains("value: 0"), "{:?}", last_state(2));
     assert_eq!(RecordedRun::from_json(&recorded.to_json()).unwrap(), recorded);
+    same_as_committed(EXHAUSTIVE_FIXTURE, &(recorded.to_json() + "\n"), "the exhaustive check");
 }
 
 /// A panic in the protocol's code ends the replay where it happens; the recording keeps what
