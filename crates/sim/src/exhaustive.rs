@@ -5,18 +5,19 @@
 use std::fmt;
 use std::hash::Hash;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 
 use underhood_consensus::Time;
 
 use crate::engine::{Choice, Invariant, PANIC, SCRIPT_STEP_MS, ViolationAt, panic_message};
-use crate::harness::listed_kinds;
+use crate::harness::{RECORDINGS_VAR, listed_kinds, save_recording};
 use crate::model::{self, Action, CheckerOptions, ProtocolModel, Verdict};
 use crate::process::Protocol;
 use crate::recorded::{Drive, Failed, FoundBy, RecordedRun, record};
 use crate::scenario::{Environment, Network};
 
 /// How [`check_exhaustive`] explores: the budgets that keep the state space finite.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ExhaustiveOptions {
     /// Crashes allowed in one path; with crashes, a node may also crash part way through a step
     /// or lose its un-synced log writes (a power loss).
@@ -30,6 +31,11 @@ pub struct ExhaustiveOptions {
     pub duplication: bool,
     /// Stop after this many distinct states (the report then says it was cut short).
     pub max_states: u64,
+    /// A directory where a failure saves its counterexample as a recorded run
+    /// (`<invariant>-exhaustive.json`, see [`ExhaustiveFailure::recorded_run`]) and says where.
+    /// By default the environment variable `UNDERHOOD_RECORDINGS`, if set, as for
+    /// [`crate::CheckOptions::recordings`].
+    pub recordings: Option<PathBuf>,
 }
 
 impl Default for ExhaustiveOptions {
@@ -40,6 +46,7 @@ impl Default for ExhaustiveOptions {
             loss: false,
             duplication: false,
             max_states: 1_000_000,
+            recordings: std::env::var_os(RECORDINGS_VAR).map(PathBuf::from),
         }
     }
 }
@@ -71,6 +78,9 @@ pub struct ExhaustiveFailure {
     pub actions: Vec<Action>,
     /// Distinct states explored before the counterexample.
     pub unique_states: u64,
+    /// Where [`ExhaustiveOptions::recordings`] made the check save the recorded run, or why it
+    /// could not (boxed, so a `Result` stays small).
+    saved: Option<Box<Result<PathBuf, (PathBuf, String)>>>,
 }
 
 impl fmt::Display for ExhaustiveFailure {
@@ -86,13 +96,31 @@ impl fmt::Display for ExhaustiveFailure {
         for (i, step) in self.steps.iter().enumerate() {
             write!(f, "\n  {:>2}. {step}", i + 1)?;
         }
-        Ok(())
+        match self.saved.as_deref() {
+            Some(Ok(path)) => write!(
+                f,
+                "\nrecorded run saved to {} (open it in the underhood page: Open a recorded run, or drop it on the page)",
+                path.display()
+            ),
+            Some(Err((path, error))) => write!(
+                f,
+                "\ncould not save the recorded run to {}: {error}",
+                path.display()
+            ),
+            None => Ok(()),
+        }
     }
 }
 
 impl std::error::Error for ExhaustiveFailure {}
 
 impl ExhaustiveFailure {
+    /// Where [`ExhaustiveOptions::recordings`] made [`check_exhaustive`] save the recorded run,
+    /// if it did.
+    pub fn saved(&self) -> Option<&Path> {
+        self.saved.as_deref()?.as_ref().ok().map(PathBuf::as_path)
+    }
+
     /// Replays the counterexample through the simulator, one step every [`SCRIPT_STEP_MS`] of
     /// virtual time, and records it for people to look at, as [`crate::CheckFailure::recorded_run`]
     /// does for a random run: every event, each node's state as it changed and the broken
@@ -159,6 +187,10 @@ impl ExhaustiveFailure {
 /// The model has no clock: any pending timer may fire at any moment, which covers every timing
 /// the simulator could produce and more. Use it on small configurations (two or three nodes, a
 /// few requests); [`crate::check`] covers the large ones by sampling.
+// The failure is returned once per check and read field by field; boxing it would only make
+// every caller write `*failure` (it is 128 bytes, 8 over clippy's bar since it says where its
+// recording went).
+#[allow(clippy::result_large_err)]
 pub fn check_exhaustive<P>(
     make: impl Fn() -> P + Sync + 'static,
     invariants: &[Invariant<P::Node>],
@@ -182,11 +214,24 @@ where
         max_states: options.max_states,
         ..CheckerOptions::default()
     };
+    // A failure saves its recording when asked to, and says where.
+    let fail = |mut failure: ExhaustiveFailure| {
+        if let Some(dir) = &options.recordings {
+            let recorded = failure.recorded_run(|| model.make(), invariants);
+            failure.saved = Some(Box::new(save_recording(
+                &recorded,
+                dir,
+                failure.invariant,
+                "exhaustive",
+            )));
+        }
+        failure
+    };
     // Steps and invariants are caught where they run; what is left is `boot` and `recover`.
     let report = match catch_unwind(AssertUnwindSafe(|| model::check(&model, &checker))) {
         Ok(report) => report,
         Err(payload) => {
-            return Err(ExhaustiveFailure {
+            return Err(fail(ExhaustiveFailure {
                 invariant: PANIC,
                 detail: format!(
                     "panicked while booting or recovering a node: {}",
@@ -196,7 +241,8 @@ where
                 script: Vec::new(),
                 actions: Vec::new(),
                 unique_states: 0,
-            });
+                saved: None,
+            }));
         }
     };
     let Some(counterexample) = report
@@ -223,12 +269,13 @@ where
         .and_then(|e| e["detail"].as_str())
         .unwrap_or_default()
         .to_owned();
-    Err(ExhaustiveFailure {
+    Err(fail(ExhaustiveFailure {
         invariant: counterexample.property,
         detail,
         steps,
         script: model.script(&counterexample.actions),
         actions: counterexample.actions,
         unique_states: report.unique_states,
-    })
+        saved: None,
+    }))
 }

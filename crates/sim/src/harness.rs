@@ -401,9 +401,25 @@ fn save<P: Protocol>(
     make: &impl Fn(u64) -> P,
     invariants: &[Invariant<P::Node>],
 ) -> Result<PathBuf, (PathBuf, String)> {
-    let name: String = failure
-        .violation
-        .invariant
+    let recorded = failure.recorded_run(make, invariants);
+    save_recording(
+        &recorded,
+        dir,
+        failure.violation.invariant,
+        &format!("seed-{}", failure.seed),
+    )
+}
+
+/// Saves `recorded` in `dir` as `<invariant>-<what>.json` (the invariant's name with anything
+/// but ASCII letters, digits, `-` and `_` replaced by `_`): the path, or the path and why it
+/// could not be written.
+pub(crate) fn save_recording(
+    recorded: &RecordedRun,
+    dir: &Path,
+    invariant: &str,
+    what: &str,
+) -> Result<PathBuf, (PathBuf, String)> {
+    let name: String = invariant
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -413,8 +429,7 @@ fn save<P: Protocol>(
             }
         })
         .collect();
-    let path = dir.join(format!("{name}-seed-{}.json", failure.seed));
-    let recorded = failure.recorded_run(make, invariants);
+    let path = dir.join(format!("{name}-{what}.json"));
     match recorded.save(&path) {
         Ok(()) => Ok(path),
         Err(e) => Err((path, e.to_string())),

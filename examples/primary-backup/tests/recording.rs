@@ -134,3 +134,30 @@ fn an_exhaustive_panic_is_recorded_up_to_the_panic() {
     assert_eq!(recorded.violation().event, recorded.events().len() as u64);
     assert_eq!(RecordedRun::from_json(&recorded.to_json()).unwrap(), recorded);
 }
+
+/// With `ExhaustiveOptions::recordings` (or `UNDERHOOD_RECORDINGS`), the exhaustive failure
+/// saves its counterexample too and says where; a directory that cannot be written is said, and
+/// the failure is the same.
+#[test]
+fn the_exhaustive_failure_saves_its_recording_and_says_where() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("primary-backup-exhaustive");
+    let invariants = [backup_has_acked_writes()];
+    let make = || PrimaryBackup(Backup::Lazy);
+    let options =
+        ExhaustiveOptions { recordings: Some(dir.clone()), ..ExhaustiveOptions::default() };
+    let failure = check_exhaustive(make, &invariants, &options).unwrap_err();
+    let path = failure.saved().unwrap();
+    assert_eq!(path, dir.join("backup-has-acked-writes-exhaustive.json"));
+    assert!(failure.to_string().contains(&path.display().to_string()), "{failure}");
+    let saved = RecordedRun::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(saved, failure.recorded_run(make, &invariants));
+
+    // A file where the directory should be: nothing saved, the reason in the message.
+    let blocked = Path::new(env!("CARGO_TARGET_TMPDIR")).join("primary-backup-not-a-dir");
+    std::fs::write(&blocked, "a file").unwrap();
+    let options = ExhaustiveOptions { recordings: Some(blocked), ..ExhaustiveOptions::default() };
+    let again = check_exhaustive(make, &invariants, &options).unwrap_err();
+    assert!(again.saved().is_none());
+    assert!(again.to_string().contains("could not save the recorded run"), "{again}");
+    assert_eq!(again.steps, failure.steps);
+}

@@ -122,6 +122,11 @@ where
     P: Protocol + Clone + Send + Sync,
     P::Node: Hash + Send + Sync,
 {
+    /// A fresh protocol, as the model builds it.
+    pub(crate) fn make(&self) -> P {
+        (self.make)()
+    }
+
     /// Explores the protocol `make()` builds, allowing up to `crashes` crashes in a path.
     /// The protocol's clients run as in the simulator (think times, timeouts and retries), except
     /// that any pending client wake-up may happen next, whatever its time.
