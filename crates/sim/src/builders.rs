@@ -23,16 +23,9 @@ impl Timed {
 
     fn when(self, moment: When) -> Fault {
         let mut fault = self.0;
-        match &mut fault {
-            Fault::Crash { when, .. }
-            | Fault::Restart { when, .. }
-            | Fault::Partition { when, .. }
-            | Fault::Heal { when }
-            | Fault::DropMessage { when, .. }
-            | Fault::Clock { when, .. }
-            | Fault::Disk { when, .. } => *when = moment,
-            // `Timed` is only built from the timed faults above.
-            _ => {}
+        // `Timed` is only built from timed faults.
+        if let Some(when) = fault.when_mut() {
+            *when = moment;
         }
         fault
     }

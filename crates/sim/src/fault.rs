@@ -303,6 +303,25 @@ impl Fault {
             | Fault::OnWrite { .. } => None,
         }
     }
+
+    /// The moment of a timed fault, to change; `None` for rules (the same faults as
+    /// [`Fault::when`], beside it so the two lists stay one).
+    pub(crate) fn when_mut(&mut self) -> Option<&mut When> {
+        match self {
+            Fault::Crash { when, .. }
+            | Fault::Restart { when, .. }
+            | Fault::Partition { when, .. }
+            | Fault::Heal { when }
+            | Fault::DropMessage { when, .. }
+            | Fault::Clock { when, .. }
+            | Fault::Disk { when, .. } => Some(when),
+            Fault::Drop { .. }
+            | Fault::Delay { .. }
+            | Fault::CrashAfterSend { .. }
+            | Fault::OnSend { .. }
+            | Fault::OnWrite { .. } => None,
+        }
+    }
 }
 
 /// The fault's `type` as written in JSON.

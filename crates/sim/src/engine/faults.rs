@@ -271,19 +271,6 @@ impl<P: Protocol> Sim<P> {
 /// The same timed fault at another moment; `None` for rules, which have no moment.
 fn with_time(fault: &Fault, new: When) -> Option<Fault> {
     let mut f = fault.clone();
-    match &mut f {
-        Fault::Crash { when, .. }
-        | Fault::Restart { when, .. }
-        | Fault::Partition { when, .. }
-        | Fault::Heal { when }
-        | Fault::DropMessage { when, .. }
-        | Fault::Clock { when, .. }
-        | Fault::Disk { when, .. } => *when = new,
-        Fault::Drop { .. }
-        | Fault::Delay { .. }
-        | Fault::CrashAfterSend { .. }
-        | Fault::OnSend { .. }
-        | Fault::OnWrite { .. } => return None,
-    }
+    *f.when_mut()? = new;
     Some(f)
 }
